@@ -1,0 +1,1 @@
+"""Digit Lab Qt views."""

@@ -1,0 +1,115 @@
+"""The main window: three tabs, a menu, a status bar, geometry remembered between runs."""
+
+from __future__ import annotations
+
+import platform
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+
+from core import APP_NAME, __version__
+from gui.app_state import AppState
+
+DEFAULT_SIZE = (1280, 800)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, state: AppState | None = None) -> None:
+        super().__init__()
+        from gui.draw_tab import DrawTab
+        from gui.loss_tab import LossPlaygroundTab
+        from gui.training_tab import TrainingTab
+
+        self.state = state or AppState(self)
+        self.setWindowTitle(APP_NAME)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.loss_tab = LossPlaygroundTab(self)
+        self.training_tab = TrainingTab(self.state, self)
+        self.draw_tab = DrawTab(self.state, self)
+        self.tabs.addTab(self.loss_tab, "Loss playground")
+        self.tabs.addTab(self.training_tab, "Training")
+        self.tabs.addTab(self.draw_tab, "Draw")
+        for index in range(self.tabs.count()):
+            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
+        self.setCentralWidget(self.tabs)
+        self._build_menu()
+        self.state.statusMessage.connect(self._show_status)
+        self._restore_settings()
+        self.statusBar().showMessage(f"Device: {self.device_description()}")
+
+    # ----------------------------------------------------------------- menu
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for index, name in enumerate(("Loss playground", "Training", "Draw")):
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about_action = QAction("&About Digit Lab", self)
+        about_action.triggered.connect(self.show_about)
+        help_menu.addAction(about_action)
+
+    @staticmethod
+    def device_description() -> str:
+        from core.device import describe_device, resolve_device
+
+        return describe_device(resolve_device("auto"))
+
+    def about_text(self) -> str:
+        import PySide6
+        import torch
+        import torchvision
+        from PySide6.QtCore import qVersion
+
+        return (
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>A desktop lab for learning deep learning: compare loss functions, train an MNIST "
+            "classifier and watch it learn, then draw digits for it to read.</p>"
+            "<table>"
+            f"<tr><td>torch</td><td>{torch.__version__}</td></tr>"
+            f"<tr><td>torchvision</td><td>{torchvision.__version__}</td></tr>"
+            f"<tr><td>Qt / PySide6</td><td>{qVersion()} / {PySide6.__version__}</td></tr>"
+            f"<tr><td>Python</td><td>{platform.python_version()}</td></tr>"
+            f"<tr><td>Device in use</td><td>{self.device_description()}</td></tr>"
+            "</table>"
+            "<p>MNIST: Y. LeCun, C. Cortes, C. J. C. Burges.</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+
+    def _show_status(self, text: str, timeout_ms: int) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # ------------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+        tab = settings.value("window/tab", 0, type=int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/tab", self.tabs.currentIndex())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.save_settings()
+        for tab in (self.loss_tab, self.training_tab, self.draw_tab):
+            shutdown = getattr(tab, "shutdown", None)
+            if shutdown is not None:
+                shutdown()  # stops and waits for any worker thread
+        super().closeEvent(event)

@@ -1,0 +1,29 @@
+"""Digit Lab entry point: no arguments launches the app; subcommands run headless.
+
+python main.py                 # the desktop app
+python main.py loss --list-pairs
+python main.py train --model cnn --epochs 5 --json
+python main.py classify digit.png --json
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # a frozen app must not re-run itself in workers
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from gui.app import run_app
+
+        return run_app()
+    from core.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

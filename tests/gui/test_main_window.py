@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+
+def test_window_has_three_tabs_and_title(main_window):
+    assert main_window.windowTitle() == "Digit Lab"
+    names = [main_window.tabs.tabText(i) for i in range(main_window.tabs.count())]
+    assert names == ["Loss playground", "Training", "Draw"]
+
+
+def test_menus_exist(main_window):
+    titles = [a.text() for a in main_window.menuBar().actions()]
+    assert "&File" in titles and "&Help" in titles
+
+
+def test_about_lists_versions(main_window):
+    import torch
+
+    text = main_window.about_text()
+    assert torch.__version__ in text and "Device in use" in text
+
+
+def test_last_tab_and_geometry_remembered(qtbot):
+    from gui.main_window import MainWindow
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(1000, 700)
+    first.tabs.setCurrentIndex(2)
+    expected = first.size()
+    first.close()
+    assert QSettings().value("window/tab", type=int) == 2
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == 2
+    assert second.size() == expected
+    second.close()
