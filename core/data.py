@@ -1,0 +1,368 @@
+"""MNIST in memory: the bundled sample, full MNIST in torchvision's folder layout, and IDX files.
+
+Everything is decoded once into uint8 tensors; the trainer normalises and slices batches from
+them, so no per-sample Python work (PIL, transforms) ever happens in the training loop.
+
+Folder layout is torchvision's: ``DIR/MNIST/raw/train-images-idx3-ubyte`` (gzipped or not), so a
+folder that torchvision downloaded works here and the other way round.
+"""
+
+from __future__ import annotations
+
+import gzip as gzip_module
+import os
+import struct
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.checkpoint import MNIST_MEAN, MNIST_STD
+from core.errors import DataError, UserError
+from core.resources import default_mnist_dir, sample_data_dir
+
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+# (split, kind) -> file stem, as torchvision names them.
+FILE_STEMS = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+_IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
+_LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
+DATASET_CHOICES = ("auto", "mnist", "sample")
+
+
+@dataclass
+class MnistData:
+    """A train and a test split of 28x28 digits, decoded once and held in memory."""
+
+    name: str  # "mnist" | "sample" | "synthetic"
+    description: str  # for people, e.g. "MNIST (60,000 train / 10,000 test)"
+    train_images: torch.Tensor  # uint8 (N, 28, 28), ink high, background 0
+    train_labels: torch.Tensor  # int64 (N,)
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+
+    @property
+    def train_samples(self) -> int:
+        return int(self.train_labels.shape[0])
+
+    @property
+    def test_samples(self) -> int:
+        return int(self.test_labels.shape[0])
+
+    def to(self, device: torch.device | str) -> MnistData:
+        """The same data on ``device`` (a no-op when it is already there)."""
+        return MnistData(
+            self.name,
+            self.description,
+            self.train_images.to(device),
+            self.train_labels.to(device),
+            self.test_images.to(device),
+            self.test_labels.to(device),
+        )
+
+
+def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 images to float32 normalised as in training (ToTensor then Normalize)."""
+    return (images_uint8.to(torch.float32) / 255.0 - MNIST_MEAN) / MNIST_STD
+
+
+def _describe(title: str, train: int, test: int) -> str:
+    return f"{title} ({train:,} train / {test:,} test)"
+
+
+# ----------------------------------------------------------------------------- IDX reading
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip_module.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (EOFError, gzip_module.BadGzipFile, zlib.error) as exc:
+        raise DataError(
+            f"{path} is a damaged gzip file ({exc}); delete it and fetch it again"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def read_idx(path: str | os.PathLike[str], kind: str) -> torch.Tensor:
+    """Decode one MNIST IDX file (``kind`` "images" or "labels"), checking every size.
+
+    Returns uint8 (N, 28, 28) for images and int64 (N,) for labels; a truncated, foreign or
+    corrupt file raises ``DataError`` naming the file and what is wrong.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    ndim = 3 if kind == "images" else 1
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path} is truncated: {len(data)} bytes, shorter than an IDX header")
+    magic = struct.unpack(">I", data[:4])[0]
+    expected_magic = _IMAGES_MAGIC if kind == "images" else _LABELS_MAGIC
+    if magic != expected_magic:
+        raise DataError(
+            f"{path} is not an MNIST {kind} file (IDX magic number {magic:#010x}, "
+            f"expected {expected_magic:#010x})"
+        )
+    dims = struct.unpack(f">{ndim}I", data[4:header])
+    if kind == "images" and dims[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(f"{path} holds {dims[1]}x{dims[2]} images; MNIST images are 28x28")
+    expected = int(np.prod(dims))
+    available = len(data) - header
+    if available < expected:
+        raise DataError(
+            f"{path} is truncated: the header announces {dims[0]:,} {kind} "
+            f"({expected:,} bytes) but only {available:,} bytes follow"
+        )
+    if available > expected:
+        raise DataError(f"{path} is corrupt: {available - expected:,} unexpected bytes at the end")
+    array = np.frombuffer(data, dtype=np.uint8, count=expected, offset=header).reshape(dims)
+    tensor = torch.from_numpy(array.copy())
+    if kind == "labels":
+        if tensor.numel() and int(tensor.max()) >= NUM_CLASSES:
+            raise DataError(f"{path} is corrupt: label {int(tensor.max())} is not a digit 0-9")
+        tensor = tensor.to(torch.int64)
+    return tensor
+
+
+def find_raw_folder(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder holding the four MNIST files, or None.
+
+    Accepts torchvision's root (``DIR/MNIST/raw``), its ``raw`` folder, or a folder holding the
+    files directly, so "Use folder..." works wherever the user points.
+    """
+    root = Path(data_dir) if data_dir is not None else default_mnist_dir()
+    for candidate in (root / "MNIST" / "raw", root / "raw", root):
+        if all(_find_file(candidate, stem) for stem in FILE_STEMS.values()):
+            return candidate
+    return None
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):  # prefer the uncompressed file torchvision extracts
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def mnist_present(data_dir: str | os.PathLike[str] | None = None) -> bool:
+    """True when all four MNIST files are in ``data_dir`` (default: the user's data folder)."""
+    return find_raw_folder(data_dir) is not None
+
+
+def read_idx_folder(folder: str | os.PathLike[str], name: str, title: str) -> MnistData:
+    """Read the four IDX files of a raw folder, checking images and labels agree."""
+    folder = Path(folder)
+    parts: dict[tuple[str, str], torch.Tensor] = {}
+    for key, stem in FILE_STEMS.items():
+        path = _find_file(folder, stem)
+        if path is None:
+            raise DataError(f"{folder / stem} (or .gz) is missing")
+        parts[key] = read_idx(path, key[1])
+    for split in ("train", "test"):
+        n_images = parts[(split, "images")].shape[0]
+        n_labels = parts[(split, "labels")].shape[0]
+        if n_images != n_labels or n_images == 0:
+            raise DataError(
+                f"{folder / FILE_STEMS[(split, 'labels')]} has {n_labels:,} labels for "
+                f"{n_images:,} images"
+            )
+    return MnistData(
+        name=name,
+        description=_describe(
+            title, len(parts[("train", "labels")]), len(parts[("test", "labels")])
+        ),
+        train_images=parts[("train", "images")],
+        train_labels=parts[("train", "labels")],
+        test_images=parts[("test", "images")],
+        test_labels=parts[("test", "labels")],
+    )
+
+
+def load_sample() -> MnistData:
+    """The bundled sample: 4,000 train / 1,000 test real MNIST digits (see its ATTRIBUTION.md)."""
+    raw = sample_data_dir() / "MNIST" / "raw"
+    if not raw.is_dir():
+        raise DataError(f"the bundled MNIST sample is missing: {raw} does not exist")
+    return read_idx_folder(raw, "sample", "bundled MNIST sample")
+
+
+def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = None) -> MnistData:
+    """Load ``dataset``: "mnist" (full MNIST from ``data_dir``), "sample", or "auto".
+
+    "auto" uses full MNIST when its files are present, else the bundled sample; the returned
+    ``description`` says which, so callers can tell the user.
+    """
+    if dataset not in DATASET_CHOICES:
+        raise UserError(f"unknown dataset {dataset!r}; choose auto, mnist or sample")
+    if dataset == "sample":
+        return load_sample()
+    raw = find_raw_folder(data_dir)
+    if raw is None:
+        if dataset == "auto":
+            return load_sample()
+        where = Path(data_dir) if data_dir is not None else default_mnist_dir()
+        raise DataError(
+            f"full MNIST is not in {where} (expected {where / 'MNIST' / 'raw'}/"
+            f"train-images-idx3-ubyte[.gz] and its three companions); download it or use "
+            f"--dataset sample"
+        )
+    return read_idx_folder(raw, "mnist", "MNIST")
+
+
+# ----------------------------------------------------------------------------- download
+
+
+def download_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Path:
+    """Fetch full MNIST with torchvision's own mirrors and checksums into ``data_dir``.
+
+    ``progress(done, total)`` counts files (4 in all); ``should_cancel`` is polled between files.
+    Returns the root folder to pass as ``data_dir``. Offline, raises ``DataError`` saying so.
+    """
+    from urllib.error import URLError
+
+    from torchvision.datasets import MNIST
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    root = Path(data_dir) if data_dir is not None else default_mnist_dir()
+    raw = root / "MNIST" / "raw"
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {raw}: {exc.strerror or exc}") from None
+    total = len(MNIST.resources)
+    if progress:
+        progress(0, total)
+    for done, (filename, md5) in enumerate(MNIST.resources, start=1):
+        if should_cancel and should_cancel():
+            raise UserError("download cancelled")
+        stem = filename.removesuffix(".gz")
+        if not (raw / stem).is_file():
+            errors = []
+            for mirror in MNIST.mirrors:
+                try:
+                    download_and_extract_archive(
+                        f"{mirror}{filename}", download_root=str(raw), filename=filename, md5=md5
+                    )
+                    break
+                except (URLError, RuntimeError, OSError) as exc:
+                    errors.append(f"{mirror}: {str(exc).splitlines()[0] if str(exc) else exc}")
+            else:
+                raise DataError(
+                    f"could not download {filename} (are you offline?); tried "
+                    + "; ".join(errors)
+                    + ". The bundled sample remains available."
+                )
+        if progress:
+            progress(done, total)
+    return root
+
+
+# ----------------------------------------------------------------------------- IDX writing
+
+
+def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    header = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx_dataset(
+    folder: str | os.PathLike[str],
+    train_images: torch.Tensor | np.ndarray,
+    train_labels: torch.Tensor | np.ndarray,
+    test_images: torch.Tensor | np.ndarray,
+    test_labels: torch.Tensor | np.ndarray,
+    gzip: bool = True,
+) -> Path:
+    """Write MNIST-format IDX files under ``folder/MNIST/raw`` (torchvision's layout).
+
+    Used by tools/make_sample.py and by the benchmarks, which fake full-size MNIST with it.
+    Each file is written atomically. Returns the raw folder.
+    """
+    raw = Path(folder) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        ("train", "images"): train_images,
+        ("train", "labels"): train_labels,
+        ("test", "images"): test_images,
+        ("test", "labels"): test_labels,
+    }
+    for (split, kind), value in arrays.items():
+        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+        array = np.asarray(array)
+        if kind == "images" and (array.ndim != 3 or array.shape[1:] != (28, 28)):
+            raise ValueError(f"{split} images must be (N, 28, 28), got {array.shape}")
+        if kind == "labels" and array.ndim != 1:
+            raise ValueError(f"{split} labels must be (N,), got {array.shape}")
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise ValueError(f"{split} {kind} must hold values 0..255")
+        payload = _idx_bytes(array, _IMAGES_MAGIC if kind == "images" else _LABELS_MAGIC)
+        target = raw / (FILE_STEMS[(split, kind)] + (".gz" if gzip else ""))
+        if gzip:
+            # mtime=0 keeps the bytes reproducible, so regenerating the sample changes nothing.
+            payload = gzip_module.compress(payload, compresslevel=9, mtime=0)
+        _write_atomic(target, payload)
+    return raw
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shareable data files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------------------- synthetic data
+
+
+def synthetic_mnist(
+    train_samples: int = 60_000, test_samples: int = 10_000, seed: int = 0
+) -> MnistData:
+    """MNIST-sized data made from the bundled sample's digits, each randomly shifted by up to
+    2 pixels, so speed can be measured at full size (and still learn) without the real files."""
+    sample = load_sample()
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.cat([sample.train_images, sample.test_images])
+    labels = torch.cat([sample.train_labels, sample.test_labels])
+
+    def make(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        picks = torch.randint(len(labels), (n,), generator=generator)
+        out = images[picks]
+        shifts = torch.randint(-2, 3, (n, 2), generator=generator)
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                rows = ((shifts[:, 0] == dy) & (shifts[:, 1] == dx)).nonzero().squeeze(1)
+                if len(rows) and (dy or dx):
+                    out[rows] = torch.roll(out[rows], shifts=(dy, dx), dims=(1, 2))
+        return out.contiguous(), labels[picks].clone()
+
+    train_images, train_labels = make(train_samples)
+    test_images, test_labels = make(test_samples)
+    return MnistData(
+        "synthetic",
+        _describe("synthetic MNIST-size data", train_samples, test_samples),
+        train_images,
+        train_labels,
+        test_images,
+        test_labels,
+    )
