@@ -1,0 +1,204 @@
+"""What the Digit Lab bundle leaves out, and why; used by ``digit-lab.spec``.
+
+PyInstaller's hooks for torch, nvidia-* and PySide6 collect whole packages. The app only needs
+torch's runtime libraries, the CUDA libraries that torch links (plus the ones it loads lazily for
+cuDNN and CUDA linear algebra) and Qt's widgets. Everything matched here is dropped from the
+analysis TOCs before the bundle is assembled. Kept free of PyInstaller imports so a unit test can
+check the rules without building.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import struct
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+# Python packages the app never imports, or that torch imports only optionally.
+EXCLUDED_MODULES = [
+    "triton",  # ~1 GB; torch only uses it for torch.compile on GPUs (it checks has_triton())
+    "torch.utils.tensorboard",
+    "torch.utils.benchmark",
+    "torch.utils.hipify",
+    "torch.utils.bottleneck",
+    "torch.contrib",
+    "tensorboard",
+    "tkinter",
+    "matplotlib",
+    "IPython",
+    "pytest",
+    "hypothesis",
+    "PyInstaller",
+    # Qt modules that pyqtgraph can use but the app does not (pyqtgraph.opengl, printing, SVG export
+    # still work without the Quick/QML/Web stack).
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtQuickControls2",
+    "PySide6.QtQuickTest",
+    "PySide6.QtQmlFeatures",
+    "PySide6.QtLabsStyleKit",
+    "PySide6.QtDesigner",
+    "PySide6.QtHelp",
+    "PySide6.QtUiTools",
+    "PySide6.QtSql",
+    "PySide6.QtTest",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebEngineWidgets",
+    "PySide6.Qt3DCore",
+    "PySide6.QtMultimedia",
+]
+
+# Destination paths (inside _internal/) that are never needed at run time.
+ALWAYS_DROP = [
+    # triton's libraries come in through torch's hidden imports even when the module is excluded
+    "triton/*",
+    # headers, CMake files, code generators, build tools
+    "torch/include/*",
+    "torch/share/*",
+    "torch/bin/protoc*",
+    "torchgen/packaged/*",
+    "*.a",
+    "*.lib",
+    "*.h",
+    "*.hpp",
+    "*.cuh",
+    "nvidia/*/include/*",
+    # CUDA libraries torch neither links nor loads
+    "nvidia/*/libcusolverMg.so*",
+    "nvidia/*/libnvrtc.alt.so*",
+    "nvidia/*/libnvrtc-builtins.alt.so*",
+    "nvidia/*/libcufftw.so*",
+    "nvidia/*/libnvblas.so*",
+    "nvidia/*/libnvperf_host.so*",
+    "nvidia/*/libnvperf_target.so*",
+    "nvidia/*/libpcsamplingutil.so*",
+    "nvidia/*/libcheckpoint.so*",
+    "nvidia/*/libcufile_rdma.so*",
+    # Qt: translations (the UI is English), QML/Quick, WebEngine, 3D, Multimedia, designer tools
+    "PySide6/Qt/translations/*",
+    "PySide6/Qt/qml/*",
+    "PySide6/Qt/metatypes/*",
+    "PySide6/Qt/libexec/*",
+    "PySide6/Qt/lib/libQt6Quick*",
+    "PySide6/Qt/lib/libQt6Qml*",
+    "PySide6/Qt/lib/libQt6WebEngine*",
+    "PySide6/Qt/lib/libQt63D*",
+    "PySide6/Qt/lib/libQt6Multimedia*",
+    "PySide6/Qt/lib/libQt6Pdf*",
+    "PySide6/Qt/lib/libQt6Designer*",
+    "PySide6/Qt/lib/libQt6VirtualKeyboard*",
+    "PySide6/Qt/lib/libQt6LabsStyleKit*",
+    "PySide6/Qt/plugins/qmltooling/*",
+    "PySide6/Qt/plugins/designer/*",
+    "PySide6/Qt/plugins/sqldrivers/*",
+    "PySide6/Qt/plugins/multimedia/*",
+    "PySide6/Qt/plugins/sceneparsers/*",
+    "PySide6/Qt/plugins/renderers/*",
+    "PySide6/Qt/plugins/webview/*",
+    "PySide6/qml/*",
+    "PySide6/*.pyi",
+    "PySide6/include/*",
+    "PySide6/typesystems/*",
+    "PySide6/glue/*",
+    "PySide6/doc/*",
+    "PySide6/scripts/*",
+    "PySide6/support/*",
+    "shiboken6/*.pyi",
+    "*/__pycache__/*",
+]
+
+# Loaded by torch only when a CUDA linear-algebra op runs; not linked by anything else.
+CUDA_LAZY_TORCH_LIBS = ["torch/lib/libtorch_cuda_linalg.so"]
+
+_DT_NEEDED = 1
+_SHT_DYNAMIC = 6
+
+
+def elf_needed(path: str | os.PathLike[str]) -> list[str]:
+    """The DT_NEEDED sonames of a 64-bit little-endian ELF file; [] for anything else.
+
+    A tiny reader instead of ``readelf`` so the spec has no extra tool dependency.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return []
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    shoff = struct.unpack_from("<Q", data, 0x28)[0]
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [
+        struct.unpack_from("<IIQQQQIIQQ", data, shoff + index * shentsize) for index in range(shnum)
+    ]
+    names: list[str] = []
+    for _name, sh_type, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
+        if sh_type != _SHT_DYNAMIC or not entsize:
+            continue
+        strtab_offset = sections[link][4]
+        for entry in range(offset, offset + size, entsize):
+            tag, value = struct.unpack_from("<qQ", data, entry)
+            if tag == 0:
+                break
+            if tag == _DT_NEEDED:
+                start = strtab_offset + value
+                names.append(data[start : data.index(b"\0", start)].decode())
+    return names
+
+
+def matches(dest: str, patterns: Iterable[str]) -> bool:
+    """True when a bundle path (``/`` separated) matches any glob (``*`` crosses folders)."""
+    dest = dest.replace(os.sep, "/")
+    return any(fnmatch.fnmatchcase(dest, pattern) for pattern in patterns)
+
+
+def linked_closure(
+    entries: list[tuple[str, str, str]],
+    is_optional: Callable[[str], bool],
+    needed: Callable[[str], list[str]] = elf_needed,
+) -> set[str]:
+    """Destinations of the optional entries that a required entry links, directly or not.
+
+    ``entries`` are PyInstaller TOC tuples (dest, src, typecode). Required entries are those
+    for which ``is_optional(dest)`` is False; an optional library is kept only if its file name
+    is a DT_NEEDED soname of something kept.
+    """
+    by_name: dict[str, list[tuple[str, str, str]]] = {}
+    for entry in entries:
+        if is_optional(entry[0]):
+            by_name.setdefault(Path(entry[0]).name, []).append(entry)
+    keep: set[str] = set()
+    queue = [entry for entry in entries if not is_optional(entry[0])]
+    seen_sources: set[str] = set()
+    while queue:
+        _dest, src, _kind = queue.pop()
+        if src in seen_sources:
+            continue
+        seen_sources.add(src)
+        for soname in needed(src):
+            for candidate in by_name.get(soname, []):
+                if candidate[0] not in keep:
+                    keep.add(candidate[0])
+                    queue.append(candidate)
+    return keep
+
+
+def is_cuda_only(dest: str) -> bool:
+    """Libraries a CPU-only bundle may drop unless something it keeps links them."""
+    dest = dest.replace(os.sep, "/")
+    return dest.startswith("nvidia/") or dest in CUDA_LAZY_TORCH_LIBS
+
+
+def filter_toc(
+    entries: list[tuple[str, str, str]], *, cpu_only: bool
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Split a TOC into (kept, dropped) following the rules above."""
+    kept = [entry for entry in entries if not matches(entry[0], ALWAYS_DROP)]
+    if cpu_only:
+        linked = linked_closure(kept, is_cuda_only)
+        kept = [entry for entry in kept if not is_cuda_only(entry[0]) or entry[0] in linked]
+    kept_set = {entry[0] for entry in kept}
+    dropped = [entry for entry in entries if entry[0] not in kept_set]
+    return kept, dropped
