@@ -1,0 +1,207 @@
+"""The bridge between the plain-Python trainer and the GUI thread.
+
+A ``TrainWorker`` is moved to a ``QThread`` (superqt's wiring, see ``start_worker``). The trainer
+calls back in the worker thread; those events leave as queued signals carrying plain data.
+Batch events are buffered and flushed at most every ``flush_interval`` seconds, so the GUI gets a
+few dozen signals per second whatever the batch rate (one signal per batch would be an event
+storm). Pause/resume/stop are called from the GUI thread and forwarded to the trainer, which is
+thread-safe and checks them every batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.errors import UserError
+from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
+
+log = logging.getLogger(__name__)
+
+# Aim for about this many loss points per epoch: enough for a smooth curve on the sample,
+# few enough that full MNIST does not pay a report (a device sync on CUDA) every batch.
+POINTS_PER_EPOCH = 100
+
+
+def auto_report_every(train_samples: int, batch_size: int) -> int:
+    """Batches between two reports, so that an epoch yields about ``POINTS_PER_EPOCH`` points."""
+    steps = max(1, -(-train_samples // max(1, batch_size)))
+    return max(1, steps // POINTS_PER_EPOCH)
+
+
+@dataclass
+class BatchBlock:
+    """Several batch reports sent together: the GUI appends them to its buffers in one go."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    samples_per_second: list[float] = field(default_factory=list)
+    last: BatchEvent | None = None
+
+    def add(self, event: BatchEvent) -> None:
+        self.steps.append(event.step)
+        self.losses.append(event.loss)
+        self.samples_per_second.append(event.samples_per_second)
+        self.last = event
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+class TrainWorker(QObject):
+    """Runs one training run in whatever thread calls ``work``; reports through signals.
+
+    ``data`` is an already loaded ``MnistData`` (reused between runs); when None the worker
+    loads ``config.dataset`` itself and emits ``dataReady`` so the caller can cache it.
+    ``trainer_factory`` exists for tests; by default it is ``core.trainer.Trainer``.
+    """
+
+    dataReady = Signal(object)  # MnistData, loaded in this thread
+    runStarted = Signal(object)  # RunStarted
+    batchesReady = Signal(object)  # BatchBlock
+    epochEnded = Signal(object)  # EpochEvent
+    runEnded = Signal(object)  # RunEnded, exactly once per work()
+    finished = Signal()
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Any = None,
+        *,
+        auto_report: bool = True,
+        flush_interval: float = 0.04,
+        trainer_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self._data = data
+        self._auto_report = auto_report
+        self._flush_interval = flush_interval
+        self._trainer_factory = trainer_factory
+        self._lock = threading.Lock()
+        self._trainer: Any = None
+        self._stop_requested = False
+        self._pause_requested = False
+        self._block = BatchBlock()
+        self._last_flush = 0.0
+
+    # ------------------------------------------------------------ control (any thread)
+    def stop(self) -> None:
+        """Ask the run to end after the current batch (also wakes a paused run)."""
+        with self._lock:
+            self._stop_requested = True
+            trainer = self._trainer
+        if trainer is not None:
+            trainer.stop()
+            trainer.resume()  # a paused trainer must wake up to see the stop
+
+    def pause(self) -> None:
+        with self._lock:
+            self._pause_requested = True
+            trainer = self._trainer
+        if trainer is not None:
+            trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause_requested = False
+            trainer = self._trainer
+        if trainer is not None:
+            trainer.resume()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    # ------------------------------------------------------------ worker thread
+    @Slot()
+    def work(self) -> None:
+        """Load data if needed, train, and always end with ``runEnded`` then ``finished``."""
+        ended: RunEnded | None = None
+        try:
+            ended = self._train()
+        except UserError as exc:
+            ended = RunEnded("failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 (any crash must reach the user, not kill the thread)
+            log.error("training failed:\n%s", traceback.format_exc())
+            ended = RunEnded("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._flush()
+            if ended is None:
+                ended = RunEnded("failed", "the training thread ended unexpectedly")
+            self.runEnded.emit(ended)
+            self.finished.emit()
+
+    def _train(self) -> RunEnded:
+        config = self.config
+        if self._stop_requested:
+            return RunEnded("stopped", "stopped before training started")
+        data = self._data
+        if data is None:
+            from core.data import load_mnist
+
+            data = load_mnist(config.dataset, config.data_dir)
+            self.dataReady.emit(data)
+        if self._auto_report:
+            every = auto_report_every(len(data.train_labels), config.batch_size)
+            config = replace(config, report_every=every)
+            self.config = config
+        factory = self._trainer_factory
+        if factory is None:
+            from core.trainer import Trainer
+
+            factory = Trainer
+        trainer = factory(config, on_event=self._on_event, data=data)
+        with self._lock:
+            self._trainer = trainer
+            stop, pause = self._stop_requested, self._pause_requested
+        if stop:
+            trainer.stop()
+        elif pause:
+            trainer.pause()
+        return trainer.run()
+
+    def _on_event(self, event: Any) -> None:
+        """Called by the trainer in this thread; must stay cheap (it runs between batches)."""
+        if isinstance(event, BatchEvent):
+            self._block.add(event)
+            now = time.monotonic()
+            if now - self._last_flush >= self._flush_interval:
+                self._flush(now)
+        elif isinstance(event, EpochEvent):
+            self._flush()
+            self.epochEnded.emit(event)
+        elif isinstance(event, RunStarted):
+            self._last_flush = time.monotonic()
+            self.runStarted.emit(event)
+        # RunEnded is emitted once by work(), from the trainer's return value.
+
+    def _flush(self, now: float | None = None) -> None:
+        if len(self._block):
+            block, self._block = self._block, BatchBlock()
+            self.batchesReady.emit(block)
+        self._last_flush = time.monotonic() if now is None else now
+
+
+def start_worker(worker: TrainWorker, parent: QObject | None = None) -> QThread:
+    """Move ``worker`` to a new thread with superqt's wiring and start it.
+
+    The thread quits when the worker finishes; both are deleted later. Callers keep the
+    returned thread to ``wait()`` on it at shutdown.
+    """
+    thread = QThread(parent)
+    thread.setObjectName("training-thread")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.work)
+    worker.finished.connect(thread.quit)
+    worker.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.start()
+    return thread
