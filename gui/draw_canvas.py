@@ -98,16 +98,24 @@ class DrawCanvas(QWidget):
         self._index = 0
         self._current: list[tuple[float, float]] | None = None
         self._current_erase = False
-        for keys, slot in (
-            (QKeySequence.StandardKey.Undo, self.undo),
-            (QKeySequence.StandardKey.Redo, self.redo),
-            (QKeySequence("Ctrl+Y"), self.redo),
-            (QKeySequence(Qt.Key.Key_Escape), self.clear),
-            (QKeySequence(Qt.Key.Key_Delete), self.clear),
-        ):
-            shortcut = QShortcut(keys, self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        bindings = [
+            (QKeySequence.keyBindings(QKeySequence.StandardKey.Undo), self.undo),
+            (
+                QKeySequence.keyBindings(QKeySequence.StandardKey.Redo) + [QKeySequence("Ctrl+Y")],
+                self.redo,
+            ),
+            ([QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear),
+        ]
+        self._shortcuts: list[QShortcut] = []
+        host = parent if parent is not None else self  # the keys work anywhere in the Draw tab
+        for sequences, slot in bindings:
+            # One shortcut per distinct key: two shortcuts on the same key would both go dead.
+            unique = {seq.toString(): seq for seq in sequences if not seq.isEmpty()}
+            for keys in unique.values():
+                shortcut = QShortcut(keys, host)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self._shortcuts.append(shortcut)
+                shortcut.activated.connect(slot)
 
     # ------------------------------------------------------------------ state
     @property
