@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from core.errors import InputError
-from core.tensor_text import as_class_index, format_number, validate_grid
+from core.tensor_text import as_class_index, format_number, plural, validate_grid
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -340,7 +340,7 @@ def soft_cross_entropy(x, t, weight=None, label_smoothing=0.0, reduction="mean")
 _PAIRS = [
     LossPair(
         name="ce-nll",
-        title="CrossEntropyLoss = NLLLoss ∘ LogSoftmax",
+        title="CrossEntropyLoss = LogSoftmax + NLLLoss",
         fused_label="CrossEntropyLoss(x, y)",
         composed_label="NLLLoss(LogSoftmax(x), y)",
         target_kind=CLASS,
@@ -367,7 +367,7 @@ _PAIRS = [
     ),
     LossPair(
         name="bce-logits",
-        title="BCEWithLogitsLoss = BCELoss ∘ Sigmoid (until it saturates)",
+        title="BCEWithLogitsLoss = Sigmoid + BCELoss (until it saturates)",
         fused_label="BCEWithLogitsLoss(x, t)",
         composed_label="BCELoss(Sigmoid(x), t)",
         target_kind=BINARY,
@@ -625,13 +625,14 @@ def prepare_inputs(
             t = [t]
         if isinstance(t[0], list):
             raise InputError(
-                f"target must be one class index per row, a flat list of {n} whole numbers; got "
+                f"target must be one class index per row, a flat list of {plural(n, 'whole number')}; got "
                 f"a {len(t)}×{len(t[0])} grid (probability targets are the ce-soft pair)",
                 field="target",
             )
         if len(t) != n:
             raise InputError(
-                f"target has {len(t)} class indices but prediction has {n} rows",
+                f"target has {len(t)} class {'index' if len(t) == 1 else 'indices'} but "
+                f"prediction has {plural(n, 'row')}",
                 field="target",
                 row=min(len(t), n) if len(t) > n else None,
             )

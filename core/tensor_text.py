@@ -30,6 +30,10 @@ def where(field: str, row: int | None = None, col: int | None = None) -> str:
     return text
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _short(text: str, limit: int = 24) -> str:
     text = text.strip()
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
@@ -79,8 +83,11 @@ def as_class_index(
     return int(value)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed")
+class _NonFinite:
+    """Stands in for JSON's NaN/Infinity so the error can say where it was."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def parse_json_tensor(text: str, *, field: str = "tensor", max_ndim: int = 2) -> Grid | float:
@@ -96,7 +103,7 @@ def parse_json_tensor(text: str, *, field: str = "tensor", max_ndim: int = 2) ->
     if not text.strip():
         raise InputError(f"{field} is empty; give a JSON list such as [[0.1, 0.9]]", field=field)
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_NonFinite)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{field} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
@@ -109,6 +116,13 @@ def parse_json_tensor(text: str, *, field: str = "tensor", max_ndim: int = 2) ->
 
 
 def _number(value: Any, field: str, row: int | None, col: int | None) -> float:
+    if isinstance(value, _NonFinite):
+        raise InputError(
+            f"{where(field, row, col)} is {value.name}; NaN and infinity are not allowed",
+            field=field,
+            row=row,
+            col=col,
+        )
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = {str: "text", dict: "an object", type(None): "null", bool: "true/false"}.get(
             type(value), type(value).__name__
@@ -165,7 +179,8 @@ def validate_grid(data: Any, *, field: str = "tensor", max_ndim: int = 2) -> Gri
             width = len(item)
         elif len(item) != width:
             raise InputError(
-                f"{where(field, i)} has {len(item)} values but row 0 has {width} (ragged rows)",
+                f"{where(field, i)} has {plural(len(item), 'value')} but row 0 has {width} "
+                "(ragged rows)",
                 field=field,
                 row=i,
             )

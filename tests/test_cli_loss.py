@@ -1,0 +1,250 @@
+"""The ``loss`` CLI contract: flags, JSON keys, readable table, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from core.cli import main as cli_main
+from core.losses import PAIRS, SEED_EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+CE_X, CE_Y = (json.dumps(v) for v in SEED_EXAMPLES["ce-nll"])
+BCE_X, BCE_T = (json.dumps(v) for v in SEED_EXAMPLES["bce-logits"])
+
+
+def run_main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def run_inline(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli_main(["loss", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def dotted(data: dict, path: str):
+    for key in path.split("."):
+        data = data[key]
+    return data
+
+
+def test_json_contract_in_a_real_process():
+    result = run_main("loss", "--pair", "ce-nll", "--prediction", CE_X, "--target", CE_Y, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for path in (
+        "pair",
+        "fused.value",
+        "composed.value",
+        "fused.grad",
+        "composed.grad",
+        "fused.grad_fn",
+        "composed.grad_fn",
+        "value_diff",
+        "grad_diff",
+    ):
+        dotted(data, path)
+    assert data["pair"] == "ce-nll"
+    assert round(data["fused"]["value"], 4) == round(data["composed"]["value"], 4) == 1.6802
+    assert data["fused"]["grad_fn"] == data["composed"]["grad_fn"] == "NllLossBackward0"
+    assert len(data["fused"]["grad"]) == 3 and len(data["fused"]["grad"][0]) == 5
+
+
+def test_bad_input_in_a_real_process_is_one_line_exit_2():
+    result = run_main(
+        "loss", "--pair", "ce-nll", "--prediction", "[[1, 2], [3]]", "--target", "[0, 1]"
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_values_and_grads_match_torch(capsys):
+    code, out, _ = run_inline(
+        capsys, "--pair", "bce-logits", "--prediction", BCE_X, "--target", BCE_T, "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    x = torch.tensor(json.loads(BCE_X), requires_grad=True)
+    t = torch.tensor(json.loads(BCE_T))
+    expected = F.binary_cross_entropy_with_logits(x, t)
+    expected.backward()
+    assert data["fused"]["value"] == pytest.approx(expected.item())
+    assert round(data["composed"]["value"], 4) == 0.7907
+    assert torch.allclose(torch.tensor(data["fused"]["grad"]), x.grad)
+    assert data["composed"]["grad_fn"] == "BinaryCrossEntropyBackward0"
+
+
+def test_reduction_none_gives_lists_and_the_gradient_of_the_sum(capsys):
+    code, out, _ = run_inline(
+        capsys,
+        "--pair",
+        "ce-nll",
+        "--prediction",
+        CE_X,
+        "--target",
+        CE_Y,
+        "--reduction",
+        "none",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert isinstance(data["fused"]["value"], list) and len(data["composed"]["value"]) == 3
+    x = torch.tensor(json.loads(CE_X), requires_grad=True)
+    F.cross_entropy(x, torch.tensor(json.loads(CE_Y)), reduction="none").sum().backward()
+    assert torch.allclose(torch.tensor(data["composed"]["grad"]), x.grad)
+
+
+def test_option_flags(capsys):
+    code, out, _ = run_inline(
+        capsys,
+        "--pair",
+        "ce-manual",
+        "--prediction",
+        CE_X,
+        "--target",
+        "[4, 3, -1]",
+        "--weight",
+        "[1, 2, 3, 4, 5]",
+        "--label-smoothing",
+        "0.1",
+        "--ignore-index",
+        "-1",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    x = torch.tensor(json.loads(CE_X))
+    expected = F.cross_entropy(
+        x,
+        torch.tensor([4, 3, -1]),
+        weight=torch.tensor([1.0, 2, 3, 4, 5]),
+        label_smoothing=0.1,
+        ignore_index=-1,
+    )
+    assert data["fused"]["value"] == pytest.approx(expected.item())
+    assert data["agree"] is True
+    code, out, _ = run_inline(
+        capsys,
+        "--pair",
+        "bce-logits",
+        "--prediction",
+        BCE_X,
+        "--target",
+        BCE_T,
+        "--pos-weight",
+        "[3]",
+        "--json",
+    )
+    data = json.loads(out)
+    assert code == 0 and any("pos_weight" in n for n in data["notes"])
+
+
+def test_readable_table(capsys):
+    code, out, _ = run_inline(capsys, "--pair", "ce-nll", "--prediction", CE_X, "--target", CE_Y)
+    assert code == 0
+    assert "CrossEntropyLoss(x, y)" in out and "NLLLoss(LogSoftmax(x), y)" in out
+    assert out.count("1.6802") == 2 and "NllLossBackward0" in out and "agree" in out
+    code, out, _ = run_inline(
+        capsys, "--pair", "nll-on-logits", "--prediction", CE_X, "--target", CE_Y
+    )
+    assert "NO (as expected)" in out
+
+
+def test_list_pairs(capsys):
+    code, out, _ = run_inline(capsys, "--list-pairs")
+    assert code == 0
+    for name in PAIRS:
+        assert name in out
+    code, out, _ = run_inline(capsys, "--list-pairs", "--json")
+    assert [p["name"] for p in json.loads(out)] == list(PAIRS)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--pair", "focal", "--prediction", "[[1, 2]]", "--target", "[0]"], "unknown pair"),
+        (["--pair", "ce-nll", "--prediction", "[[1, two]]", "--target", "[0]"], "JSON"),
+        (
+            ["--pair", "ce-nll", "--prediction", '[[1, "two"]]', "--target", "[0]"],
+            "prediction[0][1]",
+        ),
+        (["--pair", "ce-nll", "--prediction", "[[1, 2], [3]]", "--target", "[0, 1]"], "ragged"),
+        (["--pair", "ce-nll", "--prediction", "[]", "--target", "[]"], "empty"),
+        (["--pair", "ce-nll", "--prediction", "", "--target", "[0]"], "empty"),
+        (["--pair", "ce-nll", "--prediction", "[[1, NaN]]", "--target", "[0]"], "NaN"),
+        (["--pair", "ce-nll", "--prediction", "[[1, Infinity]]", "--target", "[0]"], "Infinity"),
+        (["--pair", "ce-nll", "--prediction", "[[1, 2]]", "--target", "[5]"], "out of range"),
+        (["--pair", "ce-nll", "--prediction", "[[1, 2]]", "--target", "[0.5]"], "whole number"),
+        (["--pair", "ce-nll", "--prediction", "[[1, 2]]", "--target", "[0, 1]"], "target"),
+        (
+            ["--pair", "bce-logits", "--prediction", "[[1, 2]]", "--target", "[[0, 2]]"],
+            "between 0 and 1",
+        ),
+        (["--pair", "bce-logits", "--prediction", "[[1, 2]]", "--target", "[0, 1]"], "shape"),
+        (["--pair", "ce-nll", "--prediction", "[[1, 2]]"], "--target"),
+        (
+            [
+                "--pair",
+                "ce-nll",
+                "--prediction",
+                "[[1, 2]]",
+                "--target",
+                "[0]",
+                "--reduction",
+                "avg",
+            ],
+            "invalid choice",
+        ),
+        (
+            ["--pair", "ce-nll", "--prediction", "[[1, 2]]", "--target", "[0]", "--weight", "[1]"],
+            "weight",
+        ),
+        (
+            [
+                "--pair",
+                "ce-nll",
+                "--prediction",
+                "[[1, 2]]",
+                "--target",
+                "[0]",
+                "--label-smoothing",
+                "2",
+            ],
+            "label smoothing",
+        ),
+        (
+            [
+                "--pair",
+                "ce-nll",
+                "--prediction",
+                "__import__('os').system('echo hi')",
+                "--target",
+                "[0]",
+            ],
+            "not valid JSON",
+        ),
+    ],
+)
+def test_bad_input_is_exit_2_and_one_error_line(capsys, args, words):
+    code, out, err = run_inline(capsys, *args)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert words in lines[0]
