@@ -246,7 +246,10 @@ def selected_checks() -> list[tuple[str, Callable[[], str]]]:
 def run_self_test() -> int:
     """Run every check, print one line each and a summary; 0 only when all pass."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    faulthandler.enable()  # a native crash still names where it happened
+    try:
+        faulthandler.enable()  # a native crash still names where it happened
+    except (ValueError, OSError, AttributeError):  # stderr is not a real file (captured)
+        pass
     from core import __version__
 
     frozen = "frozen" if getattr(sys, "frozen", False) else "from source"

@@ -28,6 +28,10 @@ EXCLUDED_MODULES = [
     "matplotlib",
     "IPython",
     "pytest",
+    "_pytest",
+    "pluggy",
+    "iniconfig",
+    "pygments",
     "hypothesis",
     "PyInstaller",
     # Qt modules that pyqtgraph can use but the app does not (pyqtgraph.opengl, printing, SVG export

@@ -1,0 +1,62 @@
+"""Time from process start to the main window shown, frozen app vs from source.
+
+    python packaging/startup_time.py [--exe dist/digit-lab/digit-lab] [--runs 3]
+
+Each run starts a fresh process with ``--self-test`` limited to its window check
+(``DIGIT_LAB_SELF_TEST=window``), which builds the same MainWindow as the app, shows it offscreen
+and prints how long after process start that happened (Linux /proc clock, 10 ms resolution).
+The first run of each kind is reported separately: it pays for a cold file cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOWN = re.compile(r"shown ([0-9.]+) s after process start")
+
+
+def time_to_window(command: list[str]) -> float:
+    env = dict(os.environ, DIGIT_LAB_SELF_TEST="window", QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    match = SHOWN.search(done.stdout)
+    if done.returncode != 0 or not match:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr[-2000:]}")
+    return float(match.group(1))
+
+
+def measure(label: str, command: list[str], runs: int) -> None:
+    times = [time_to_window(command) for _ in range(runs)]
+    warm = times[1:] or times
+    print(
+        f"{label:<12} first {times[0]:.2f} s, then median {statistics.median(warm):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in times)})",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exe", type=Path, default=ROOT / "dist" / "digit-lab" / "digit-lab")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--frozen-only", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.frozen_only:
+        measure("from source", [sys.executable, "main.py", "--self-test"], args.runs)
+    if args.exe.exists():
+        measure("frozen", [str(args.exe), "--self-test"], args.runs)
+    else:
+        print(f"frozen       skipped: {args.exe} does not exist (run 'make package')")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
