@@ -11,6 +11,7 @@ file, so it never reads or changes the user's saved model, data or window layout
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import math
 import os
@@ -246,10 +247,9 @@ def selected_checks() -> list[tuple[str, Callable[[], str]]]:
 def run_self_test() -> int:
     """Run every check, print one line each and a summary; 0 only when all pass."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    try:
-        faulthandler.enable()  # a native crash still names where it happened
-    except (ValueError, OSError, AttributeError):  # stderr is not a real file (captured)
-        pass
+    # A native crash still names where it happened (not possible when stderr is captured).
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        faulthandler.enable()
     from core import __version__
 
     frozen = "frozen" if getattr(sys, "frozen", False) else "from source"
