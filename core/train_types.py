@@ -35,6 +35,8 @@ class TrainConfig:
     data_dir: str | None = None
     # Send a BatchEvent every N batches (1 = every batch). Each report is one device sync.
     report_every: int = 1
+    # CPU intra-op threads for the run; 0 = automatic (see core.trainer.choose_threads).
+    threads: int = 0
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
@@ -58,6 +60,7 @@ class TrainConfig:
             (1 <= self.batch_size <= 65536, f"batch size must be 1..65536, got {self.batch_size}"),
             (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
             (self.report_every >= 1, f"report_every must be >= 1, got {self.report_every}"),
+            (0 <= self.threads <= 256, f"threads must be 0 (automatic) or 1..256, got {self.threads}"),
         ]
         for ok, message in checks:
             if not ok:

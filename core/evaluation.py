@@ -1,0 +1,109 @@
+"""Evaluation on a test set: accuracy, loss, confusion matrix, per-class accuracy, mistakes.
+
+One function serves the trainer (after every epoch), the ``evaluate`` CLI and the GUI, so the
+numbers a user sees are always computed the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.data import NUM_CLASSES, MnistData, normalize
+from core.train_types import EvalResult, Misclassified
+
+# Images per forward pass: bounds memory (a CNN's first feature map is 50 KB per image).
+EVAL_BATCH = 1000
+
+
+def loss_function(loss: str):
+    """The training criterion for a model head: ``nll`` on log-probabilities, ``ce`` on logits."""
+    return F.nll_loss if loss == "nll" else F.cross_entropy
+
+
+def model_input(images: torch.Tensor, model_name: str) -> torch.Tensor:
+    """Normalised float images shaped for the model: (N, 784) for the MLP, (N, 1, 28, 28) else.
+
+    Flattening once here spares the MLP a reshape per batch.
+    """
+    if model_name == "mlp":
+        return images.reshape(images.shape[0], -1)
+    return images.reshape(images.shape[0], 1, images.shape[-2], images.shape[-1])
+
+
+def evaluate(
+    model: nn.Module,
+    data: MnistData,
+    device: torch.device | str,
+    loss: str,
+    max_misclassified: int = 200,
+) -> EvalResult:
+    """Evaluate ``model`` on ``data``'s test split on ``device``.
+
+    ``loss`` says what the model outputs ("nll": log-probabilities, "ce": logits); either way the
+    reported loss is the mean negative log-likelihood. Misclassified digits are listed most
+    confident first (the most instructive mistakes), at most ``max_misclassified`` of them.
+    """
+    device = torch.device(device)
+    # (N, 28, 28) suits every registry model: the MLP flattens, the CNN adds the channel axis.
+    inputs = normalize(data.test_images.to(device))
+    return evaluate_tensors(
+        model, inputs, data.test_labels.to(device), loss, max_misclassified=max_misclassified
+    )
+
+
+def evaluate_tensors(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    loss: str,
+    max_misclassified: int = 200,
+) -> EvalResult:
+    """``evaluate`` on inputs already normalised, shaped and on the model's device (the trainer
+    prepares them once per run rather than once per epoch)."""
+    was_training = model.training
+    model.eval()
+    criterion = loss_function(loss)
+    total_loss = torch.zeros((), dtype=torch.float64, device=inputs.device)
+    predictions, confidences = [], []
+    try:
+        with torch.inference_mode():
+            for start in range(0, inputs.shape[0], EVAL_BATCH):
+                out = model(inputs[start : start + EVAL_BATCH])
+                batch_labels = labels[start : start + EVAL_BATCH]
+                total_loss += criterion(out, batch_labels, reduction="sum").double()
+                confidence, predicted = F.softmax(out.float(), dim=1).max(dim=1)
+                predictions.append(predicted)
+                confidences.append(confidence)
+    finally:
+        model.train(was_training)
+    n = int(labels.shape[0])
+    if n == 0:
+        return EvalResult(0.0, 0.0, 0, [[0] * NUM_CLASSES for _ in range(NUM_CLASSES)], [0.0] * 10)
+    predicted = torch.cat(predictions).cpu()
+    confidence = torch.cat(confidences).cpu()
+    truth = labels.cpu()
+    confusion = torch.bincount(truth * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(
+        NUM_CLASSES, NUM_CLASSES
+    )
+    per_class_total = confusion.sum(dim=1)
+    per_class = [
+        float(confusion[c, c]) / float(per_class_total[c]) if per_class_total[c] else 0.0
+        for c in range(NUM_CLASSES)
+    ]
+    wrong = (predicted != truth).nonzero().squeeze(1)
+    order = torch.argsort(confidence[wrong], descending=True, stable=True)
+    wrong = wrong[order][:max_misclassified]
+    misclassified = [
+        Misclassified(int(i), int(truth[i]), int(predicted[i]), float(confidence[i]))
+        for i in wrong.tolist()
+    ]
+    return EvalResult(
+        accuracy=float(confusion.diagonal().sum()) / n,
+        loss=float(total_loss) / n,
+        samples=n,
+        confusion=confusion.tolist(),
+        per_class_accuracy=per_class,
+        misclassified=misclassified,
+    )

@@ -1,0 +1,312 @@
+"""The training engine: plain Python, no Qt, reporting through events.
+
+The CLI, the GUI worker, the tests and the benchmarks all run this one loop and consume the same
+events (``core.train_types``). What makes it fast on a CPU, measured against the seed notebook's
+DataLoader loop (see benchmarks/train_speed.py):
+
+- the whole dataset is decoded once, normalised once to float32 and held on the device; each
+  epoch gathers one permuted copy and batches are plain slices of it (no per-sample Python);
+- gradients are dropped (``set_to_none``) instead of zeroed, and the optimizer step is fused;
+- the loss is summed on the device and read (a sync point) once per report, not per batch;
+- a small model gets one intra-op thread (see ``choose_threads``).
+``torch.compile`` was measured and not kept: on these tiny models it was slower per step and took
+a minute to compile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from core.checkpoint import MNIST_MEAN, MNIST_STD, Checkpoint
+from core.data import MnistData, load_mnist, normalize
+from core.device import describe_device, resolve_device
+from core.errors import UserError
+from core.evaluation import evaluate_tensors, loss_function, model_input
+from core.models import build_model
+from core.train_types import (
+    BatchEvent,
+    EpochEvent,
+    EvalResult,
+    RunEnded,
+    RunResult,
+    RunStarted,
+    TrainConfig,
+    TrainEvent,
+)
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[TrainEvent], None]
+
+
+def choose_threads(config: TrainConfig, device: torch.device) -> int:
+    """Intra-op threads for a CPU run: ``config.threads`` if set, else a measured choice.
+
+    The MLP's matrices are so small that a second thread mostly waits at barriers: one thread.
+    The CNN's convolutions share well, but OpenMP threads spin for cores; when another process
+    holds a core a spinning thread costs more than it gives (measured on a shared 2-core machine:
+    the CNN ran 4.5x slower with 2 threads than with 1). So: half the cores, at most 4, leaving
+    room for the GUI and everything else. The count is fixed per run, so results repeat.
+    """
+    if config.threads > 0:
+        return config.threads
+    if device.type != "cpu":
+        return torch.get_num_threads()  # host threads barely matter when the GPU computes
+    if config.model == "mlp":
+        return 1
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def make_optimizer(config: TrainConfig, model: nn.Module, device: torch.device):
+    """SGD (with momentum) or Adam, fused into one kernel where the device supports it."""
+    fused = device.type in ("cpu", "cuda")
+    params = list(model.parameters())
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, fused=fused or None)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, fused=fused or None)
+
+
+class Trainer:
+    """One training run. ``run()`` blocks; ``pause``/``resume``/``stop`` may come from any thread.
+
+    Events go to ``on_event``: one ``RunStarted`` (once the data is loaded), a ``BatchEvent``
+    every ``config.report_every`` batches, an ``EpochEvent`` per epoch, and exactly one
+    ``RunEnded``. Failures (bad data, bad settings, out of memory) end the run as
+    ``RunEnded("failed", reason)``; ``run()`` itself does not raise for them.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        on_event: EventCallback | None = None,
+        data: MnistData | None = None,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.model: nn.Module | None = None
+        self._on_event = on_event
+        self._stop = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+
+    # -- control, thread-safe ---------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current batch (also ends a pause)."""
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def is_paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self) -> RunEnded:
+        threads_before = torch.get_num_threads()
+        try:
+            ended = self._run()
+        except UserError as exc:
+            ended = RunEnded("failed", str(exc))
+        except torch.OutOfMemoryError:
+            ended = RunEnded(
+                "failed",
+                f"out of memory on the device at batch size {self.config.batch_size}; "
+                "try a smaller batch size or the CPU",
+            )
+        except Exception as exc:  # reported, not swallowed: the GUI must keep running
+            log.exception("training failed")
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            ended = RunEnded("failed", f"{type(exc).__name__}: {first_line}".rstrip(": "))
+        finally:
+            torch.set_num_threads(threads_before)
+        try:
+            self._emit(ended)
+        except Exception:
+            log.exception("the RunEnded event handler failed")
+        return ended
+
+    def _emit(self, event: TrainEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _wait_while_paused(self) -> float:
+        """Block while paused (or until stopped); return the seconds spent waiting."""
+        start = time.perf_counter()
+        while not self._running.wait(timeout=0.1):
+            if self._stop.is_set():
+                break
+        return time.perf_counter() - start
+
+    def _run(self) -> RunEnded:
+        cfg = self.config.validate()
+        device = resolve_device(cfg.device)
+        data = self.data if self.data is not None else load_mnist(cfg.dataset, cfg.data_dir)
+        if data.train_samples == 0 or data.test_samples == 0:
+            raise UserError(f"{data.description} has no training or no test digits")
+        torch.set_num_threads(choose_threads(cfg, device))
+        if device.type == "cuda":
+            # Same seed, same device, same numbers: no autotuned, non-deterministic kernels.
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
+
+        torch.manual_seed(cfg.seed)  # weights (built on the CPU, so equal on every device)
+        model = build_model(cfg.model, cfg.loss).to(device).train()
+        self.model = model
+        optimizer = make_optimizer(cfg, model, device)
+        criterion = loss_function(cfg.loss)
+        shuffle = torch.Generator().manual_seed(cfg.seed)
+
+        # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
+        train_x = model_input(normalize(data.train_images.to(device)), cfg.model).contiguous()
+        train_y = data.train_labels.to(device)
+        test_x = model_input(normalize(data.test_images.to(device)), cfg.model).contiguous()
+        test_y = data.test_labels.to(device)
+
+        n, batch = data.train_samples, cfg.batch_size
+        steps_per_epoch = math.ceil(n / batch)
+        total_steps = steps_per_epoch * cfg.epochs
+        description = describe_device(device)
+        self._emit(
+            RunStarted(
+                config=cfg,
+                device=description,
+                dataset=data.description,
+                train_samples=n,
+                test_samples=data.test_samples,
+                steps_per_epoch=steps_per_epoch,
+                total_steps=total_steps,
+            )
+        )
+
+        step = 0
+        train_seconds = 0.0  # excludes evaluation and pauses
+        paused_total = 0.0
+        samples_done = 0
+        epochs_completed = 0
+        evaluation: EvalResult | None = None
+        train_loss = float("nan")
+        stopped = False
+
+        def clock() -> float:
+            return time.perf_counter() - paused_total
+
+        for epoch in range(1, cfg.epochs + 1):
+            order = torch.randperm(n, generator=shuffle).to(device)
+            epoch_start = clock()
+            xs, ys = train_x[order], train_y[order]
+            loss_sum = torch.zeros((), device=device)  # summed on the device, read per report
+            reported_sum = 0.0
+            report_start, report_samples, report_steps = epoch_start, 0, 0
+            batches_in_epoch = 0
+            for index in range(steps_per_epoch):
+                if not self._running.is_set():
+                    paused_total += self._wait_while_paused()
+                if self._stop.is_set():
+                    stopped = True
+                    break
+                start = index * batch
+                xb, yb = xs[start : start + batch], ys[start : start + batch]
+                loss = criterion(model(xb), yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.detach()
+                step += 1
+                batches_in_epoch += 1
+                samples_done += yb.shape[0]
+                report_samples += yb.shape[0]
+                report_steps += 1
+                if report_steps == cfg.report_every and self._on_event is not None:
+                    total = float(loss_sum)  # note: the one device sync per report
+                    now = clock()
+                    self._emit(
+                        BatchEvent(
+                            epoch=epoch,
+                            step=step,
+                            total_steps=total_steps,
+                            loss=(total - reported_sum) / report_steps,
+                            samples_per_second=report_samples / max(now - report_start, 1e-9),
+                            seconds=train_seconds + now - epoch_start,
+                        )
+                    )
+                    reported_sum = total
+                    report_start, report_samples, report_steps = clock(), 0, 0
+            if batches_in_epoch:
+                train_loss = float(loss_sum) / batches_in_epoch  # also waits for the device
+            epoch_seconds = clock() - epoch_start
+            train_seconds += epoch_seconds
+            if stopped:
+                break
+            evaluation = evaluate_tensors(model, test_x, test_y, cfg.loss)
+            epochs_completed = epoch
+            self._emit(
+                EpochEvent(
+                    epoch=epoch,
+                    epochs=cfg.epochs,
+                    train_loss=train_loss,
+                    test_loss=evaluation.loss,
+                    test_accuracy=evaluation.accuracy,
+                    seconds=epoch_seconds,
+                )
+            )
+
+        samples_per_second = samples_done / train_seconds if train_seconds > 0 else 0.0
+        metrics = {
+            "epochs_completed": epochs_completed,
+            "train_loss": train_loss,
+            "seconds": train_seconds,
+            "samples_per_second": samples_per_second,
+            "train_samples": n,
+            "test_samples": data.test_samples,
+            "stopped": stopped,
+        }
+        if evaluation is not None and not stopped:
+            metrics |= {
+                "test_accuracy": evaluation.accuracy,
+                "test_loss": evaluation.loss,
+                "per_class_accuracy": evaluation.per_class_accuracy,
+            }
+        checkpoint = Checkpoint.from_model(
+            model,
+            cfg.model,
+            cfg.loss,
+            config=cfg.to_dict(),
+            metrics=metrics,
+            dataset=data.description,
+            normalization=(MNIST_MEAN, MNIST_STD),
+        )
+        result = RunResult(
+            config=cfg,
+            device=description,
+            dataset=data.description,
+            train_samples=n,
+            test_samples=data.test_samples,
+            epochs_completed=epochs_completed,
+            seconds=train_seconds,
+            samples_per_second=samples_per_second,
+            # A stopped run's weights are mid-epoch: no evaluation describes them.
+            evaluation=None if stopped else evaluation,
+            checkpoint=checkpoint,
+        )
+        if stopped:
+            return RunEnded("stopped", "stopped by the user", result)
+        return RunEnded("finished", "", result)
