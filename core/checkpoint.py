@@ -131,6 +131,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             f"{path.name} is not a Digit Lab model file "
             f"({str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'})"
         ) from None
+    except Exception as exc:  # arbitrary bytes can trip the unpickler anywhere (IndexError...)
+        raise CheckpointError(
+            f"{path.name} is not a Digit Lab model file "
+            f"({str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'})"
+        ) from None
     return _from_payload(payload, path.name)
 
 
