@@ -915,3 +915,123 @@ def format_value(value: float | list[float]) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(format_number(v) for v in value) + "]"
     return format_number(value)
+
+
+# ------------------------------------------------------------------------------ examples
+@dataclass(frozen=True)
+class LossPreset:
+    """A ready-made case for the playground: which pair, which tensors, what it teaches."""
+
+    title: str
+    pair: str
+    prediction: list
+    target: list
+    lesson: str
+
+
+CONFIDENT_WRONG = ([[9.0, 0.5, -2.0], [0.2, 8.5, 0.1], [-1.0, 0.0, 7.5]], [2, 0, 1])
+PRESETS: dict[str, LossPreset] = {
+    p.title: p
+    for p in (
+        LossPreset(
+            "Seed example: CE",
+            "ce-nll",
+            *SEED_EXAMPLES["ce-nll"],
+            "The seed notebook's tensors (reconstructed): 1.6802 for both forms.",
+        ),
+        LossPreset(
+            "Seed example: BCE",
+            "bce-logits",
+            *SEED_EXAMPLES["bce-logits"],
+            "The seed notebook's tensors (reconstructed): 0.7907 for both forms.",
+        ),
+        LossPreset(
+            "Large logits: Sigmoid+BCE saturates",
+            "bce-logits",
+            [[25.0], [-30.0], [40.0], [-18.0]],
+            [[0.0], [1.0], [0.0], [1.0]],
+            "Sigmoid rounds to exactly 1 and log(1 - 1) = -inf is clamped to -100: the "
+            "composed loss is wrong and its gradient vanishes. BCEWithLogitsLoss stays exact.",
+        ),
+        LossPreset(
+            "Confident wrong answer",
+            "ce-nll",
+            *CONFIDENT_WRONG,
+            "Every row is sure of the wrong class: the loss is about the logit gap (~9) and "
+            "the gradient pushes the wrong logit down and the true one up.",
+        ),
+        LossPreset(
+            "Uniform logits",
+            "ce-nll",
+            [[0.0] * 5 for _ in range(3)],
+            [0, 2, 4],
+            "Equal logits mean softmax = 1/C for every class, so the loss is log C = "
+            "log 5 = 1.6094 whatever the target.",
+        ),
+        LossPreset(
+            "Mistake: softmax applied twice",
+            "ce-on-probs",
+            *CONFIDENT_WRONG,
+            "CrossEntropyLoss on probabilities: the loss is stuck near log C and the "
+            "gradients are tiny, although every answer is confidently wrong.",
+        ),
+        LossPreset(
+            "Mistake: NLLLoss on raw logits",
+            "nll-on-logits",
+            *SEED_EXAMPLES["ce-nll"],
+            "NLLLoss just negates the true logit: a negative 'loss' and no gradient for the "
+            "other classes.",
+        ),
+        LossPreset(
+            "Harmless: CE after LogSoftmax",
+            "ce-after-logsoftmax",
+            *SEED_EXAMPLES["ce-nll"],
+            "log_softmax is idempotent, so the extra LogSoftmax changes nothing.",
+        ),
+        LossPreset(
+            "Soft targets (label mixing)",
+            "ce-soft",
+            SEED_EXAMPLES["ce-nll"][0],
+            [[0.0, 0.0, 0.0, 0.2, 0.8], [0.0, 0.0, 0.1, 0.9, 0.0], [0.7, 0.0, 0.0, 0.0, 0.3]],
+            "Each target row is a distribution over the classes.",
+        ),
+    )
+}
+
+
+def default_example(pair: str) -> tuple[list, list]:
+    """The tensors the playground shows first for ``pair``."""
+    kind = get_pair(pair).target_kind
+    if kind == BINARY:
+        return SEED_EXAMPLES["bce-logits"]
+    if kind == PROBABILITY:
+        return PRESETS["Soft targets (label mixing)"].prediction, PRESETS[
+            "Soft targets (label mixing)"
+        ].target
+    return SEED_EXAMPLES["ce-nll"]
+
+
+def random_example(
+    pair: str, rows: int, cols: int, seed: int, *, normal: bool = False, scale: float = 1.0
+) -> tuple[list, list]:
+    """Random tensors rounded to 4 decimals (what the grid shows is exactly what is computed).
+
+    ``torch.rand`` (uniform in [0, 1), as the seed notebook did) or ``torch.randn * scale``.
+    """
+    kind = get_pair(pair).target_kind
+    generator = torch.Generator().manual_seed(seed)
+    shape = (rows, cols)
+    if normal:
+        x = torch.randn(shape, generator=generator, dtype=torch.float64) * scale
+    else:
+        x = torch.rand(shape, generator=generator, dtype=torch.float64)
+    prediction = [[round(float(v), 4) for v in row] for row in x]
+    if kind == CLASS:
+        target: list = torch.randint(cols, (rows,), generator=generator).tolist()
+    elif kind == BINARY:
+        target = torch.randint(0, 2, shape, generator=generator).double().tolist()
+    else:
+        t = torch.rand(shape, generator=generator, dtype=torch.float64)
+        t = t / t.sum(dim=1, keepdim=True)
+        target = [[round(float(v), 4) for v in row] for row in t]
+    return prediction, target
