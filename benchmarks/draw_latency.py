@@ -1,0 +1,104 @@
+"""Draw tab latency: preprocessing + inference for one canvas-sized picture, on the CPU.
+
+    .venv/bin/python benchmarks/draw_latency.py [--repeats 300] [--size 280] [--json]
+
+This is the work the tab does after each debounce tick (rendering the strokes is extra, about a
+millisecond). Goal: median <= 5 ms for the CNN. Timings are wall-clock, so a busy machine shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.checkpoint import Checkpoint  # noqa: E402
+from core.data import load_sample  # noqa: E402
+from core.inference import Classifier  # noqa: E402
+from core.models import build_model  # noqa: E402
+from core.preprocess import canvas_to_input  # noqa: E402
+
+GOAL_MS = 5.0
+
+
+def canvas_picture(size: int) -> np.ndarray:
+    """A test digit redrawn as the canvas renders it: dark ink on white, ``size`` px square."""
+    digit = load_sample().test_images[0].numpy()
+    return 255 - np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def measure(name: str, picture: np.ndarray, repeats: int) -> dict[str, float | str | int]:
+    torch.manual_seed(0)
+    classifier = Classifier(Checkpoint.from_model(build_model(name), name, "nll"))
+    for _ in range(20):  # warm-up: first calls allocate and pick kernels
+        classifier.predict([picture])
+    total, prep = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        item = canvas_to_input(picture, normalization=classifier.normalization)
+        t1 = time.perf_counter()
+        classifier.predict_preprocessed([item])
+        t2 = time.perf_counter()
+        total.append((t2 - t0) * 1000)
+        prep.append((t1 - t0) * 1000)
+    return {
+        "model": name,
+        "repeats": repeats,
+        "median_ms": round(statistics.median(total), 3),
+        "p99_ms": round(percentile(total, 99), 3),
+        "preprocess_median_ms": round(statistics.median(prep), 3),
+        "inference_median_ms": round(statistics.median(np.subtract(total, prep).tolist()), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--size", type=int, default=280, help="canvas side in pixels")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+
+    picture = canvas_picture(args.size)
+    results = [measure(name, picture, args.repeats) for name in ("mlp", "cnn")]
+    cnn = next(r for r in results if r["model"] == "cnn")
+    summary = {
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "canvas": f"{args.size}x{args.size}",
+        "results": results,
+        "goal_ms": GOAL_MS,
+        "cnn_meets_goal": cnn["median_ms"] <= GOAL_MS,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"canvas {summary['canvas']}, cpu, {summary['threads']} threads, {args.repeats} runs")
+        for r in results:
+            print(
+                f"  {r['model']}: median {r['median_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms "
+                f"(preprocess {r['preprocess_median_ms']:.2f} + "
+                f"inference {r['inference_median_ms']:.2f})"
+            )
+        verdict = "meets" if summary["cnn_meets_goal"] else "misses"
+        print(f"  cnn {verdict} the goal of median <= {GOAL_MS:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

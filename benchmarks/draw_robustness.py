@@ -1,0 +1,161 @@
+"""Does preprocessing make a drawn digit look like MNIST? Accuracy on redrawn test digits.
+
+    .venv/bin/python benchmarks/draw_robustness.py [--model PATH] [--limit N] [--json]
+
+Each of the bundled sample's 1,000 test digits is redrawn as a canvas picture (280x280, dark
+ink on white, as the Draw tab renders) in several ways, then classified through the app's one
+path (``canvas_to_input`` + ``Classifier``). The baseline is the model on the original 28x28
+digits with no preprocessing at all. Goal: every variant within 3 points of the baseline.
+The same variants without the MNIST steps (plain resize of the whole canvas) show why they
+are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.checkpoint import load_checkpoint  # noqa: E402
+from core.data import load_sample, normalize  # noqa: E402
+from core.inference import Classifier, default_checkpoint  # noqa: E402
+
+CANVAS = 280
+GOAL_POINTS = 3.0
+
+
+def _paper(ink: Image.Image, top: int, left: int) -> np.ndarray:
+    """Paste light-on-dark ``ink`` onto black at (top, left); return dark-on-light paper."""
+    paper = Image.new("L", (CANVAS, CANVAS), 0)
+    paper.paste(ink, (left, top))
+    return 255 - np.asarray(paper)
+
+
+def _scaled(digit: np.ndarray, size: int) -> Image.Image:
+    return Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def _ink_only(digit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(digit.max(axis=1) > 40)
+    cols = np.flatnonzero(digit.max(axis=0) > 40)
+    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def variants(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Ways to redraw a 28x28 digit as a 280x280 canvas picture."""
+
+    def scaled_up(d: np.ndarray) -> np.ndarray:  # the whole 28x28 field, 10x
+        return _paper(_scaled(d, CANVAS), 0, 0)
+
+    def off_centre(d: np.ndarray) -> np.ndarray:  # 140 px, pushed towards a corner
+        size = 140
+        top, left = (int(v) for v in rng.integers(0, CANVAS - size, 2))
+        return _paper(_scaled(d, size), top, left)
+
+    def small(d: np.ndarray) -> np.ndarray:  # 56 px (ink ~40 px) anywhere
+        size = 56
+        top, left = (int(v) for v in rng.integers(0, CANVAS - size, 2))
+        return _paper(_scaled(d, size), top, left)
+
+    def large(d: np.ndarray) -> np.ndarray:  # the ink alone fills the canvas
+        ink = _ink_only(d)
+        h, w = ink.shape
+        scale = (CANVAS - 4) / max(h, w)
+        big = Image.fromarray(ink).resize(
+            (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR
+        )
+        return _paper(big, (CANVAS - big.height) // 2, (CANVAS - big.width) // 2)
+
+    def thick(d: np.ndarray) -> np.ndarray:  # 200 px with strokes ~10 px fatter
+        return _paper(_scaled(d, 200).filter(ImageFilter.MaxFilter(11)), 40, 40)
+
+    def inverted(d: np.ndarray) -> np.ndarray:  # light ink on a dark background
+        return 255 - _paper(_scaled(d, 200), 40, 40)
+
+    return {
+        "scaled up": scaled_up,
+        "off-centre": off_centre,
+        "small": small,
+        "large": large,
+        "thick": thick,
+        "inverted": inverted,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="checkpoint (default: the app's default)")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N test digits")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
+    classifier = Classifier(checkpoint)
+    data = load_sample()
+    images, labels = data.test_images, data.test_labels.numpy()
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+    started = time.perf_counter()
+
+    mean, std = classifier.normalization
+    original = normalize(images) if (mean, std) == (0.1307, 0.3081) else None
+    if original is None:
+        original = (images.float() / 255.0 - mean) / std
+    baseline = float(
+        np.mean(classifier.probabilities(original.unsqueeze(1)).argmax(axis=1) == labels)
+    )
+
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    digits = images.numpy()
+    for name, redraw in variants(rng).items():
+        pictures = [redraw(d) for d in digits]
+        accuracy = {}
+        for center in (True, False):
+            predictions = classifier.predict(pictures, center=center)
+            accuracy[center] = float(np.mean([p.digit for p in predictions] == labels))
+        rows.append(
+            {
+                "variant": name,
+                "accuracy": round(accuracy[True], 4),
+                "points_below_baseline": round((baseline - accuracy[True]) * 100, 2),
+                "within_goal": (baseline - accuracy[True]) * 100 <= GOAL_POINTS,
+                "accuracy_without_preprocessing": round(accuracy[False], 4),
+            }
+        )
+    summary = {
+        "model": checkpoint.summary(),
+        "digits": len(labels),
+        "baseline_accuracy_28x28": round(baseline, 4),
+        "variants": rows,
+        "goal_points": GOAL_POINTS,
+        "all_within_goal": all(r["within_goal"] for r in rows),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"{summary['model']}; {len(labels)} test digits")
+    print(f"  original 28x28 digits: {baseline:.1%}")
+    print(f"  {'variant':<12} {'preprocessed':>12} {'vs 28x28':>9} {'plain resize':>13}")
+    for r in rows:
+        print(
+            f"  {r['variant']:<12} {r['accuracy']:>12.1%} {-r['points_below_baseline']:>+8.1f}p"
+            f" {r['accuracy_without_preprocessing']:>13.1%}"
+        )
+    verdict = "all within" if summary["all_within_goal"] else "NOT all within"
+    print(f"  {verdict} {GOAL_POINTS:.0f} points of the 28x28 accuracy ({summary['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
