@@ -64,6 +64,15 @@ class Classifier:
         self.device = torch.device(device)
         self.model = checkpoint.build(self.device)
 
+    def warm_up(self) -> None:
+        """Run the model once on a blank input: the first call allocates and picks kernels
+        (~100+ ms), which would otherwise be the user's first stroke."""
+        picture = np.zeros((280, 280), dtype=np.uint8)
+        picture[60:220, 130:150] = 255
+        item = self.preprocess(picture)
+        self.predict_preprocessed([item])
+        self.saliency(item.tensor)
+
     @property
     def normalization(self) -> tuple[float, float]:
         return self.checkpoint.normalization

@@ -165,7 +165,7 @@ class DrawTab(QWidget):
         self.hint_label = QLabel(
             "Left button draws · right button erases · drop an image file here to classify it"
         )
-        self.hint_label.setStyleSheet("color: palette(mid);")
+        self.hint_label.setStyleSheet("color: #777;")
         column.addWidget(self.hint_label)
         self._update_tool_buttons()
         self.canvas.changed.connect(self._update_tool_buttons)
@@ -212,7 +212,7 @@ class DrawTab(QWidget):
         self.verdict_label.setFont(verdict_font)
         self.detail_label = QLabel()
         self.detail_label.setWordWrap(True)
-        self.detail_label.setStyleSheet("color: palette(mid);")
+        self.detail_label.setStyleSheet("color: #666;")
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b;")
@@ -259,19 +259,25 @@ class DrawTab(QWidget):
         self.steps_grid.setVerticalSpacing(2)
         self.step_views: list[PixelView] = []
         self.step_labels: list[QLabel] = []
+        self.step_arrows: list[QLabel] = []
         for index in range(4):
             view = PixelView(58)
             label = QLabel()
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             label.setStyleSheet("font-size: 10px;")
-            self.steps_grid.addWidget(view, 0, index, alignment=Qt.AlignmentFlag.AlignHCenter)
-            self.steps_grid.addWidget(label, 1, index)
+            if index:
+                arrow = QLabel("→")
+                arrow.setStyleSheet("color: #999;")
+                self.steps_grid.addWidget(arrow, 0, 2 * index - 1)
+                self.step_arrows.append(arrow)
+            self.steps_grid.addWidget(view, 0, 2 * index, alignment=Qt.AlignmentFlag.AlignHCenter)
+            self.steps_grid.addWidget(label, 1, 2 * index)
             self.step_views.append(view)
             self.step_labels.append(label)
         steps.addLayout(self.steps_grid)
         self.steps_note = QLabel()
         self.steps_note.setWordWrap(True)
-        self.steps_note.setStyleSheet("color: palette(mid); font-size: 11px;")
+        self.steps_note.setStyleSheet("color: #777; font-size: 11px;")
         steps.addWidget(self.steps_note)
         steps.addStretch(1)
         sees_layout.addLayout(steps, stretch=1)
@@ -322,6 +328,7 @@ class DrawTab(QWidget):
         self.classifier = Classifier(
             Checkpoint.from_model(build_model("cnn"), "cnn", "nll", dataset="nothing (untrained)")
         )
+        self.classifier.warm_up()
         self.model_label.setText(
             "<b>Untrained CNN</b>: its answers are random guesses. "
             f"<span style='color:#c0392b'>{reason}</span>"
@@ -335,6 +342,7 @@ class DrawTab(QWidget):
             self._show_error(str(exc))
             return
         self._model_is_random = False
+        self.classifier.warm_up()
         acc = checkpoint.test_accuracy
         parts = [f"<b>{checkpoint.summary()}</b>"]
         if checkpoint.dataset and "sample" in checkpoint.dataset.lower():
@@ -422,7 +430,8 @@ class DrawTab(QWidget):
         self.digit_label.setText(str(prediction.digit))
         self.digit_label.setStyleSheet("color: #1f5fbf;" if confident else "color: #d35400;")
         if confident:
-            self.verdict_label.setText(f"{prediction.confidence:.1%} sure")
+            sure = "over 99.9%" if prediction.confidence > 0.999 else f"{prediction.confidence:.1%}"
+            self.verdict_label.setText(f"{sure} sure")
         else:
             self.verdict_label.setText(f"Not sure: {prediction.digit} or {prediction.runner_up}?")
         runner = prediction.runner_up
@@ -446,6 +455,8 @@ class DrawTab(QWidget):
             visible = name is not None
             view.setVisible(visible)
             label.setVisible(visible)
+            if index:
+                self.step_arrows[index - 1].setVisible(visible)
             if not visible:
                 continue
             title, tip = STEP_TITLES[name]

@@ -27,7 +27,8 @@ def heat_image(heat: np.ndarray) -> QImage:
     rgba[..., 0] = 255
     rgba[..., 1] = (heat * 200).astype(np.uint8)
     rgba[..., 2] = 30
-    rgba[..., 3] = (np.sqrt(heat) * 220).astype(np.uint8)
+    # The weakest tenth of the gradient is noise on the background: keep it see-through.
+    rgba[..., 3] = (np.clip((heat - 0.1) / 0.9, 0.0, 1.0) ** 0.7 * 235).astype(np.uint8)
     height, width = heat.shape
     return QImage(rgba.data, width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
 
@@ -101,7 +102,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         plot = self.getPlotItem()
-        plot.setYRange(0, 1, padding=0.02)
+        plot.setYRange(0, 1.06, padding=0)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.showGrid(y=True, alpha=0.15)
         bottom = plot.getAxis("bottom")
