@@ -39,11 +39,13 @@ from core.losses import (
     LossOptions,
     compare,
     default_example,
+    log_scales,
     pytorch_code,
     random_example,
     stability_sweep,
 )
 from core.tensor_text import format_number, parse_number
+from gui.loss_none_refcount import protect_none_refcount
 from gui.loss_widgets import (
     COMPOSED_COLOUR,
     FUSED_COLOUR,
@@ -83,6 +85,7 @@ def _label(text: str = "", style: str = "", wrap: bool = False) -> QLabel:
 
 class LossPlaygroundTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
+        protect_none_refcount()  # PySide6 6.12 + Python 3.11 leaks None refs (see module)
         super().__init__(parent)
         self.comparison: LossComparison | None = None
         self.error: InputError | None = None
@@ -91,6 +94,9 @@ class LossPlaygroundTab(QWidget):
         self._sweep_timer.setSingleShot(True)
         self._sweep_timer.setInterval(120)
         self._sweep_timer.timeout.connect(self.update_sweep)
+        self._copied_timer = QTimer(self)  # owned by the tab, so it dies with it
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(1500)
         self._build()
         self._connect()
         self._shortcuts()
@@ -422,6 +428,7 @@ class LossPlaygroundTab(QWidget):
         self.normal_button.clicked.connect(lambda: self.randomize(normal=True))
         self.seed_button.clicked.connect(self.load_seed_example)
         self.copy_button.clicked.connect(self.copy_code)
+        self._copied_timer.timeout.connect(lambda: self.copy_button.setText("Copy as PyTorch code"))
         self.prediction_grid.edited.connect(self.recompute)
         self.target_grid.edited.connect(self.recompute)
         self.weight_edit.textChanged.connect(self.recompute)
@@ -600,7 +607,7 @@ class LossPlaygroundTab(QWidget):
         code = pytorch_code(self.comparison)
         QGuiApplication.clipboard().setText(code)
         self.copy_button.setText("Copied ✓")
-        QTimer.singleShot(1500, lambda: self.copy_button.setText("Copy as PyTorch code"))
+        self._copied_timer.start()
         window = self.window()
         status = getattr(window, "statusBar", None)
         if callable(status):
@@ -620,9 +627,10 @@ class LossPlaygroundTab(QWidget):
     def recompute(self) -> None:
         """Read the grids and options, compare, and show the result or mark the error."""
         errors: list[InputError] = []
-        for reader in (self.prediction_grid.read, self.target_grid.read):
+        tensors = []
+        for grid in (self.prediction_grid, self.target_grid):
             try:
-                reader()
+                tensors.append(grid.read())
             except InputError as exc:
                 errors.append(exc)
         for edit in (self.weight_edit, self.pos_weight_edit):
@@ -631,12 +639,7 @@ class LossPlaygroundTab(QWidget):
             self._show_error(errors[0])
             return
         try:
-            result = compare(
-                self.pair_name,
-                self.prediction_grid.read(),
-                self.target_grid.read(),
-                self.options(),
-            )
+            result = compare(self.pair_name, tensors[0], tensors[1], self.options())
         except InputError as exc:
             self._show_error(exc)
             return
@@ -738,7 +741,9 @@ class LossPlaygroundTab(QWidget):
         result = self.comparison
         if result is None:
             return
-        sweep = stability_sweep(result.pair, result.prediction, result.target, result.options)
+        sweep = stability_sweep(
+            result.pair, result.prediction, result.target, result.options, log_scales(points=41)
+        )
         self.plot.show_sweep(sweep)
         self.plot_caption.setText(self._sweep_caption(sweep))
 
@@ -765,4 +770,6 @@ class LossPlaygroundTab(QWidget):
         return ";  ".join(parts) + "."
 
     def shutdown(self) -> None:
+        """Called by the main window on close: stop the timers (there are no threads)."""
         self._sweep_timer.stop()
+        self._copied_timer.stop()

@@ -155,7 +155,10 @@ class TensorGrid(QTableWidget):
                 except InputError as exc:
                     errors.append(exc)
                     self.mark(r, c, str(exc))
-            rows.append(row[0] if self.kind == "class" else row)
+            if self.kind != "class":
+                rows.append(row)
+            elif row:
+                rows.append(row[0])
         if errors:
             raise errors[0]
         return rows
@@ -237,14 +240,27 @@ class HeatTable(QTableWidget):
 
     def set_grid(self, values: list, *, scale: float | None = None, mode: str = "diverging"):
         rows = [row if isinstance(row, list) else [row] for row in values]
-        self.setRowCount(len(rows))
-        self.setColumnCount(len(rows[0]) if rows else 0)
+        self.setUpdatesEnabled(False)
+        if self.rowCount() != len(rows) or self.columnCount() != len(rows[0]):
+            self.clearContents()
+            self.setRowCount(len(rows))
+            self.setColumnCount(len(rows[0]) if rows else 0)
+            self.setHorizontalHeaderLabels([str(c) for c in range(self.columnCount())])
+            self.setVerticalHeaderLabels([str(r) for r in range(self.rowCount())])
         if scale is None:
             scale = max((abs(v) for row in rows for v in row if math.isfinite(v)), default=0.0)
+        black = QBrush(QColor("#111111"))
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
-                item = QTableWidgetItem(short_number(value))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item = self.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                    item.setForeground(black)
+                    self.setItem(r, c, item)
+                item.setText(short_number(value))
                 item.setToolTip(f"[{r}][{c}] = {value!r}")
                 if mode == "probability":
                     colour = sequential_colour(value)
@@ -253,10 +269,7 @@ class HeatTable(QTableWidget):
                 else:
                     colour = QColor("white")
                 item.setBackground(QBrush(colour))
-                item.setForeground(QBrush(QColor("#111111")))
-                self.setItem(r, c, item)
-        self.setHorizontalHeaderLabels([str(c) for c in range(self.columnCount())])
-        self.setVerticalHeaderLabels([str(r) for r in range(self.rowCount())])
+        self.setUpdatesEnabled(True)
         fit_height(self)
 
 
