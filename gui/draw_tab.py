@@ -227,7 +227,7 @@ class DrawTab(QWidget):
 
         # --- the probabilities
         self.chart = ProbabilityChart()
-        self.chart.setMinimumHeight(170)
+        self.chart.setMinimumHeight(140)
         column.addWidget(self.chart, stretch=1)
 
         # --- what the model sees
@@ -240,15 +240,15 @@ class DrawTab(QWidget):
             "The 28×28 picture the model actually receives (before normalisation).\n"
             "Every square is one input pixel."
         )
-        left.addWidget(self.input_view, alignment=Qt.AlignmentFlag.AlignHCenter)
-        self.saliency_box = QCheckBox("Saliency")
+        left.addWidget(self.input_view, alignment=Qt.AlignmentFlag.AlignTop)
+        left.addStretch(1)
+        self.saliency_box = QCheckBox("Saliency overlay")
         self.saliency_box.setToolTip(
             "Overlay |∂ log p(predicted digit) / ∂ input pixel|: the same autograd as in the loss\n"
             "playground, pointed at the input instead of the weights. Bright pixels are where a\n"
             "little more or less ink would change the answer most."
         )
         self.saliency_box.toggled.connect(self._refresh_saliency)
-        left.addWidget(self.saliency_box, alignment=Qt.AlignmentFlag.AlignHCenter)
         sees_layout.addLayout(left)
 
         steps = QVBoxLayout()
@@ -274,12 +274,14 @@ class DrawTab(QWidget):
             self.steps_grid.addWidget(label, 1, 2 * index)
             self.step_views.append(view)
             self.step_labels.append(label)
+        self.steps_grid.setColumnStretch(7, 1)  # pack the steps to the left when some are hidden
         steps.addLayout(self.steps_grid)
         self.steps_note = QLabel()
         self.steps_note.setWordWrap(True)
         self.steps_note.setStyleSheet("color: #777; font-size: 11px;")
         steps.addWidget(self.steps_note)
         steps.addStretch(1)
+        steps.addWidget(self.saliency_box)
         sees_layout.addLayout(steps, stretch=1)
         column.addWidget(sees)
 
