@@ -207,3 +207,82 @@ def test_fresh_app_uses_a_model(qtbot, main_window):
     assert tab.classifier is not None
     tab.canvas.add_stroke(Stroke(tuple(SEVEN), 0.065))
     assert not tab.prediction.is_empty
+
+
+def test_drop_an_image_file(qtbot, tab, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    picture = np.full((120, 120), 255, np.uint8)
+    picture[20:100, 55:65] = 0
+    path = tmp_path / "dropped.png"
+    Image.fromarray(picture).save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    tab.dropEvent(event)
+    assert tab.canvas.background is not None
+    assert not tab.prediction.is_empty
+
+
+def test_tablet_pen_draws_and_its_eraser_erases(qtbot, tab):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QPointingDeviceUniqueId, QTabletEvent
+
+    def pen(kind: QPointingDevice.PointerType) -> QPointingDevice:
+        return QPointingDevice(
+            "test pen",
+            1,
+            QInputDevice.DeviceType.Stylus,
+            kind,
+            QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+            1,
+            3,
+            "",
+            QPointingDeviceUniqueId(),
+            tab,
+        )
+
+    def send(device, kind, x: float, y: float) -> None:
+        side = min(tab.canvas.width(), tab.canvas.height())
+        left = (tab.canvas.width() - side) / 2
+        top = (tab.canvas.height() - side) / 2
+        point = QPointF(left + x * side, top + y * side)
+        event = QTabletEvent(
+            kind,
+            device,
+            point,
+            tab.canvas.mapToGlobal(point),
+            0.8,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+        )
+        tab.canvas.tabletEvent(event)
+        assert event.isAccepted()
+
+    stylus = pen(QPointingDevice.PointerType.Pen)
+    for kind, x, y in [
+        (QEvent.Type.TabletPress, 0.5, 0.2),
+        (QEvent.Type.TabletMove, 0.5, 0.5),
+        (QEvent.Type.TabletRelease, 0.5, 0.8),
+    ]:
+        send(stylus, kind, x, y)
+    assert len(tab.canvas.strokes) == 1 and not tab.canvas.strokes[0].erase
+    assert not tab.prediction.is_empty
+    eraser = pen(QPointingDevice.PointerType.Eraser)
+    send(eraser, QEvent.Type.TabletPress, 0.5, 0.1)
+    send(eraser, QEvent.Type.TabletRelease, 0.5, 0.9)
+    assert tab.canvas.strokes[-1].erase
+    assert tab.prediction.is_empty  # the eraser took all the ink
