@@ -25,9 +25,9 @@ from pathlib import Path
 # The seed notebook's figures for core.losses.SEED_EXAMPLES, to 4 decimals.
 SEED_LOSSES = {"ce-nll": 1.6802, "bce-logits": 0.7907}
 TRAIN_BATCHES = 5
-# The bundled test digits are a sample of MNIST's test set, so the checkpoint's stated accuracy
-# may have been measured on a different (larger) set: allow this much difference.
-ACCURACY_TOLERANCE = 0.02
+# The default model's stated accuracy is measured on these same 1,000 bundled test digits, so
+# only floating-point differences between devices and builds are allowed for (10 digits).
+ACCURACY_TOLERANCE = 0.01
 
 _IMPORT_TIME = time.perf_counter()
 

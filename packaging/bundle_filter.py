@@ -126,33 +126,40 @@ _SHT_DYNAMIC = 6
 def elf_needed(path: str | os.PathLike[str]) -> list[str]:
     """The DT_NEEDED sonames of a 64-bit little-endian ELF file; [] for anything else.
 
-    A tiny reader instead of ``readelf`` so the spec has no extra tool dependency.
+    A tiny reader instead of ``readelf`` so the spec has no extra tool dependency; it reads
+    only the headers, the dynamic section and its string table, not the whole library.
     """
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+            header = handle.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+                return []
+            shoff = struct.unpack_from("<Q", header, 0x28)[0]
+            shentsize, shnum = struct.unpack_from("<HH", header, 0x3A)
+            handle.seek(shoff)
+            table = handle.read(shentsize * shnum)
+            sections = [
+                struct.unpack_from("<IIQQQQIIQQ", table, index * shentsize)
+                for index in range(shnum)
+            ]
+            names: list[str] = []
+            for _n, sh_type, _f, _a, offset, size, link, _i, _al, entsize in sections:
+                if sh_type != _SHT_DYNAMIC or not entsize:
+                    continue
+                handle.seek(offset)
+                dynamic = handle.read(size)
+                strtab_offset, strtab_size = sections[link][4], sections[link][5]
+                handle.seek(strtab_offset)
+                strtab = handle.read(strtab_size)
+                for entry in range(0, len(dynamic) - entsize + 1, entsize):
+                    tag, value = struct.unpack_from("<qQ", dynamic, entry)
+                    if tag == 0:
+                        break
+                    if tag == _DT_NEEDED:
+                        names.append(strtab[value : strtab.index(b"\0", value)].decode())
+            return names
+    except (OSError, struct.error, ValueError, IndexError):
         return []
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        return []
-    shoff = struct.unpack_from("<Q", data, 0x28)[0]
-    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-    sections = [
-        struct.unpack_from("<IIQQQQIIQQ", data, shoff + index * shentsize) for index in range(shnum)
-    ]
-    names: list[str] = []
-    for _name, sh_type, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
-        if sh_type != _SHT_DYNAMIC or not entsize:
-            continue
-        strtab_offset = sections[link][4]
-        for entry in range(offset, offset + size, entsize):
-            tag, value = struct.unpack_from("<qQ", data, entry)
-            if tag == 0:
-                break
-            if tag == _DT_NEEDED:
-                start = strtab_offset + value
-                names.append(data[start : data.index(b"\0", start)].decode())
-    return names
 
 
 def matches(dest: str, patterns: Iterable[str]) -> bool:

@@ -23,6 +23,28 @@ MUST_EXIST = {
     "torch's CPU library": "torch/lib/libtorch_cpu*",
     "Qt widgets": "PySide6/Qt/lib/libQt6Widgets*",
 }
+# Libraries every Linux desktop provides (glibc, the GPU driver, GL, X11/Wayland, GTK for the
+# optional platform theme); PyInstaller leaves them out on purpose.
+SYSTEM_LIBRARIES = (
+    "ld-linux",
+    "libc.so",
+    "libm.so",
+    "libdl.so",
+    "libpthread.so",
+    "librt.so",
+    "libutil.so",
+    "libresolv.so",
+    "libcuda.so",
+    "libGL.so",
+    "libEGL.so",
+    "libdrm.so",
+    "libwayland-",
+    "libxcb",
+    "libX",
+    "libxkbcommon",
+    "libgtk-3.so",
+    "libgdk-3.so",
+)
 MUST_NOT_EXIST = {
     "triton": "triton",
     "Qt translations": "PySide6/Qt/translations",
@@ -86,7 +108,33 @@ def problems(bundle: Path) -> list[str]:
     for what, pattern in MUST_NOT_EXIST.items():
         if list(inner.glob(pattern)):
             found.append(f"{what} should not be bundled ({pattern})")
+    if sys.platform.startswith("linux"):
+        for needed, users in sorted(unresolved_libraries(bundle).items()):
+            found.append(f"{needed} is linked by {users[0]} but not bundled")
     return found
+
+
+def unresolved_libraries(bundle: Path) -> dict[str, list[str]]:
+    """Linked libraries (DT_NEEDED) found neither in the bundle nor among system libraries.
+
+    This is how a CUDA library left out of the bundle shows without a GPU to run on.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bundle_filter import elf_needed
+
+    names: set[str] = set()
+    libraries: list[Path] = []
+    for folder, _dirs, files in os.walk(bundle):
+        for name in files:
+            names.add(name)
+            if ".so" in name:
+                libraries.append(Path(folder, name))
+    missing: dict[str, list[str]] = {}
+    for library in libraries:
+        for needed in elf_needed(library):
+            if needed not in names and not needed.startswith(SYSTEM_LIBRARIES):
+                missing.setdefault(needed, []).append(str(library.relative_to(bundle)))
+    return missing
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -139,6 +139,20 @@ def test_inspect_bundle_names_missing_and_unwanted_parts(tmp_path):
     assert any("screenshots should not be bundled" in item for item in found)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads ELF files")
+def test_inspect_bundle_names_a_linked_library_left_out(tmp_path):
+    import shutil
+
+    import torchvision
+
+    library = sorted(Path(torchvision.__file__).parent.glob("_C*.so"))[0]
+    (tmp_path / "torchvision").mkdir()
+    shutil.copy(library, tmp_path / "torchvision" / library.name)
+    missing = inspect_bundle.unresolved_libraries(tmp_path)
+    assert "libtorch_cpu.so" in missing
+    assert not any(name.startswith("libc.so") for name in missing)  # system libraries are fine
+
+
 # ------------------------------------------------------------------ the real build (slow)
 
 
