@@ -119,7 +119,6 @@ class DrawTab(QWidget):
             "about 2–3 of the 28 pixels wide)."
         )
         self.pen_slider.valueChanged.connect(self._set_pen_width)
-        self._set_pen_width(self.pen_slider.value())
         tools.addWidget(self.pen_slider)
         self.pen_value = QLabel()
         self.pen_value.setMinimumWidth(34)
@@ -394,8 +393,7 @@ class DrawTab(QWidget):
 
     def _set_pen_width(self, pixels: int) -> None:
         self.canvas.pen_width = pixels / RENDER_SIZE
-        if hasattr(self, "pen_value"):
-            self.pen_value.setText(f"{pixels} px")
+        self.pen_value.setText(f"{pixels} px")
 
     def _preprocessing_toggled(self, on: bool) -> None:
         QSettings().setValue("draw/preprocess", on)
