@@ -59,6 +59,24 @@ ERROR_STYLE = "color: #b3261e;"
 NOTE_STYLE = "color: #9a5b00;"
 LINE_ERROR_STYLE = "QLineEdit { background: #f8c9c4; }"
 
+# What to look for in the gradient grids, per pair (shown under them).
+HINTS = {
+    "ce-nll": "What to notice: each gradient row is (softmax(x) − onehot(y)) / N, so it sums to "
+    "0; compare it with softmax(x) on the left. The true class is the one blue cell.",
+    "ce-manual": "What to notice: the hand-written formula needs torch.logsumexp to stay exact; "
+    "with exp().sum().log() large logits would overflow to inf.",
+    "ce-soft": "What to notice: the gradient is (softmax(x) − t) / N; a one-hot target row gives "
+    "exactly the class-index loss.",
+    "bce-logits": "What to notice: the gradient is (sigmoid(x) − t) / N. When sigmoid saturates, "
+    "the composed gradient becomes 0: training stops learning from that sample.",
+    "ce-on-probs": "What to notice: the look-alike's gradients are orders of magnitude smaller, "
+    "and its loss cannot drop much below log C, however right the model is.",
+    "nll-on-logits": "What to notice: the look-alike's gradient is −1/N at the true class and 0 "
+    "everywhere else: nothing pushes the wrong classes down.",
+    "ce-after-logsoftmax": "What to notice: values and gradients match to the last bit; "
+    "log_softmax(log_softmax(x)) = log_softmax(x).",
+}
+
 
 def _flatten(value: float | list) -> list[float]:
     if isinstance(value, list):
@@ -266,12 +284,9 @@ class LossPlaygroundTab(QWidget):
         self.target_title = _label("y")
         self.prediction_grid = TensorGrid("prediction")
         self.target_grid = TensorGrid("target", kind="class")
-        grids.addWidget(self.prediction_title, 0, 0)
-        grids.addWidget(self.target_title, 0, 1)
-        grids.addWidget(self.prediction_grid, 1, 0)
-        grids.addWidget(self.target_grid, 1, 1)
-        grids.setColumnStretch(0, 5)
-        grids.setColumnStretch(1, 1)
+        self.grids = grids
+        self._target_beside: bool | None = None
+        self._place_target(beside=True)
         layout.addLayout(grids)
         self.error_label = _label(style=ERROR_STYLE, wrap=True)
         layout.addWidget(self.error_label)
@@ -287,9 +302,35 @@ class LossPlaygroundTab(QWidget):
         layout.addLayout(between)
         layout.addWidget(self.intermediate_table)
         layout.addStretch(1)
-        box.setMinimumWidth(430)
-        box.setMaximumWidth(500)
+        box.setMinimumWidth(475)
+        box.setMaximumWidth(520)
         return box
+
+    def _place_target(self, beside: bool) -> None:
+        """A one-column target sits beside x; a grid target (ce-soft, multi-label) below it."""
+        if beside == self._target_beside:
+            return
+        self._target_beside = beside
+        for widget in (
+            self.prediction_title,
+            self.target_title,
+            self.prediction_grid,
+            self.target_grid,
+        ):
+            self.grids.removeWidget(widget)
+        self.grids.addWidget(self.prediction_title, 0, 0)
+        self.grids.addWidget(self.prediction_grid, 1, 0)
+        if beside:
+            self.grids.addWidget(self.target_title, 0, 1)
+            self.grids.addWidget(self.target_grid, 1, 1)
+            self.grids.setColumnStretch(1, 0)
+            self.target_grid.setFixedWidth(100)
+        else:
+            self.grids.addWidget(self.target_title, 2, 0)
+            self.grids.addWidget(self.target_grid, 3, 0)
+            self.target_grid.setMinimumWidth(0)
+            self.target_grid.setMaximumWidth(16_777_215)
+        self.grids.setColumnStretch(0, 1)
 
     def _build_options(self) -> QWidget:
         options = QWidget()
@@ -397,7 +438,11 @@ class LossPlaygroundTab(QWidget):
             column.addWidget(table)
             column.addStretch(1)
             tables.addLayout(column, 1)
-        layout.addLayout(tables, 1)
+        layout.addLayout(tables)
+        self.hint_label = _label(style="color: #4a5059;", wrap=True)
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.hint_label)
+        layout.addStretch(1)
         return panel
 
     def _build_plot(self) -> QWidget:
@@ -486,6 +531,7 @@ class LossPlaygroundTab(QWidget):
             self.cols_spin.setValue(cols)
         self.prediction_grid.set_values(prediction)
         self.target_grid.set_values(target)
+        self._place_target(beside=self.target_grid.columnCount() == 1)
         self.recompute()
 
     def _configure_for_pair(self) -> None:
@@ -621,6 +667,7 @@ class LossPlaygroundTab(QWidget):
             self.target_grid.set_shape(rows, 1, fill="0")
         else:
             self.target_grid.set_shape(rows, cols, fill="0.0")
+        self._place_target(beside=self.target_grid.columnCount() == 1)
         self.recompute()
 
     # ================================================================== computing
@@ -697,6 +744,7 @@ class LossPlaygroundTab(QWidget):
             self.intermediate_combo.setCurrentIndex(max(index, 0))
         self._show_intermediate()
         notes = result.notes
+        self.hint_label.setText(HINTS.get(result.pair, ""))
         self.notes_label.setText("\n".join(f"• {n}" for n in notes))
         self.notes_label.setVisible(bool(notes))
 

@@ -201,6 +201,10 @@ class TensorGrid(QTableWidget):
     def _on_item_changed(self, _item: QTableWidgetItem) -> None:
         self.edited.emit()
 
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
+        super().resizeEvent(event)
+        fit_height(self)
+
 
 def short_number(value: float) -> str:
     """Fits a grid cell: 4 decimals, or 3 significant digits in scientific notation."""
@@ -208,7 +212,8 @@ def short_number(value: float) -> str:
         return "0" if value == 0 else str(value)
     if 1e-4 <= abs(value) < 1e5:
         return f"{value:.4f}"
-    return f"{value:.2e}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def diverging_colour(value: float, scale: float) -> QColor:
@@ -270,6 +275,10 @@ class HeatTable(QTableWidget):
                     colour = QColor("white")
                 item.setBackground(QBrush(colour))
         self.setUpdatesEnabled(True)
+        fit_height(self)
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
+        super().resizeEvent(event)
         fit_height(self)
 
 
