@@ -286,6 +286,8 @@ class Trainer:
         evaluation: EvalResult | None = None
         train_loss = float("nan")
         stopped = False
+        # A report window may span an epoch's end: what it holds from the previous epoch.
+        carried_loss, report_steps, report_samples, report_elapsed = 0.0, 0, 0, 0.0
 
         def clock() -> float:
             return time.perf_counter() - paused_total
@@ -294,8 +296,8 @@ class Trainer:
             order = torch.randperm(n, generator=shuffle).to(device)
             epoch_start = clock()
             loss_sum = torch.zeros((), device=device)  # summed on the device, read per report
-            reported_sum = 0.0
-            report_start, report_samples, report_steps = epoch_start, 0, 0
+            reported_sum = -carried_loss  # so "sum - reported_sum" includes the carry
+            report_start = epoch_start
             batches_in_epoch = 0
             for index in range(steps_per_epoch):
                 if not self._running.is_set():
@@ -329,15 +331,19 @@ class Trainer:
                             step=step,
                             total_steps=total_steps,
                             loss=(total - reported_sum) / report_steps,
-                            samples_per_second=report_samples / max(now - report_start, 1e-9),
+                            samples_per_second=report_samples
+                            / max(report_elapsed + now - report_start, 1e-9),
                             seconds=train_seconds + now - epoch_start,
                         )
                     )
                     reported_sum = total
-                    report_start, report_samples, report_steps = clock(), 0, 0
+                    report_start, report_samples, report_steps, report_elapsed = clock(), 0, 0, 0.0
+            epoch_total = float(loss_sum)  # also waits for the device before the clock stops
             if batches_in_epoch:
-                train_loss = float(loss_sum) / batches_in_epoch  # also waits for the device
+                train_loss = epoch_total / batches_in_epoch
             epoch_seconds = clock() - epoch_start
+            carried_loss = epoch_total - reported_sum
+            report_elapsed += clock() - report_start
             train_seconds += epoch_seconds
             if stopped:
                 break

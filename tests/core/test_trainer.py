@@ -259,3 +259,16 @@ def test_thread_setting_is_restored(sample):
     before = torch.get_num_threads()
     Trainer(TrainConfig(epochs=1, threads=1), data=small(sample, 64, 10)).run()
     assert torch.get_num_threads() == before
+
+
+def test_report_windows_span_epoch_ends(sample):
+    data = small(sample)  # 6 steps per epoch at batch 100
+    every_step, events_1 = run(TrainConfig(epochs=2, batch_size=100, report_every=1), data)
+    every_4, events_4 = run(TrainConfig(epochs=2, batch_size=100, report_every=4), data)
+    per_step = [e.loss for e in events_1 if isinstance(e, BatchEvent)]
+    windows = [e for e in events_4 if isinstance(e, BatchEvent)]
+    assert [w.step for w in windows] == [4, 8, 12]
+    assert [w.epoch for w in windows] == [1, 2, 2]
+    for window in windows:
+        expected = sum(per_step[window.step - 4 : window.step]) / 4
+        assert window.loss == pytest.approx(expected, rel=1e-5)
