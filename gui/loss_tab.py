@@ -451,7 +451,7 @@ class LossPlaygroundTab(QWidget):
             "Both forms on s·x, in float32 (solid) and float64 (dashed). Where the curves part, "
             "one form has lost precision: Sigmoid rounds to 0 or 1 and BCELoss clamps log(0) to "
             "-100, while BCEWithLogitsLoss stays exact. Differences below 1e-17 (including "
-            "exact 0) are drawn at 1e-17."
+            "exact 0) are drawn at 1e-17; with reduction 'none' the per-sample losses are summed."
         )
         layout = QVBoxLayout(box)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -624,6 +624,11 @@ class LossPlaygroundTab(QWidget):
                     self.set_pair(pair)
                 self._configure_for_pair()
                 self.recompute()
+                other = "gives the same" if PAIRS[pair].agrees else "does not give it"
+                self.lesson_label.setText(
+                    "The seed notebook's tensors (reconstructed): CrossEntropyLoss gives 1.6802; "
+                    f"{PAIRS[pair].composed_label} {other}."
+                )
             return
         onehot = [[1.0 if c == label else 0.0 for c in range(len(x[0]))] for label in y]
         self._reset_options()

@@ -87,6 +87,10 @@ def test_seed_example_button_for_each_kind(tab, qtbot):
     tab.randomize()
     qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
     assert tab.pair_name == "ce-manual" and values(tab) == ("1.6802", "1.6802")
+    tab.set_pair("nll-on-logits")
+    qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
+    assert tab.pair_name == "nll-on-logits" and values(tab) == ("1.6802", "-0.4610")
+    assert "does not give it" in tab.lesson_label.text()
     tab.set_pair("ce-soft")
     qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
     assert values(tab) == ("1.6802", "1.6802")  # one-hot targets give the same loss
