@@ -38,11 +38,24 @@ def register(subparsers: Any) -> None:
         description="Train a model headless. Defaults are the seed notebook's settings: "
         "mlp, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9.",
     )
-    train.add_argument("--model", choices=list(MODELS), default=DEFAULTS.model)
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs, metavar="N")
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, metavar="B")
-    train.add_argument("--lr", type=float, default=DEFAULTS.lr, metavar="LR")
-    train.add_argument("--momentum", type=float, default=DEFAULTS.momentum, metavar="M")
+    train.add_argument(
+        "--model",
+        choices=list(MODELS),
+        default=DEFAULTS.model,
+        help="mlp: the seed's SimpleNet 784-128-64-10; cnn: a small conv net (default: mlp)",
+    )
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs, metavar="N", help="default 5")
+    train.add_argument(
+        "--batch-size", type=int, default=DEFAULTS.batch_size, metavar="B", help="default 64"
+    )
+    train.add_argument("--lr", type=float, default=DEFAULTS.lr, metavar="LR", help="default 0.01")
+    train.add_argument(
+        "--momentum",
+        type=float,
+        default=DEFAULTS.momentum,
+        metavar="M",
+        help="SGD momentum, default 0.9 (adam ignores it)",
+    )
     train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=DEFAULTS.optimizer)
     train.add_argument(
         "--loss",
@@ -53,7 +66,13 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument("--device", choices=DEVICE_CHOICES, default=DEFAULTS.device)
     _add_data_arguments(train)
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed, metavar="S")
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULTS.seed,
+        metavar="S",
+        help="same seed, same device: same numbers (default 1)",
+    )
     train.add_argument(
         "--threads",
         type=int,
