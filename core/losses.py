@@ -911,9 +911,10 @@ def _code_kwargs(spec: LossPair, o: LossOptions) -> dict[str, str]:
     }
 
 
-def format_value(value: float | list[float]) -> str:
+def format_value(value: float | list) -> str:
+    """A loss value (a number, or nested lists for reduction "none") with 4 decimals."""
     if isinstance(value, list):
-        return "[" + ", ".join(format_number(v) for v in value) + "]"
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
     return format_number(value)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.cli import main as cli_main
 from core.losses import PAIRS, SEED_EXAMPLES
@@ -248,3 +250,89 @@ def test_bad_input_is_exit_2_and_one_error_line(capsys, args, words):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert words in lines[0]
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_table_for_every_pair_and_reduction(capsys, name, reduction):
+    kind = PAIRS[name].target_kind
+    prediction, target = {
+        "class": ("[[0.5, 1.5, -1.0], [2.0, 0.1, 0.3]]", "[2, 0]"),
+        "probability": ("[[0.5, 1.5, -1.0], [2.0, 0.1, 0.3]]", "[[0, 0.5, 0.5], [1, 0, 0]]"),
+        "binary": ("[[0.5, -3.0], [2.0, 40.0]]", "[[0, 1], [1, 0]]"),
+    }[kind]
+    code, out, err = run_inline(
+        capsys,
+        "--pair",
+        name,
+        "--prediction",
+        prediction,
+        "--target",
+        target,
+        "--reduction",
+        reduction,
+    )
+    assert code == 0, err
+    assert "grad_fn" in out and f"reduction: {reduction}" in out
+    code, out, err = run_inline(
+        capsys,
+        "--pair",
+        name,
+        "--prediction",
+        prediction,
+        "--target",
+        target,
+        "--reduction",
+        reduction,
+        "--json",
+    )
+    data = json.loads(out)
+    assert isinstance(data["fused"]["value"], list) == (reduction == "none")
+    assert (
+        torch.tensor(data["composed"]["grad"]).shape == torch.tensor(json.loads(prediction)).shape
+    )
+
+
+TENSOR_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.recursive(
+        st.floats(allow_nan=True) | st.integers(-5, 5) | st.booleans() | st.none(),
+        lambda children: st.lists(children, max_size=4),
+        max_leaves=10,
+    ).map(json.dumps),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.sampled_from(sorted(PAIRS)),
+    TENSOR_TEXT,
+    TENSOR_TEXT,
+    st.sampled_from(["mean", "sum", "none"]),
+    st.booleans(),
+)
+def test_random_cli_input_is_answered_or_one_error_line(
+    capsys, pair, prediction, target, reduction, as_json
+):
+    args = [
+        "--pair",
+        pair,
+        "--prediction",
+        prediction,
+        "--target",
+        target,
+        "--reduction",
+        reduction,
+    ] + (["--json"] if as_json else [])
+    code, out, err = run_inline(capsys, *args)
+    if code == 0:
+        assert out and not err
+        if as_json:
+            json.loads(out)
+    else:
+        assert code == 2 and not out
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
