@@ -286,3 +286,53 @@ def test_tablet_pen_draws_and_its_eraser_erases(qtbot, tab):
     send(eraser, QEvent.Type.TabletRelease, 0.5, 0.9)
     assert tab.canvas.strokes[-1].erase
     assert tab.prediction.is_empty  # the eraser took all the ink
+
+
+def _arc(cx, cy, rx, ry, a0, a1, n=24):
+    import math
+
+    return [
+        (
+            cx + rx * math.cos(math.radians(a0 + (a1 - a0) * i / n)),
+            cy + ry * math.sin(math.radians(a0 + (a1 - a0) * i / n)),
+        )
+        for i in range(n + 1)
+    ]
+
+
+# Ten digits as a person might draw them, strokes in 0..1 of the canvas.
+DRAWN_DIGITS = {
+    0: [_arc(0.5, 0.5, 0.18, 0.3, 0, 360)],
+    1: [[(0.45, 0.25), (0.52, 0.2), (0.52, 0.8)]],
+    2: [_arc(0.5, 0.35, 0.17, 0.14, 200, 380) + [(0.35, 0.78), (0.68, 0.78)]],
+    3: [_arc(0.5, 0.35, 0.15, 0.13, 200, 450), _arc(0.5, 0.63, 0.17, 0.15, 270, 500)],
+    4: [[(0.58, 0.2), (0.32, 0.6), (0.7, 0.6)], [(0.58, 0.35), (0.58, 0.82)]],
+    5: [[(0.66, 0.22), (0.4, 0.22), (0.37, 0.47)] + _arc(0.5, 0.62, 0.17, 0.17, 240, 500)],
+    6: [[(0.6, 0.2), (0.45, 0.35), (0.36, 0.55)] + _arc(0.5, 0.64, 0.15, 0.15, 180, 540)],
+    7: [[(0.32, 0.22), (0.68, 0.22), (0.45, 0.8)]],
+    8: [_arc(0.5, 0.34, 0.13, 0.13, 0, 360), _arc(0.5, 0.64, 0.16, 0.16, 0, 360)],
+    9: [_arc(0.5, 0.36, 0.15, 0.14, 0, 360), [(0.65, 0.36), (0.6, 0.8)]],
+}
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(1.0, (0, 0)), (0.4, (0.25, 0.2))])
+def test_bundled_model_reads_drawn_digits_anywhere(qtbot, scale, offset):
+    """End to end: canvas strokes -> preprocessing -> the bundled default model."""
+    from core.checkpoint import load_checkpoint
+    from core.resources import bundled_model_file
+
+    state = AppState()
+    state.set_current_model(load_checkpoint(bundled_model_file()), persist=False)
+    tab = DrawTab(state)
+    qtbot.addWidget(tab)
+    correct = 0
+    for digit, strokes in DRAWN_DIGITS.items():
+        tab.canvas.clear()
+        for points in strokes:
+            moved = tuple(
+                ((x - 0.5) * scale + 0.5 + offset[0], (y - 0.5) * scale + 0.5 + offset[1])
+                for x, y in points
+            )
+            tab.canvas.add_stroke(Stroke(moved, 18 / 280))
+        correct += tab.prediction.digit == digit
+    assert correct >= 9
