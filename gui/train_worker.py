@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import UserError
 from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
@@ -200,7 +200,9 @@ def start_worker(worker: TrainWorker, parent: QObject | None = None) -> QThread:
     thread.setObjectName("training-thread")
     worker.moveToThread(thread)
     thread.started.connect(worker.work)
-    worker.finished.connect(thread.quit)
+    # Direct: QThread.quit is thread-safe, and a queued quit would never run while the GUI
+    # thread is blocked in wait() at shutdown (a deadlock).
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     worker.finished.connect(worker.deleteLater)
     thread.finished.connect(thread.deleteLater)
     thread.start()

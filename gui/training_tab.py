@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -64,6 +64,9 @@ def _format_seconds(seconds: float) -> str:
 class TrainingTab(QWidget):
     """Controls, Start/Pause/Stop, progress, live curves, evaluation, save and load."""
 
+    runStarted = Signal(object)  # RunStarted, after the views took it
+    runEnded = Signal(object)  # RunEnded, after the views took it
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -71,6 +74,7 @@ class TrainingTab(QWidget):
         self._worker: TrainWorker | None = None
         self._data = None  # the MnistData of the last run, reused when the dataset is unchanged
         self._data_key: tuple[str, str | None] | None = None
+        self._pending_key: tuple[str, str | None] | None = None
         self._last_started: RunStarted | None = None
         self.last_result = None  # RunResult of the last run that produced one
 
@@ -108,6 +112,9 @@ class TrainingTab(QWidget):
         self.state.modelChanged.connect(self._show_current_model)
         self._show_current_model(self.state.current_model)
         self._set_running(False)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting without closing the window must also stop the thread
+            app.aboutToQuit.connect(self.shutdown)
 
     # ----------------------------------------------------------------- building
     def _build_settings(self) -> QGroupBox:
@@ -400,7 +407,8 @@ class TrainingTab(QWidget):
         key = (config.dataset, config.data_dir)
         data = self._data if key == self._data_key else None
         worker = TrainWorker(config, data)
-        worker.dataReady.connect(lambda d, k=key: self._on_data_ready(d, k))
+        self._pending_key = key
+        worker.dataReady.connect(self._on_data_ready)  # a bound slot: delivered queued
         worker.runStarted.connect(self._on_run_started)
         worker.batchesReady.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
@@ -471,8 +479,8 @@ class TrainingTab(QWidget):
         self.message.setVisible(bool(text))
 
     # -------------------------------------------------------- worker signals
-    def _on_data_ready(self, data, key: tuple[str, str | None]) -> None:  # noqa: ANN001
-        self._data, self._data_key = data, key
+    def _on_data_ready(self, data) -> None:  # noqa: ANN001
+        self._data, self._data_key = data, self._pending_key
         self.data_panel.set_loaded(data.description)
 
     def _on_dataset_changed(self) -> None:
@@ -489,6 +497,7 @@ class TrainingTab(QWidget):
             f"Training {MODELS[event.config.model].title} on {event.dataset}, {event.device}."
         )
         self.state.show_status(f"Training on {event.device} — {event.dataset}", 0)
+        self.runStarted.emit(event)
 
     def _on_batches(self, block: BatchBlock) -> None:
         self.plots.add_batches(block)
@@ -548,6 +557,7 @@ class TrainingTab(QWidget):
             self.show_message(f"Training failed: {ended.reason}", error=True)
             self.state.show_status("Training failed.")
         self.eta_label.setText(" ")
+        self.runEnded.emit(ended)
 
     # ------------------------------------------------------------ model files
     def _show_current_model(self, checkpoint: Checkpoint | None) -> None:
@@ -579,7 +589,7 @@ class TrainingTab(QWidget):
         try:
             checkpoint = load_checkpoint(path)
         except UserError as exc:
-            self._file_message(str(exc)[0].upper() + str(exc)[1:], error=True)
+            self._file_message(f"Not loaded: {exc}", error=True)
             return False
         self.state.set_current_model(checkpoint)
         self._file_message(f"Loaded {Path(path).name}.")

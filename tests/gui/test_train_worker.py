@@ -1,0 +1,139 @@
+"""The worker bridge with the real trainer on the bundled sample: events become few signals."""
+
+from __future__ import annotations
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QObject, Slot
+
+from core.train_types import RunEnded, RunStarted, TrainConfig
+from gui.train_worker import BatchBlock, TrainWorker, auto_report_every, start_worker
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from core.data import load_sample
+
+    return load_sample()
+
+
+class Collector(QObject):
+    """Receives the worker's signals in the GUI thread, as the Training tab does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, list] = {
+            k: [] for k in ("started", "blocks", "epochs", "ended", "data")
+        }
+
+    @Slot(object)
+    def started(self, event) -> None:  # noqa: ANN001
+        self.seen["started"].append(event)
+
+    @Slot(object)
+    def blocks(self, block) -> None:  # noqa: ANN001
+        self.seen["blocks"].append(block)
+
+    @Slot(object)
+    def epochs(self, event) -> None:  # noqa: ANN001
+        self.seen["epochs"].append(event)
+
+    @Slot(object)
+    def ended(self, event) -> None:  # noqa: ANN001
+        self.seen["ended"].append(event)
+
+    @Slot(object)
+    def data(self, data) -> None:  # noqa: ANN001
+        self.seen["data"].append(data)
+
+
+def _run(qtbot, qapp, worker: TrainWorker, timeout_ms: int = 60_000):
+    """Run ``worker`` in its own QThread; collect every signal until the thread is done."""
+    collector = Collector()
+    worker.runStarted.connect(collector.started)
+    worker.batchesReady.connect(collector.blocks)
+    worker.epochEnded.connect(collector.epochs)
+    worker.runEnded.connect(collector.ended)
+    worker.dataReady.connect(collector.data)
+    thread = start_worker(worker, qapp)
+    qtbot.waitUntil(lambda: len(collector.seen["ended"]) == 1, timeout=timeout_ms)
+    qtbot.waitUntil(lambda: _finished(thread), timeout=10_000)
+    return collector.seen, thread
+
+
+def _finished(thread) -> bool:  # noqa: ANN001
+    """True once the thread has ended (it deletes itself later, as wired by start_worker)."""
+    return not shiboken6.isValid(thread) or thread.isFinished()
+
+
+def test_auto_report_every_gives_about_a_hundred_points_per_epoch():
+    assert auto_report_every(4_000, 64) == 1  # the sample: every batch
+    assert auto_report_every(60_000, 64) == 9  # full MNIST: 938 steps -> ~104 points
+    assert auto_report_every(60_000, 8192) == 1
+    assert auto_report_every(10, 64) == 1
+
+
+def test_real_run_reports_through_buffered_signals(qtbot, qapp, sample):
+    config = TrainConfig(epochs=2, batch_size=32, dataset="sample")
+    seen, thread = _run(qtbot, qapp, TrainWorker(config, sample))
+    assert _finished(thread)
+    assert len(seen["started"]) == 1 and isinstance(seen["started"][0], RunStarted)
+    assert [e.epoch for e in seen["epochs"]] == [1, 2]
+    (ended,) = seen["ended"]
+    assert isinstance(ended, RunEnded) and ended.status == "finished", ended.reason
+    assert ended.result is not None and ended.result.checkpoint is not None
+    steps = [s for block in seen["blocks"] for s in block.steps]
+    assert steps == sorted(steps) and steps[-1] == seen["started"][0].total_steps
+    assert len(seen["blocks"]) < len(steps)  # coalesced, not one signal per point
+
+
+def test_blocks_are_flushed_by_time_not_per_batch(qtbot, qapp, sample):
+    # With a huge flush interval every block is sent at an epoch boundary only.
+    config = TrainConfig(epochs=2, batch_size=64, dataset="sample")
+    seen, _ = _run(qtbot, qapp, TrainWorker(config, sample, flush_interval=1e6))
+    assert len(seen["blocks"]) == 2
+    assert all(isinstance(b, BatchBlock) and len(b) > 10 for b in seen["blocks"])
+
+
+def test_worker_loads_data_itself_and_reports_it(qtbot, qapp):
+    config = TrainConfig(epochs=1, batch_size=256, dataset="sample")
+    seen, _ = _run(qtbot, qapp, TrainWorker(config))
+    assert len(seen["data"]) == 1 and seen["data"][0].name == "sample"
+    assert seen["ended"][0].status == "finished"
+
+
+def test_corrupt_data_becomes_a_failed_run_naming_the_file(qtbot, qapp, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        (raw / stem).write_bytes(b"\x00\x00\x08\x03 not really MNIST")
+    config = TrainConfig(epochs=1, dataset="mnist", data_dir=str(tmp_path))
+    seen, _ = _run(qtbot, qapp, TrainWorker(config))
+    (ended,) = seen["ended"]
+    assert ended.status == "failed"
+    assert "train-images-idx3-ubyte" in ended.reason
+    assert seen["started"] == []
+
+
+def test_a_crashing_trainer_still_ends_the_run_with_its_reason(qtbot, qapp, sample):
+    def exploding_trainer(config, on_event=None, data=None):  # noqa: ARG001
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    worker = TrainWorker(TrainConfig(), sample, trainer_factory=exploding_trainer)
+    seen, thread = _run(qtbot, qapp, worker)
+    (ended,) = seen["ended"]
+    assert ended.status == "failed" and "out of memory" in ended.reason
+    assert _finished(thread)
+
+
+def test_stop_requested_before_the_thread_runs(qtbot, qapp, sample):
+    worker = TrainWorker(TrainConfig(epochs=50, dataset="sample"), sample)
+    worker.stop()
+    seen, _ = _run(qtbot, qapp, worker)
+    assert seen["ended"][0].status == "stopped"
+    assert seen["epochs"] == []

@@ -1,0 +1,404 @@
+"""The Training tab driven like a user would, with the real trainer on the bundled sample."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.checkpoint import Checkpoint
+from core.errors import DataError, UserError
+from core.models import build_model
+from gui.app_state import AppState
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tab(qtbot):
+    from gui.training_tab import TrainingTab
+
+    widget = TrainingTab(AppState())
+    qtbot.addWidget(widget)
+    widget.resize(1280, 760)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    assert not widget.is_running
+
+
+def _configure(tab, *, epochs: int, batch_size: int, model: str = "mlp") -> None:
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(model))
+    tab.epochs_spin.setValue(epochs)
+    tab.batch_spin.setValue(batch_size)
+    tab.lr_spin.setValue(0.05)
+    tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
+
+
+def _wait_for_progress(qtbot, tab, above: int = 0) -> None:
+    qtbot.waitUntil(
+        lambda: tab.progress.value() > above and tab.plots.point_count() > 0, timeout=30_000
+    )
+
+
+def test_a_short_run_fills_curves_progress_evaluation_and_current_model(qtbot, tab):
+    _configure(tab, epochs=2, batch_size=64)
+    assert tab.data_panel.using_sample and tab.data_panel.note.isVisibleTo(tab)
+    models = []
+    tab.state.modelChanged.connect(models.append)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        assert tab.start()
+        assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
+    ended = ended_signal.args[0]
+    assert ended.status == "finished", ended.reason
+    qtbot.waitUntil(lambda: not tab.is_running)
+    qtbot.wait(2 * 40)  # let the redraw timer run
+    run = tab.plots.current
+    assert tab.plots.point_count() == run.steps.size > 60  # 63 steps per epoch on the sample
+    assert len(run.epochs) == 2 and run.status == "finished"
+    assert tab.progress.value() == tab.progress.maximum() == ended.result.config.epochs * 63
+    x, y = run.curves["accuracy"].getData()
+    assert list(x) == [1.0, 2.0] and y[-1] > 70
+    # The model becomes the app's current model, and the evaluation view shows it.
+    assert models == [ended.result.checkpoint] and tab.state.current_model is models[0]
+    assert "trained on" in tab.model_label.text()
+    assert tab.evaluation.result is ended.result.evaluation
+    assert tab.evaluation.gallery.count() == min(200, len(ended.result.evaluation.misclassified))
+    assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
+    assert "data/folder" not in tab.data_panel.active_label.text()
+    assert "4,000 train" in tab.data_panel.active_label.text()
+
+
+def test_runs_are_kept_overlaid_and_exported(qtbot, tab, tmp_path):
+    _configure(tab, epochs=1, batch_size=128)
+    for lr in (0.05, 0.01):
+        tab.lr_spin.setValue(lr)
+        with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+            tab.start()
+        qtbot.waitUntil(lambda: not tab.is_running)
+    first, second = tab.plots.runs
+    assert first.colour != second.colour and first.curves["raw"].isVisible()
+    assert tab.plots.run_table.rowCount() == 2
+    assert tab.plots.run_table.item(1, 7).text().endswith("%")
+    tab.plots.run_table.item(0, 0).setCheckState(
+        tab.plots.run_table.item(0, 0).checkState().Unchecked
+    )
+    assert not first.curves["raw"].isVisible() and second.curves["smoothed"].isVisible()
+    assert "#2 step" in tab.plots.readout(tab.plots.loss_plot, 10)
+
+    path = tab.plots.export_csv(tmp_path / "runs.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert {r["run"] for r in rows} == {"1", "2"}
+    epoch_rows = [r for r in rows if r["kind"] == "epoch"]
+    assert len(epoch_rows) == 2 and all(0 < float(r["test_accuracy"]) <= 1 for r in epoch_rows)
+    assert sum(r["kind"] == "batch" for r in rows) == first.steps.size + second.steps.size
+
+
+def test_smoothing_slider_recomputes_the_bold_curve(qtbot, tab):
+    _configure(tab, epochs=1, batch_size=64)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+    run = tab.plots.current
+    tab.plots.smoothing_slider.setValue(0)
+    assert (run.smoothed.view == run.losses.view).all()
+    tab.plots.smoothing_slider.setValue(95)
+    assert run.smoothed.view.std() < run.losses.view.std()
+
+
+def test_pause_holds_the_run_and_resume_continues(qtbot, tab):
+    _configure(tab, epochs=100, batch_size=8)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        tab.start()
+        _wait_for_progress(qtbot, tab)
+        tab.toggle_pause()
+        assert tab.is_paused and tab.pause_button.text() == "Resume"
+        qtbot.wait(300)  # events already in flight arrive
+        held = tab.progress.value()
+        qtbot.wait(400)
+        assert tab.progress.value() == held
+        tab.toggle_pause()
+        assert not tab.is_paused
+        _wait_for_progress(qtbot, tab, above=held)
+        tab.stop()
+    assert ended_signal.args[0].status == "stopped"
+
+
+def test_stop_mid_epoch_ends_promptly_and_keeps_the_current_model(qtbot, tab):
+    _configure(tab, epochs=3, batch_size=8)  # 500 steps per epoch
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        tab.start()
+        _wait_for_progress(qtbot, tab)
+        asked = time.monotonic()
+        tab.stop()
+    waited = time.monotonic() - asked
+    ended = ended_signal.args[0]
+    assert ended.status == "stopped"
+    assert waited < 5, f"stop took {waited:.1f} s"
+    assert tab.plots.current.steps.view[-1] < 500  # mid-epoch
+    assert tab.plots.current.status == "stopped"
+    assert tab.state.current_model is None  # a stopped run does not replace the model
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert tab.start_button.isEnabled() and "Stopped" in tab.message.text()
+
+
+def test_shutdown_mid_training_stops_and_waits(qtbot, tab):
+    _configure(tab, epochs=100, batch_size=8)
+    tab.start()
+    _wait_for_progress(qtbot, tab)
+    thread = tab._thread
+    started = time.monotonic()
+    tab.shutdown()
+    assert time.monotonic() - started < 5
+    assert not tab.is_running and thread.isFinished()
+
+
+def test_closing_the_main_window_mid_training_stops_the_thread(qtbot):
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    tab = window.training_tab
+    _configure(tab, epochs=100, batch_size=8)
+    tab.start()
+    _wait_for_progress(qtbot, tab)
+    thread = tab._thread
+    window.close()
+    assert thread.isFinished()
+
+
+def test_a_worker_error_is_shown_and_start_works_again(qtbot, tab, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem in ("train-images", "train-labels", "t10k-images", "t10k-labels"):
+        kind = "idx3" if "images" in stem else "idx1"
+        (raw / f"{stem}-{kind}-ubyte.gz").write_bytes(b"this is not gzip")
+    assert tab.data_panel.use_folder(tmp_path)
+    assert not tab.data_panel.note.isVisibleTo(tab)
+    _configure(tab, epochs=1, batch_size=64)
+    with qtbot.waitSignal(tab.runEnded, timeout=30_000) as ended_signal:
+        tab.start()
+    assert ended_signal.args[0].status == "failed"
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert tab.message.isVisibleTo(tab)
+    assert (
+        "Training failed" in tab.message.text() and "train-images-idx3-ubyte" in tab.message.text()
+    )
+    assert tab.start_button.isEnabled() and tab.progress.text() == "failed"
+    # Back to the sample: the same button trains normally.
+    tab.data_panel.use_sample()
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        assert tab.start()
+    assert ended_signal.args[0].status == "finished"
+
+
+def test_bad_settings_are_refused_in_place(qtbot, tab, monkeypatch):
+    monkeypatch.setattr(tab, "config", lambda: _bad_config())
+    assert not tab.start()
+    assert "learning rate" in tab.message.text() and not tab.is_running
+
+
+def _bad_config():
+    from core.train_types import TrainConfig
+
+    return TrainConfig(lr=-1)
+
+
+def test_save_and_load_round_trip(qtbot, tab, tmp_path):
+    assert not tab.save_button.isEnabled()
+    checkpoint = Checkpoint.from_model(
+        build_model("cnn", "ce"), "cnn", "ce", metrics={"test_accuracy": 0.5}, dataset="sample"
+    )
+    tab.state.set_current_model(checkpoint)
+    assert tab.save_button.isEnabled() and "Small CNN" in tab.model_label.text()
+    path = tmp_path / "model.pt"
+    assert tab.save_model_to(path) and path.is_file()
+    tab.state.set_current_model(Checkpoint.from_model(build_model("mlp"), "mlp", "nll"))
+    assert tab.load_model_from(path)
+    loaded = tab.state.current_model
+    assert loaded.model_name == "cnn" and loaded.loss == "ce"
+    for name, tensor in checkpoint.state_dict.items():
+        assert torch.equal(loaded.state_dict[name], tensor)
+    assert "Loaded model.pt" in tab.file_message.text()
+
+
+def test_loading_a_bad_file_shows_the_error_in_place(qtbot, tab, tmp_path):
+    bad = tmp_path / "notes.pt"
+    bad.write_text("not a model")
+    assert not tab.load_model_from(bad)
+    assert "notes.pt" in tab.file_message.text() and tab.file_message.isVisibleTo(tab)
+    assert tab.state.current_model is None
+    assert not tab.save_model_to(tmp_path / "x.pt")  # nothing to save yet
+
+
+def test_settings_are_remembered(qtbot):
+    from gui.training_tab import TrainingTab
+
+    first = TrainingTab(AppState())
+    qtbot.addWidget(first)
+    _configure(first, epochs=7, batch_size=256, model="cnn")
+    first.optimizer_combo.setCurrentIndex(first.optimizer_combo.findData("adam"))
+    first.seed_spin.setValue(42)
+    first.plots.smoothing_slider.setValue(80)
+    first.shutdown()
+    second = TrainingTab(AppState())
+    qtbot.addWidget(second)
+    config = second.config()
+    assert (config.model, config.epochs, config.batch_size, config.seed) == ("cnn", 7, 256, 42)
+    assert config.optimizer == "adam" and not second.momentum_spin.isEnabled()
+    assert second.plots.smoothing_slider.value() == 80
+
+
+def test_only_present_devices_can_be_chosen(qtbot, tab):
+    from core.device import available_devices
+
+    model = tab.device_combo.model()
+    for row in range(tab.device_combo.count()):
+        name = tab.device_combo.itemData(row)
+        assert model.item(row).isEnabled() == (name == "auto" or name in available_devices())
+
+
+def test_gallery_click_enlarges_a_digit(qtbot, tab):
+    _configure(tab, epochs=1, batch_size=64)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+    gallery = tab.evaluation.gallery
+    assert gallery.count() > 0
+    gallery.itemClicked.emit(gallery.item(0))
+    dialog = tab.evaluation.dialog
+    assert dialog is not None and dialog.isVisible()
+    entry = gallery.item(0).data(0x0100)
+    assert f"predicted <b style='color:#c0392b'>{entry.predicted}</b>" in " ".join(
+        label.text() for label in dialog.findChildren(type(tab.message))
+    )
+    dialog.close()
+
+
+# ----------------------------------------------------------------- data panel
+
+
+def test_offline_download_explains_and_keeps_the_sample(qtbot, tab, monkeypatch):
+    def offline(data_dir=None, progress=None, should_cancel=None):  # noqa: ARG001
+        raise DataError("could not download train-images-idx3-ubyte.gz (are you offline?)")
+
+    monkeypatch.setattr("gui.data_panel.download_mnist", offline)
+    panel = tab.data_panel
+    panel.start_download()
+    qtbot.waitUntil(lambda: panel.message.isVisibleTo(tab) and not panel.downloading)
+    assert "offline" in panel.message.text() and not panel.progress_row.isVisibleTo(tab)
+    assert panel.dataset_settings() == ("sample", None) and panel.note.isVisibleTo(tab)
+    assert panel.download_button.isEnabled()
+
+
+def test_download_progress_and_cancel(qtbot, tab, monkeypatch):
+    def slow(data_dir=None, progress=None, should_cancel=None):  # noqa: ARG001
+        for done in range(4):
+            progress(done, 4)
+            for _ in range(200):
+                if should_cancel():
+                    raise UserError("download cancelled")
+                time.sleep(0.01)
+        return Path("unused")
+
+    monkeypatch.setattr("gui.data_panel.download_mnist", slow)
+    panel = tab.data_panel
+    panel.start_download()
+    assert panel.progress_row.isVisibleTo(tab)
+    qtbot.waitUntil(lambda: panel.progress.maximum() == 4)
+    panel.cancel_download()
+    qtbot.waitUntil(lambda: not panel.downloading and not panel.progress_row.isVisibleTo(tab))
+    assert "cancelled" in panel.message.text() and panel.using_sample
+
+
+def test_use_folder_with_real_files_switches_to_mnist(qtbot, tab, tmp_path):
+    from core.data import load_sample, write_idx_dataset
+
+    sample = load_sample()
+    write_idx_dataset(
+        tmp_path, sample.train_images[:500], sample.train_labels[:500],
+        sample.test_images[:100], sample.test_labels[:100],
+    )  # fmt: skip
+    panel = tab.data_panel
+    assert not panel.use_folder(tmp_path / "nowhere") and "No MNIST files" in panel.message.text()
+    assert panel.use_folder(tmp_path)
+    assert panel.dataset_settings() == ("mnist", str(tmp_path))
+    assert not panel.note.isVisibleTo(tab) and "Full MNIST" in panel.active_label.text()
+    _configure(tab, epochs=1, batch_size=50)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        tab.start()
+    assert ended_signal.args[0].result.train_samples == 500
+    assert "500 train" in panel.active_label.text()
+
+
+# ------------------------------------------------------------- clean process exit
+
+EXIT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import configure_application
+    from gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    configure_application(app)
+    window = MainWindow()
+    window.show()
+    tab = window.training_tab
+    tab.data_panel.use_sample()
+    tab.epochs_spin.setValue(500)
+    tab.batch_spin.setValue(8)
+    assert tab.start()
+
+    def check():
+        if tab.progress.value() > 0:
+            print("quitting mid-training at step", tab.progress.value(), flush=True)
+            if sys.argv[1] == "close":  # the window's close button or File > Quit
+                window.close()
+                app.quit()
+            else:  # the event loop ends with the window still open (no closeEvent)
+                app.exit(0)
+        else:
+            QTimer.singleShot(20, check)
+
+    QTimer.singleShot(20, check)
+    code = app.exec()
+    print("thread running after the event loop ended:", tab.is_running, flush=True)
+    sys.exit(code)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["close", "exit"])
+def test_quitting_mid_training_exits_cleanly(tmp_path, how):
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        DIGIT_LAB_DATA_DIR=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=str(ROOT),
+    )
+    script = tmp_path / "quit_mid_training.py"
+    script.write_text(EXIT_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), how],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "quitting mid-training" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "thread running after the event loop ended: False" in done.stdout
+    assert "QThread: Destroyed" not in done.stderr
+    assert "Traceback" not in done.stderr
