@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QSizePolicy,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -61,6 +63,17 @@ def _setup_table(table: QTableWidget) -> None:
     table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
 
+class LiveEditDelegate(QStyledItemDelegate):
+    """Commits every keystroke, so results follow the typing instead of waiting for Enter."""
+
+    def createEditor(self, parent, option, index) -> QLineEdit:  # noqa: ANN001, N802
+        editor = QLineEdit(parent)
+        editor.setFrame(False)
+        editor.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        editor.textEdited.connect(lambda _text: self.commitData.emit(editor))
+        return editor
+
+
 class TensorGrid(QTableWidget):
     """An editable grid of numbers (``kind="number"``) or class indices (``kind="class"``).
 
@@ -81,6 +94,7 @@ class TensorGrid(QTableWidget):
             | QAbstractItemView.EditTrigger.AnyKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
+        self.setItemDelegate(LiveEditDelegate(self))
         self.itemChanged.connect(self._on_item_changed)
         self._marked: set[tuple[int, int]] = set()
 

@@ -46,6 +46,21 @@ def test_editing_a_cell_recomputes_live(tab):
     assert tab.fused_grad.item(0, 4).text() == f"{tab.comparison.fused.grad[0][4]:.4f}"
 
 
+def test_results_follow_the_typing_before_enter(tab, qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    grid = tab.prediction_grid
+    grid.setCurrentCell(0, 4)
+    grid.editItem(grid.item(0, 4))
+    editor = grid.findChild(QLineEdit)
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, "3.5")  # no Enter yet
+    assert grid.text_at(0, 4) == "3.5"
+    assert tab.comparison.prediction[0][4] == 3.5
+    assert tab.fused_card.value.text() != "1.6802"
+
+
 def test_bad_cell_is_marked_and_last_valid_result_stays(tab):
     before = values(tab)
     tab.prediction_grid.set_text(1, 2, "abc")
