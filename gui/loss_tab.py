@@ -61,8 +61,9 @@ LINE_ERROR_STYLE = "QLineEdit { background: #f8c9c4; }"
 
 # What to look for in the gradient grids, per pair (shown under them).
 HINTS = {
-    "ce-nll": "What to notice: each gradient row is (softmax(x) − onehot(y)) / N, so it sums to "
-    "0; compare it with softmax(x) on the left. The true class is the one blue cell.",
+    "ce-nll": "What to notice: without weights or smoothing each gradient row is (softmax(x) − "
+    "onehot(y)) / N, so it sums to 0; compare it with softmax(x) on the left. The true class is "
+    "the one blue cell.",
     "ce-manual": "What to notice: the hand-written formula needs torch.logsumexp to stay exact; "
     "with exp().sum().log() large logits would overflow to inf.",
     "ce-soft": "What to notice: the gradient is (softmax(x) − t) / N; a one-hot target row gives "
@@ -507,8 +508,10 @@ class LossPlaygroundTab(QWidget):
         return LossOptions(
             reduction=self.reduction_combo.currentText(),
             weight=self._read_vector(self.weight_edit, "weight"),
-            label_smoothing=round(self.smoothing_spin.value(), 4),
-            ignore_index=self.ignore_spin.value(),
+            label_smoothing=(
+                round(self.smoothing_spin.value(), 4) if self.smoothing_spin.isEnabled() else 0.0
+            ),
+            ignore_index=self.ignore_spin.value() if self.ignore_spin.isEnabled() else -100,
             pos_weight=self._read_vector(self.pos_weight_edit, "pos_weight"),
             dtype=self.dtype_combo.currentText(),
         )
