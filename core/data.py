@@ -10,6 +10,7 @@ folder that torchvision downloaded works here and the other way round.
 from __future__ import annotations
 
 import gzip as gzip_module
+import http.client
 import os
 import struct
 import tempfile
@@ -227,20 +228,55 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
 # ----------------------------------------------------------------------------- download
 
 
+# Sizes of torchvision's four MNIST archives, so progress has a total before any reply.
+_ARCHIVE_BYTES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+
+
+def _fetch(
+    url: str,
+    target: Path,
+    on_bytes: Callable[[int], None],
+    should_cancel: Callable[[], bool] | None,
+) -> None:
+    """Stream ``url`` to ``target`` (via a .part file), reporting bytes, cancellable per chunk."""
+    import urllib.request
+
+    from torchvision.datasets.utils import USER_AGENT
+
+    partial = target.with_name(target.name + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response, open(partial, "wb") as out:
+            while chunk := response.read(1 << 16):
+                if should_cancel and should_cancel():
+                    raise UserError("download cancelled")
+                out.write(chunk)
+                on_bytes(len(chunk))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def download_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> Path:
-    """Fetch full MNIST with torchvision's own mirrors and checksums into ``data_dir``.
+    """Fetch full MNIST from torchvision's own mirrors, checked against its checksums.
 
-    ``progress(done, total)`` counts files (4 in all); ``should_cancel`` is polled between files.
-    Returns the root folder to pass as ``data_dir``. Offline, raises ``DataError`` saying so.
+    ``progress(done, total)`` counts bytes over the four files; ``should_cancel`` is polled
+    every 64 KB and cancelling raises ``UserError("download cancelled")``. Files already there
+    are kept. Returns the root folder to pass as ``data_dir``. Offline: ``DataError`` saying so.
     """
     from urllib.error import URLError
 
     from torchvision.datasets import MNIST
-    from torchvision.datasets.utils import download_and_extract_archive
+    from torchvision.datasets.utils import check_integrity, extract_archive
 
     root = Path(data_dir) if data_dir is not None else default_mnist_dir()
     raw = root / "MNIST" / "raw"
@@ -248,31 +284,46 @@ def download_mnist(
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {raw}: {exc.strerror or exc}") from None
-    total = len(MNIST.resources)
-    if progress:
-        progress(0, total)
-    for done, (filename, md5) in enumerate(MNIST.resources, start=1):
+    total = sum(_ARCHIVE_BYTES.get(name, 0) for name, _ in MNIST.resources)
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(min(done, total), total)
+
+    advance(0)
+    for filename, md5 in MNIST.resources:
         if should_cancel and should_cancel():
             raise UserError("download cancelled")
-        stem = filename.removesuffix(".gz")
-        if not (raw / stem).is_file():
+        archive = raw / filename
+        if _find_file(raw, filename.removesuffix(".gz")) is None:
             errors = []
             for mirror in MNIST.mirrors:
+                before = done
                 try:
-                    download_and_extract_archive(
-                        f"{mirror}{filename}", download_root=str(raw), filename=filename, md5=md5
-                    )
+                    _fetch(f"{mirror}{filename}", archive, advance, should_cancel)
+                    if not check_integrity(str(archive), md5):
+                        archive.unlink(missing_ok=True)
+                        raise OSError("checksum mismatch")
+                    extract_archive(str(archive), str(raw))
                     break
-                except (URLError, RuntimeError, OSError) as exc:
-                    errors.append(f"{mirror}: {str(exc).splitlines()[0] if str(exc) else exc}")
+                except (URLError, OSError, http.client.HTTPException) as exc:
+                    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+                    errors.append(f"{mirror}: {reason}")
+                    done = before
             else:
                 raise DataError(
                     f"could not download {filename} (are you offline?); tried "
                     + "; ".join(errors)
                     + ". The bundled sample remains available."
                 )
-        if progress:
-            progress(done, total)
+        else:
+            done += _ARCHIVE_BYTES.get(filename, 0)
+        advance(0)
+    if progress:
+        progress(total, total)  # a mirror's file may differ in size from the table above
     return root
 
 

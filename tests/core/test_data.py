@@ -193,35 +193,73 @@ def test_mnist_data_moves_between_devices():
 
 
 def test_download_offline_is_a_clear_error(tmp_path, monkeypatch):
-    import torchvision.datasets.utils as tv_utils
-
-    def offline(*args, **kwargs):
+    def offline(url, target, on_bytes, should_cancel):
         raise URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    monkeypatch.setattr(data_module, "_fetch", offline)
     seen = []
-    with pytest.raises(DataError, match="offline"):
+    with pytest.raises(DataError, match="offline") as info:
         data_module.download_mnist(tmp_path, progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(0, 4)]
+    assert "name resolution" in str(info.value)
+    assert seen[0] == (0, 11_594_722)
 
 
-def test_download_reports_progress_and_can_be_cancelled(tmp_path, monkeypatch):
-    import torchvision.datasets.utils as tv_utils
+def fake_server(fetched: list[str]):
+    """A stand-in for the mirrors: serves real gzipped IDX files with the right names."""
+    arrays = small_arrays()
 
-    fetched = []
+    def fetch(url, target, on_bytes, should_cancel):
+        name = url.rsplit("/", 1)[-1]
+        fetched.append(url)
+        split = "train" if name.startswith("train") else "test"
+        kind = "images" if "images" in name else "labels"
+        array = arrays[(0 if split == "train" else 2) + (0 if kind == "images" else 1)]
+        magic = 0x803 if kind == "images" else 0x801
+        payload = gzip.compress(data_module._idx_bytes(np.asarray(array), magic))
+        for start in range(0, len(payload), 1000):
+            if should_cancel and should_cancel():
+                raise UserError("download cancelled")
+            on_bytes(len(payload[start : start + 1000]))
+        target.write_bytes(payload)
 
-    def fake_fetch(url, download_root, filename, md5):
-        fetched.append(filename)
-        (Path(download_root) / filename.removesuffix(".gz")).write_bytes(b"")
+    return fetch
 
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_fetch)
+
+def test_download_reports_bytes_and_leaves_a_loadable_folder(tmp_path, monkeypatch):
+    from torchvision.datasets.utils import calculate_md5
+
+    fetched: list[str] = []
+    monkeypatch.setattr(data_module, "_fetch", fake_server(fetched))
+    # The fake files are not MNIST, so trust whatever checksum they have.
+    monkeypatch.setattr(
+        "torchvision.datasets.utils.check_integrity",
+        lambda path, md5=None: bool(calculate_md5(path)),
+    )
     seen = []
     root = data_module.download_mnist(tmp_path, progress=lambda d, t: seen.append((d, t)))
     assert root == tmp_path
-    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert len(fetched) == 4 and all(url.startswith("https://") for url in fetched)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and seen[-1] == (11_594_722, 11_594_722)
+    assert load_mnist("mnist", tmp_path).train_samples == 30
+    # Files already there are not fetched again.
+    data_module.download_mnist(tmp_path)
     assert len(fetched) == 4
+
+
+def test_download_can_be_cancelled_mid_file(tmp_path, monkeypatch):
+    fetched: list[str] = []
+    monkeypatch.setattr(data_module, "_fetch", fake_server(fetched))
+    calls = []
+
+    def cancel_after_a_few_chunks():
+        calls.append(1)
+        return len(calls) > 3
+
     with pytest.raises(UserError, match="download cancelled"):
-        data_module.download_mnist(tmp_path / "other", should_cancel=lambda: True)
+        data_module.download_mnist(tmp_path, should_cancel=cancel_after_a_few_chunks)
+    assert len(fetched) == 1
+    assert not mnist_present(tmp_path)
 
 
 def test_make_sample_tool_splits_stratified_and_reproducibly(tmp_path):
