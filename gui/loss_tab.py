@@ -45,7 +45,6 @@ from core.losses import (
     stability_sweep,
 )
 from core.tensor_text import format_number, parse_number
-from gui.loss_none_refcount import protect_none_refcount
 from gui.loss_widgets import (
     COMPOSED_COLOUR,
     FUSED_COLOUR,
@@ -104,7 +103,6 @@ def _label(text: str = "", style: str = "", wrap: bool = False) -> QLabel:
 
 class LossPlaygroundTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
-        protect_none_refcount()  # PySide6 6.12 + Python 3.11 leaks None refs (see module)
         super().__init__(parent)
         self.comparison: LossComparison | None = None
         self.error: InputError | None = None
