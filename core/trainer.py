@@ -2,15 +2,17 @@
 
 The CLI, the GUI worker, the tests and the benchmarks all run this one loop and consume the same
 events (``core.train_types``). What makes it fast on a CPU, measured against the seed notebook's
-DataLoader loop (see benchmarks/train_speed.py):
+DataLoader loop (benchmarks/train_speed.py), each step kept only because it paid:
 
 - the whole dataset is decoded once, normalised once to float32 and held on the device; each
-  epoch gathers one permuted copy and batches are plain slices of it (no per-sample Python);
-- gradients are dropped (``set_to_none``) instead of zeroed, and the optimizer step is fused;
+  epoch draws a permutation and each batch is one ``index_select`` (no per-sample Python, no
+  permuted copy of the dataset);
+- the seed's MLP gets a hand-derived backward pass (``mlp_forward_backward``), ~16% of a step;
+- SGD with momentum is one fused kernel call (``MomentumSGD``), gradients are dropped, not zeroed;
 - the loss is summed on the device and read (a sync point) once per report, not per batch;
-- a small model gets one intra-op thread (see ``choose_threads``).
-``torch.compile`` was measured and not kept: on these tiny models it was slower per step and took
-a minute to compile.
+- the MLP runs on one intra-op thread (see ``choose_threads``).
+``torch.compile`` was measured and not kept: on the MLP it was 2-3x slower per step on this CPU
+and took about a minute to compile.
 """
 
 from __future__ import annotations
