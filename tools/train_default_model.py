@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         device="cpu",
         dataset="sample",
         report_every=50,
+        threads=1,  # one thread: float sums in a fixed order, so a rerun gives the same weights
     )
 
     def show(event: object) -> None:
