@@ -12,6 +12,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -158,26 +159,29 @@ def test_inspect_bundle_names_a_linked_library_left_out(tmp_path):
 
 @pytest.mark.packaging
 @pytest.mark.timeout(3600)
-def test_frozen_app_passes_its_self_test(tmp_path):
-    env = dict(os.environ, DIST=str(tmp_path / "dist"), BUILD=str(tmp_path / "build"))
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    build = subprocess.run(
-        ["make", "package"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    bundle = tmp_path / "dist" / "digit-lab"
-    assert inspect_bundle.problems(bundle) == []
+def test_frozen_app_passes_its_self_test():
+    # Not tmp_path: pytest keeps the last runs' folders, and a bundle is gigabytes.
+    with tempfile.TemporaryDirectory(prefix="digit-lab-package-test-") as folder:
+        work = Path(folder)
+        env = dict(os.environ, DIST=str(work / "dist"), BUILD=str(work / "build"))
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        build = subprocess.run(
+            ["make", "package"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+        bundle = work / "dist" / "digit-lab"
+        assert inspect_bundle.problems(bundle) == []
 
-    run = subprocess.run(
-        [str(bundle / "digit-lab"), "--self-test"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    print(run.stdout)
-    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    assert "FAIL" not in run.stdout
-    assert "(frozen," in run.stdout
+        run = subprocess.run(
+            [str(bundle / "digit-lab"), "--self-test"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        print(run.stdout)
+        assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+        assert "FAIL" not in run.stdout
+        assert "(frozen," in run.stdout
