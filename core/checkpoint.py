@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -126,16 +125,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             f"{path.name} was refused: it would need to run code to load "
             f"(only plain weights are accepted): {first[:200]}"
         ) from None
-    except (zipfile.BadZipFile, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(
-            f"{path.name} is not a Digit Lab model file "
-            f"({str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'})"
-        ) from None
-    except Exception as exc:  # arbitrary bytes can trip the unpickler anywhere (IndexError...)
-        raise CheckpointError(
-            f"{path.name} is not a Digit Lab model file "
-            f"({str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'})"
-        ) from None
+    except (
+        Exception
+    ) as exc:  # arbitrary bytes can trip the reader anywhere (KeyError, IndexError...)
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path.name} is not a Digit Lab model file ({detail})") from None
     return _from_payload(payload, path.name)
 
 

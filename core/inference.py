@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -130,19 +129,6 @@ class Classifier:
         return (heat / peak).astype(np.float32) if peak > 0 else heat.astype(np.float32)
 
 
-def load_model_file(path: str | Path) -> Checkpoint:
-    """``load_checkpoint``, with any unpickler failure it lets through turned into a
-    ``CheckpointError`` (a text file can make torch's weights-only reader raise ``KeyError``)."""
-    try:
-        return load_checkpoint(path)
-    except CheckpointError:
-        raise
-    except Exception as exc:  # a corrupt file may fail in any way inside torch
-        raise CheckpointError(
-            f"{Path(path).name} is not a Digit Lab model file ({type(exc).__name__})"
-        ) from None
-
-
 def default_checkpoint() -> Checkpoint:
     """The model the app and the CLI use unless told otherwise.
 
@@ -151,7 +137,7 @@ def default_checkpoint() -> Checkpoint:
     current = current_model_file()
     if current.is_file():
         try:
-            return load_model_file(current)
+            return load_checkpoint(current)
         except CheckpointError as exc:
             log.warning("ignoring the saved current model: %s", exc)
     bundled = bundled_model_file()
@@ -160,4 +146,4 @@ def default_checkpoint() -> Checkpoint:
             f"no model available: the bundled model {str(bundled)!r} is missing; "
             "train one with 'python main.py train' or rerun tools/train_default_model.py"
         )
-    return load_model_file(bundled)
+    return load_checkpoint(bundled)

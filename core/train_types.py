@@ -60,7 +60,10 @@ class TrainConfig:
             (1 <= self.batch_size <= 65536, f"batch size must be 1..65536, got {self.batch_size}"),
             (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
             (self.report_every >= 1, f"report_every must be >= 1, got {self.report_every}"),
-            (0 <= self.threads <= 256, f"threads must be 0 (automatic) or 1..256, got {self.threads}"),
+            (
+                0 <= self.threads <= 256,
+                f"threads must be 0 (automatic) or 1..256, got {self.threads}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

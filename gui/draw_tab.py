@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.checkpoint import Checkpoint
+from core.checkpoint import Checkpoint, load_checkpoint
 from core.errors import UserError
-from core.inference import Classifier, Prediction, default_checkpoint, load_model_file
+from core.inference import Classifier, Prediction, default_checkpoint
 from core.preprocess import Preprocessed, background_level, is_dark_on_light, load_image_file
 from gui.app_state import AppState
 from gui.draw_canvas import RENDER_SIZE, DrawCanvas
@@ -378,7 +378,7 @@ class DrawTab(QWidget):
 
     def load_model(self, path: str | Path) -> bool:
         try:
-            checkpoint = load_model_file(path)
+            checkpoint = load_checkpoint(path)
         except UserError as exc:
             self._show_error(str(exc))
             return False

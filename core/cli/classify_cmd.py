@@ -40,10 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.inference import Classifier, default_checkpoint, load_model_file
+    from core.checkpoint import load_checkpoint
+    from core.inference import Classifier, default_checkpoint
     from core.preprocess import load_image_file
 
-    checkpoint = load_model_file(args.model) if args.model else default_checkpoint()
+    checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
 
     errors: dict[int, str] = {}

@@ -12,7 +12,7 @@ import core.inference as inference
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.data import load_sample
 from core.errors import CheckpointError
-from core.inference import Classifier, Prediction, default_checkpoint, load_model_file
+from core.inference import Classifier, Prediction, default_checkpoint
 from core.models import build_model
 from core.preprocess import canvas_to_input
 from core.resources import bundled_model_file, current_model_file, resource_path
@@ -115,7 +115,7 @@ def test_load_model_file_turns_any_failure_into_checkpoint_error(tmp_path, conte
     path = tmp_path / "bad.pt"
     path.write_bytes(content)
     with pytest.raises(CheckpointError, match="bad.pt"):
-        load_model_file(path)
+        load_checkpoint(path)
 
 
 def stated_accuracy() -> float:
