@@ -76,7 +76,7 @@ class TrainWorker(QObject):
         data: Any = None,
         *,
         auto_report: bool = True,
-        flush_interval: float = 0.04,
+        flush_interval: float = 0.05,
         trainer_factory: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__()

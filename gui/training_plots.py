@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 from core.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui.train_worker import BatchBlock
 
-REDRAW_INTERVAL_MS = 33  # ~30 redraws per second at most
+REDRAW_INTERVAL_MS = 100  # at most 10 redraws per second (see the note in redraw)
+SPEED_EVERY = 5  # the speed plot changes slowly: redraw it every 5th redraw (5 per second)
 RUN_COLOURS = (
     "#1f77b4",
     "#d62728",
@@ -103,6 +104,8 @@ class RunRecord:
     dataset: str = ""
     device: str = ""
     steps_per_epoch: int = 1
+    total_steps: int = 1
+    drawn_epochs: int = 0  # epoch points already pushed to their curves
     status: str = "running"
     final_accuracy: float | None = None
     steps: GrowingArray = field(default_factory=GrowingArray)
@@ -132,7 +135,8 @@ def _style_plot(plot: pg.PlotWidget, left: str, bottom: str, title: str) -> None
     item.setLabel("left", left, **label_style)
     item.setLabel("bottom", bottom, **label_style)
     item.setTitle(title, color=AXIS_COLOUR, size="11pt")
-    item.showGrid(x=True, y=True, alpha=0.25)
+    # No grid: pyqtgraph draws it with the axes, and repainting long translucent lines on every
+    # update was the largest cost of a live redraw (measured with benchmarks/gui_latency.py).
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")
     item.setMenuEnabled(True)
@@ -147,6 +151,9 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self.runs: list[RunRecord] = []
         self._dirty: set[int] = set()
+        self._speed_dirty: set[int] = set()
+        self._speed_ticks = 0
+        self._loss_top: float | None = None
         self._ema_states: dict[int, _EmaState] = {}
         self.smoothing = 0.6
 
@@ -284,12 +291,15 @@ class TrainingPlots(QWidget):
             dataset=started.dataset,
             device=started.device,
             steps_per_epoch=max(1, started.steps_per_epoch),
+            total_steps=max(1, started.total_steps),
         )
         base = QColor(colour)
-        faint = QColor(base)
-        faint.setAlpha(90)
+        # An opaque pale tint rather than alpha: blending costs time at every repaint.
+        faint = QColor(
+            *(int(255 - 0.4 * (255 - c)) for c in (base.red(), base.green(), base.blue()))
+        )
         run.curves["raw"] = self.loss_plot.plot(pen=pg.mkPen(faint, width=1), skipFiniteCheck=True)
-        run.curves["smoothed"] = self.loss_plot.plot(pen=pg.mkPen(base, width=3))
+        run.curves["smoothed"] = self.loss_plot.plot(pen=pg.mkPen(base, width=2.5))
         run.curves["test_loss"] = self.loss_plot.plot(
             pen=pg.mkPen(base, width=1.5, style=Qt.PenStyle.DashLine),
             symbol="o",
@@ -300,13 +310,14 @@ class TrainingPlots(QWidget):
         run.curves["accuracy"] = self.acc_plot.plot(
             pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
         )
-        run.curves["speed"] = self.speed_plot.plot(pen=pg.mkPen(base, width=1.5))
+        run.curves["speed"] = self.speed_plot.plot(pen=pg.mkPen(base, width=1))
         for key in ("raw", "smoothed", "speed"):
             run.curves[key].setDownsampling(auto=True, method="peak")
             run.curves[key].setClipToView(True)
         self.runs.append(run)
         self._ema_states[run.number] = _EmaState(self.smoothing)
         self._relabel_legend(run)
+        self._fit_x()
         self._add_table_row(run)
         self._dirty.add(run.number)
         return run
@@ -328,6 +339,7 @@ class TrainingPlots(QWidget):
         state = self._ema_states[run.number]
         run.smoothed.extend([state.update(x) for x in block.losses])
         self._dirty.add(run.number)
+        self._speed_dirty.add(run.number)
 
     def add_epoch(self, event: EpochEvent) -> None:
         run = self.current
@@ -342,6 +354,7 @@ class TrainingPlots(QWidget):
         if run is None or run.status != "running":
             return
         run.status = ended.status
+        self._speed_dirty.add(run.number)
         result = ended.result
         if result is not None and result.evaluation is not None:
             run.final_accuracy = result.evaluation.accuracy
@@ -417,6 +430,26 @@ class TrainingPlots(QWidget):
         run.visible = visible
         for curve in run.curves.values():
             curve.setVisible(visible)
+        self._fit_x()
+
+    def _fit_x(self) -> None:
+        """Fix the x axes to the whole length of the visible runs.
+
+        Known in advance from ``RunStarted``, so the axes do not rescale (and repaint their
+        ticks) with every new point; y keeps auto-ranging.
+        """
+        shown = [r for r in self.runs if r.visible] or self.runs
+        if not shown:
+            return
+        steps = max(r.total_steps for r in shown)
+        epochs = max(r.config.epochs for r in shown)
+        for plot in (self.loss_plot, self.speed_plot):
+            plot.setXRange(0, steps, padding=0.02)
+        self.speed_plot.enableAutoRange(y=True)
+        self._loss_top = None
+        self._fit_loss_y()
+        self.acc_plot.setXRange(0.5, epochs + 0.5, padding=0)
+        self.acc_plot.enableAutoRange(y=True)
 
     # ---------------------------------------------------------------- redraw
     def _on_smoothing_changed(self, value: int) -> None:
@@ -435,6 +468,7 @@ class TrainingPlots(QWidget):
 
     def redraw(self) -> None:
         """Push changed buffers into their curves; called by the timer, cheap when idle."""
+        self._redraw_speed()
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
@@ -444,15 +478,52 @@ class TrainingPlots(QWidget):
             steps = run.steps.view
             run.curves["raw"].setData(steps, run.losses.view, skipFiniteCheck=True)
             run.curves["smoothed"].setData(steps, run.smoothed.view)
-            run.curves["speed"].setData(steps, run.speed.view)
-            if run.epochs:
+            if len(run.epochs) != run.drawn_epochs:
+                run.drawn_epochs = len(run.epochs)
                 epoch_x = np.array([e.epoch * run.steps_per_epoch for e in run.epochs], float)
                 run.curves["test_loss"].setData(epoch_x, [e.test_loss for e in run.epochs])
                 run.curves["accuracy"].setData(
                     np.array([e.epoch for e in run.epochs], float),
                     [100 * e.test_accuracy for e in run.epochs],
                 )
+        self._fit_loss_y()
         self.redraw_count += 1
+
+    def _fit_loss_y(self) -> None:
+        """Loss axis from 0 to just above the highest visible loss, changed only when needed.
+
+        Auto-range would move the axis with every new point and repaint its ticks each time;
+        losses are never negative, so only the top needs care.
+        """
+        tops = []
+        for run in self.runs:
+            if run.visible and len(run.losses):
+                values = run.losses.view
+                finite = values[np.isfinite(values)]
+                if len(finite):
+                    tops.append(float(finite.max()))
+            if run.visible and run.epochs:
+                tests = [e.test_loss for e in run.epochs if math.isfinite(e.test_loss)]
+                tops.extend(tests)
+        if not tops:
+            return
+        top = max(tops) * 1.05 or 1.0
+        current = self._loss_top
+        if current is None or top > current or top < 0.6 * current:
+            self._loss_top = top
+            self.loss_plot.setYRange(0, top, padding=0)
+
+    def _redraw_speed(self) -> None:
+        self._speed_ticks += 1
+        if not self._speed_dirty:
+            return
+        current = self.current
+        if self._speed_ticks % SPEED_EVERY and current is not None and current.status == "running":
+            return
+        for run in self.runs:
+            if run.number in self._speed_dirty:
+                run.curves["speed"].setData(run.steps.view, run.speed.view)
+        self._speed_dirty.clear()
 
     def point_count(self) -> int:
         """Loss points drawn for the current run (what the tests look at)."""
