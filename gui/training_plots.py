@@ -168,6 +168,8 @@ class TrainingPlots(QWidget):
         _style_plot(self.acc_plot, "test accuracy (%)", "epoch", "Test accuracy")
         self.speed_plot = pg.PlotWidget(background="w")
         _style_plot(self.speed_plot, "samples / s", "step (batches)", "Training speed")
+        # Log scale: an MLP and a CNN differ by 10-50x, and overlaid runs should both be legible.
+        self.speed_plot.setLogMode(x=False, y=True)
         self.loss_plot.setToolTip(
             "Thin line: the loss of each reported batch (noisy, because every batch is a different\n"
             "sample of the data). Bold line: its moving average. Dots: the loss on the test set\n"
