@@ -70,6 +70,7 @@ def test_a_short_run_fills_curves_progress_evaluation_and_current_model(qtbot, t
     assert models == [ended.result.checkpoint] and tab.state.current_model is models[0]
     assert "trained on" in tab.model_label.text()
     assert tab.evaluation.result is ended.result.evaluation
+    qtbot.waitUntil(lambda: tab.evaluation.gallery_complete)  # filled in chunks
     assert tab.evaluation.gallery.count() == min(200, len(ended.result.evaluation.misclassified))
     assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
     assert "data/folder" not in tab.data_panel.active_label.text()
@@ -269,7 +270,7 @@ def test_gallery_click_enlarges_a_digit(qtbot, tab):
     with qtbot.waitSignal(tab.runEnded, timeout=60_000):
         tab.start()
     gallery = tab.evaluation.gallery
-    assert gallery.count() > 0
+    qtbot.waitUntil(lambda: gallery.count() > 0)
     gallery.itemClicked.emit(gallery.item(0))
     dialog = tab.evaluation.dialog
     assert dialog is not None and dialog.isVisible()
