@@ -75,6 +75,7 @@ class TrainingTab(QWidget):
         self._data = None  # the MnistData of the last run, reused when the dataset is unchanged
         self._data_key: tuple[str, str | None] | None = None
         self._pending_key: tuple[str, str | None] | None = None
+        self._run_over = True  # the last run sent RunEnded (its thread may still be finishing)
         self._last_started: RunStarted | None = None
         self.last_result = None  # RunResult of the last run that produced one
 
@@ -383,7 +384,7 @@ class TrainingTab(QWidget):
         if tabs is None or loss_tab is None:
             return
         tabs.setCurrentWidget(loss_tab)
-        select = getattr(loss_tab, "select_pair", None)
+        select = getattr(loss_tab, "set_pair", None)
         if callable(select):
             select(pair)
 
@@ -395,9 +396,11 @@ class TrainingTab(QWidget):
 
     def start(self) -> bool:
         """Start a run with the controls' settings; False (with a message) if it cannot."""
-        if self.is_running:
+        # A run in progress refuses; a run that already ended may still be finishing its thread.
+        if self.is_running and (not self._run_over or not self._thread.wait(2000)):
             return False
         self._forget_thread()
+        self._run_over = False
         try:
             config = self.config().validate()
         except UserError as exc:
@@ -520,6 +523,7 @@ class TrainingTab(QWidget):
         )
 
     def _on_run_ended(self, ended: RunEnded) -> None:
+        self._run_over = True
         self.plots.end_run(ended)
         self._set_running(False)
         result = ended.result
@@ -540,7 +544,8 @@ class TrainingTab(QWidget):
             self.show_message(f"Finished.{acc_text} This model is now the current model.")
             if result is not None and result.checkpoint is not None:
                 self.state.set_current_model(result.checkpoint)
-            self.state.show_status(f"Training finished.{acc_text}")
+            device = self._last_started.device if self._last_started else "the device"
+            self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
         elif ended.status == "stopped":
             self.progress.setFormat("stopped at step %v of %m")
             self.show_message(

@@ -118,6 +118,7 @@ def test_pause_holds_the_run_and_resume_continues(qtbot, tab):
     with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
         tab.start()
         _wait_for_progress(qtbot, tab)
+        assert "left" in tab.eta_label.text() and "samples/s" in tab.eta_label.text()
         tab.toggle_pause()
         assert tab.is_paused and tab.pause_button.text() == "Resume"
         qtbot.wait(300)  # events already in flight arrive
@@ -172,6 +173,13 @@ def test_closing_the_main_window_mid_training_stops_the_thread(qtbot):
     thread = tab._thread
     window.close()
     assert thread.isFinished()
+
+
+def test_loss_link_opens_the_matching_playground_pair(qtbot, main_window):
+    main_window.tabs.setCurrentWidget(main_window.training_tab)
+    main_window.training_tab.loss_link.linkActivated.emit("ce-nll")
+    assert main_window.tabs.currentWidget() is main_window.loss_tab
+    assert main_window.loss_tab.pair_name == "ce-nll"
 
 
 def test_a_worker_error_is_shown_and_start_works_again(qtbot, tab, tmp_path):
@@ -335,6 +343,12 @@ def test_use_folder_with_real_files_switches_to_mnist(qtbot, tab, tmp_path):
         tab.start()
     assert ended_signal.args[0].result.train_samples == 500
     assert "500 train" in panel.active_label.text()
+    # The folder is remembered for the next launch.
+    from gui.data_panel import DataPanel
+
+    again = DataPanel()
+    qtbot.addWidget(again)
+    assert again.dataset_settings() == ("mnist", str(tmp_path))
 
 
 # ------------------------------------------------------------- clean process exit
