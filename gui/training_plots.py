@@ -154,6 +154,7 @@ class TrainingPlots(QWidget):
         self._speed_dirty: set[int] = set()
         self._speed_ticks = 0
         self._loss_top: float | None = None
+        self._speed_decades: tuple[int, int] | None = None
         self._ema_states: dict[int, _EmaState] = {}
         self.smoothing = 0.6
 
@@ -170,6 +171,7 @@ class TrainingPlots(QWidget):
         _style_plot(self.speed_plot, "samples / s", "step (batches)", "Training speed")
         # Log scale: an MLP and a CNN differ by 10-50x, and overlaid runs should both be legible.
         self.speed_plot.setLogMode(x=False, y=True)
+        self.speed_plot.getAxis("left").setStyle(maxTextLevel=0)  # label decades only
         self.loss_plot.setToolTip(
             "Thin line: the loss of each reported batch (noisy, because every batch is a different\n"
             "sample of the data). Bold line: its moving average. Dots: the loss on the test set\n"
@@ -447,11 +449,15 @@ class TrainingPlots(QWidget):
         epochs = max(r.config.epochs for r in shown)
         for plot in (self.loss_plot, self.speed_plot):
             plot.setXRange(0, steps, padding=0.02)
-        self.speed_plot.enableAutoRange(y=True)
+        self._speed_decades = None
         self._loss_top = None
         self._fit_loss_y()
         self.acc_plot.setXRange(0.5, epochs + 0.5, padding=0)
         self.acc_plot.enableAutoRange(y=True)
+        step = max(1, math.ceil(epochs / 10))
+        self.acc_plot.getAxis("bottom").setTicks(
+            [[(e, str(e)) for e in range(1, epochs + 1, step)]]
+        )
 
     # ---------------------------------------------------------------- redraw
     def _on_smoothing_changed(self, value: int) -> None:
@@ -526,6 +532,25 @@ class TrainingPlots(QWidget):
             if run.number in self._speed_dirty:
                 run.curves["speed"].setData(run.steps.view, run.speed.view)
         self._speed_dirty.clear()
+        self._fit_speed_y()
+
+    def _fit_speed_y(self) -> None:
+        """Whole decades on the log axis, so 10^3, 10^4... labels are always shown."""
+        lows, highs = [], []
+        for run in self.runs:
+            values = run.speed.view
+            values = values[np.isfinite(values) & (values > 0)]
+            if run.visible and len(values):
+                lows.append(float(values.min()))
+                highs.append(float(values.max()))
+        if not lows:
+            return
+        decades = (math.floor(math.log10(min(lows))), math.ceil(math.log10(max(highs))))
+        if decades[1] == decades[0]:
+            decades = (decades[0], decades[0] + 1)
+        if decades != self._speed_decades:
+            self._speed_decades = decades
+            self.speed_plot.setYRange(*decades, padding=0)
 
     def point_count(self) -> int:
         """Loss points drawn for the current run (what the tests look at)."""
