@@ -8,6 +8,7 @@ does no training work itself. A finished run's model becomes the app's current m
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import shiboken6
@@ -42,6 +43,7 @@ from gui.evaluation_view import EvaluationView
 from gui.train_worker import BatchBlock, TrainWorker, start_worker
 from gui.training_plots import TrainingPlots
 
+PROGRESS_INTERVAL_S = 0.2
 LEFT_WIDTH = 380
 
 LOSS_TIPS = {
@@ -76,6 +78,7 @@ class TrainingTab(QWidget):
         self._data_key: tuple[str, str | None] | None = None
         self._pending_key: tuple[str, str | None] | None = None
         self._run_over = True  # the last run sent RunEnded (its thread may still be finishing)
+        self._last_progress = 0.0
         self._last_started: RunStarted | None = None
         self.last_result = None  # RunResult of the last run that produced one
 
@@ -505,8 +508,11 @@ class TrainingTab(QWidget):
     def _on_batches(self, block: BatchBlock) -> None:
         self.plots.add_batches(block)
         last = block.last
-        if last is None:
+        now = time.monotonic()
+        if last is None or now - self._last_progress < PROGRESS_INTERVAL_S:
             return
+        # QProgressBar.setValue repaints at once (holding the GIL); 5 updates a second suffice.
+        self._last_progress = now
         self.progress.setValue(last.step)
         left = last.seconds / max(1, last.step) * (last.total_steps - last.step)
         self.eta_label.setText(
@@ -547,6 +553,9 @@ class TrainingTab(QWidget):
             device = self._last_started.device if self._last_started else "the device"
             self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
         elif ended.status == "stopped":
+            run = self.plots.current
+            if run is not None and len(run.steps):
+                self.progress.setValue(int(run.steps.view[-1]))  # progress updates are throttled
             self.progress.setFormat("stopped at step %v of %m")
             self.show_message(
                 "Stopped. The partly trained model was scored (see Evaluation) but did not "
