@@ -13,7 +13,6 @@ import gzip as gzip_module
 import http.client
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.atomic import write_bytes_atomic
 from core.checkpoint import MNIST_MEAN, MNIST_STD
 from core.errors import DataError, UserError
 from core.resources import default_mnist_dir, sample_data_dir
@@ -370,20 +370,8 @@ def write_idx_dataset(
         if gzip:
             # mtime=0 keeps the bytes reproducible, so regenerating the sample changes nothing.
             payload = gzip_module.compress(payload, compresslevel=9, mtime=0)
-        _write_atomic(target, payload)
+        write_bytes_atomic(target, payload)
     return raw
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shareable data files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------------------- synthetic data

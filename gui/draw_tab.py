@@ -8,8 +8,6 @@ CPU, so it runs in the GUI thread, debounced while the pen moves.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.atomic import atomic_path
 from core.checkpoint import Checkpoint, load_checkpoint
 from core.errors import UserError
 from core.inference import Classifier, Prediction, default_checkpoint
@@ -527,12 +526,9 @@ class DrawTab(QWidget):
         """Write the drawing as a 280×280 PNG, atomically (temp file, then rename)."""
         path = Path(path)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-            os.close(fd)
-            if not self.canvas.render_image().save(tmp, "PNG"):
-                Path(tmp).unlink(missing_ok=True)
-                raise OSError("the PNG could not be written")
-            os.replace(tmp, path)
+            with atomic_path(path, suffix=".png") as tmp:
+                if not self.canvas.render_image().save(str(tmp), "PNG"):
+                    raise OSError("the PNG could not be written")
         except OSError as exc:
             self._show_error(f"Could not save {path.name}: {exc}")
             return False
