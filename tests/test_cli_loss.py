@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,20 +12,10 @@ from hypothesis import strategies as st
 
 from core.cli import main as cli_main
 from core.losses import PAIRS, SEED_EXAMPLES
+from tests.helpers import run_main
 
-ROOT = Path(__file__).resolve().parents[1]
 CE_X, CE_Y = (json.dumps(v) for v in SEED_EXAMPLES["ce-nll"])
 BCE_X, BCE_T = (json.dumps(v) for v in SEED_EXAMPLES["bce-logits"])
-
-
-def run_main(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 def run_inline(capsys, *args: str) -> tuple[int, str, str]:

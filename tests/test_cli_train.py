@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from core.cli import main as cli_main
+from tests.helpers import run_main
 
-ROOT = Path(__file__).resolve().parents[1]
 TRAIN_KEYS = {
     "model",
     "dataset",
@@ -27,17 +25,6 @@ TRAIN_KEYS = {
     "samples_per_second",
     "checkpoint",
 }
-
-
-def run_main(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=os.environ.copy(),
-    )
 
 
 def test_train_then_evaluate_with_json(tmp_path):
