@@ -7,6 +7,7 @@ no code in it runs. There is deliberately no fallback to ``weights_only=False``.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -99,10 +100,14 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Pat
         "normalization": [float(x) for x in checkpoint.normalization],
         "app_version": checkpoint.app_version,
     }
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        torch.save(payload, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (OSError, RuntimeError) as exc:  # torch.save reports a full disk as RuntimeError
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"could not write the model file {path}: {detail}") from None
     return path
 
 
@@ -127,6 +132,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     return _from_payload(payload, path.name)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _from_payload(payload: Any, name: str) -> Checkpoint:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a Digit Lab model file")
@@ -145,13 +154,29 @@ def _from_payload(payload: Any, name: str) -> Checkpoint:
         raise CheckpointError(f"{name} holds an unknown loss {loss!r}")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{name} has no usable weights")
+    if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+        raise CheckpointError(f"{name} has weights that are NaN or infinite (a diverged run?)")
+    config = payload.get("config") or {}
+    metrics = payload.get("metrics") or {}
+    if not isinstance(config, dict) or not isinstance(metrics, dict):
+        raise CheckpointError(f"{name} has malformed settings or metrics")
+    accuracy = metrics.get("test_accuracy")
+    if accuracy is not None and not (_is_number(accuracy) and 0 <= accuracy <= 1):
+        raise CheckpointError(f"{name} states a test accuracy {accuracy!r} that is not in 0..1")
     norm = payload.get("normalization") or [MNIST_MEAN, MNIST_STD]
+    if not (
+        isinstance(norm, list | tuple)
+        and len(norm) == 2
+        and all(_is_number(v) for v in norm)
+        and norm[1] > 0
+    ):
+        raise CheckpointError(f"{name} has a malformed normalisation {norm!r} (need mean, std > 0)")
     checkpoint = Checkpoint(
         model_name=model_name,
         loss=loss,
         state_dict=state,
-        config=dict(payload.get("config") or {}),
-        metrics=dict(payload.get("metrics") or {}),
+        config=dict(config),
+        metrics=dict(metrics),
         dataset=str(payload.get("dataset") or ""),
         normalization=(float(norm[0]), float(norm[1])),
         app_version=str(payload.get("app_version") or ""),

@@ -276,7 +276,7 @@ def download_mnist(
     from urllib.error import URLError
 
     from torchvision.datasets import MNIST
-    from torchvision.datasets.utils import check_integrity, extract_archive
+    from torchvision.datasets.utils import check_integrity
 
     root = Path(data_dir) if data_dir is not None else default_mnist_dir()
     raw = root / "MNIST" / "raw"
@@ -307,7 +307,12 @@ def download_mnist(
                     if not check_integrity(str(archive), md5):
                         archive.unlink(missing_ok=True)
                         raise OSError("checksum mismatch")
-                    extract_archive(str(archive), str(raw))
+                    # Extracted atomically: a quit mid-way must not leave a truncated file
+                    # that would then be preferred over the intact archive.
+                    write_bytes_atomic(
+                        raw / filename.removesuffix(".gz"),
+                        gzip_module.decompress(archive.read_bytes()),
+                    )
                     break
                 except (URLError, OSError, http.client.HTTPException) as exc:
                     reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc

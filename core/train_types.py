@@ -59,6 +59,7 @@ class TrainConfig:
             (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
             (1 <= self.batch_size <= 65536, f"batch size must be 1..65536, got {self.batch_size}"),
             (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
+            (0 <= self.seed < 2**63, f"seed must be 0..2**63-1, got {self.seed}"),
             (self.report_every >= 1, f"report_every must be >= 1, got {self.report_every}"),
             (
                 0 <= self.threads <= 256,

@@ -96,6 +96,15 @@ def mlp_forward_backward(model: SimpleNet, x: torch.Tensor, y: torch.Tensor) -> 
     return loss
 
 
+def diverged_message(config: TrainConfig, epoch: int) -> str:
+    """Why a run whose loss became NaN or infinite is stopped rather than kept as a model."""
+    return (
+        f"training diverged in epoch {epoch}: the loss became NaN or infinite, so the weights "
+        f"are useless; lower the learning rate (now {config.lr:g})"
+        + (f" or the momentum (now {config.momentum:g})" if config.optimizer == "sgd" else "")
+    )
+
+
 class MomentumSGD:
     """SGD with momentum, exactly ``torch.optim.SGD(momentum=m)`` (no dampening, no Nesterov,
     no weight decay), as one fused kernel call per step.
@@ -332,6 +341,8 @@ class Trainer:
                 report_steps += 1
                 if report_steps == cfg.report_every and self._on_event is not None:
                     total = float(loss_sum)  # note: the one device sync per report
+                    if not math.isfinite(total):
+                        raise UserError(diverged_message(cfg, epoch))
                     now = clock()
                     self._emit(
                         BatchEvent(
@@ -347,6 +358,8 @@ class Trainer:
                     reported_sum = total
                     report_start, report_samples, report_steps, report_elapsed = clock(), 0, 0, 0.0
             epoch_total = float(loss_sum)  # also waits for the device before the clock stops
+            if not math.isfinite(epoch_total):
+                raise UserError(diverged_message(cfg, epoch))
             if batches_in_epoch:
                 train_loss = epoch_total / batches_in_epoch
             epoch_seconds = clock() - epoch_start

@@ -11,6 +11,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from core.checkpoint import Checkpoint, save_checkpoint
+from core.errors import CheckpointError
 from core.resources import current_model_file
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class AppState(QObject):
         if persist:
             try:
                 save_checkpoint(checkpoint, current_model_file())
-            except OSError as exc:  # a full disk must not stop the app from using the model
+            except (OSError, CheckpointError) as exc:  # a full disk must not stop the app
                 log.warning("could not save the current model: %s", exc)
                 self.show_status(f"Model in use, but it could not be saved: {exc}")
         self.modelChanged.emit(checkpoint)

@@ -9,10 +9,9 @@ The model is loaded once and all readable images go through it as one batch.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from core.cli import EXIT_FAILED, EXIT_OK
+from core.cli import EXIT_FAILED, EXIT_OK, json_output
 from core.errors import UserError
 
 
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     for index, path in enumerate(args.images):
         if index in errors:
             if args.json:
-                print(json.dumps({"path": path, "error": errors[index]}))
+                print(json_output.dumps({"path": path, "error": errors[index]}))
             else:
                 print(f"{path}: error: {errors[index]}")
             continue
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 "confidence": round(prediction.confidence, 6),
                 "probabilities": [round(p, 6) for p in prediction.probabilities],
             }
-            print(json.dumps(record))
+            print(json_output.dumps(record))
         else:
             print(f"{path}: {prediction.describe()}")
     sys.stdout.flush()

@@ -10,8 +10,8 @@ and exit code 2 through the ``UserError`` handling in ``core.cli``.
 from __future__ import annotations
 
 import argparse
-import json
 
+from core.cli import json_output
 from core.errors import UserError
 from core.losses import PAIRS, REDUCTIONS, LossComparison, LossOptions, compare, format_value
 from core.tensor_text import format_number, parse_json_tensor
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         options,
     )
     if args.json:
-        print(json.dumps(comparison_json(result)))
+        print(json_output.dumps(comparison_json(result)))
     else:
         print(comparison_table(result))
     return 0
@@ -144,7 +144,7 @@ def print_pairs(as_json: bool = False) -> None:
             }
             for p in PAIRS.values()
         ]
-        print(json.dumps(data))
+        print(json_output.dumps(data))
         return
     name_w = max(len(n) for n in PAIRS) + 2
     fused_w = max(len(p.fused_label) for p in PAIRS.values()) + 2

@@ -9,12 +9,12 @@ The option names and the ``--json`` fields are a contract other checks rely on.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from core.cli import json_output
 from core.device import DEVICE_CHOICES
 from core.errors import UserError
 from core.models import LOSS_CHOICES, MODELS
@@ -210,7 +210,7 @@ def run_train(args: argparse.Namespace) -> int:
             "samples_per_second": result.samples_per_second,
             "checkpoint": str(out.resolve()),
         }
-        print(json.dumps(summary), flush=True)
+        print(json_output.dumps(summary), flush=True)
     return 0
 
 
@@ -293,5 +293,5 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "confusion": result.confusion,
             "misclassified": result.samples - sum(result.confusion[d][d] for d in range(10)),
         }
-        print(json.dumps(summary), flush=True)
+        print(json_output.dumps(summary), flush=True)
     return 0

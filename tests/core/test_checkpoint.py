@@ -117,3 +117,41 @@ def test_trained_checkpoint_needs_no_code_to_load(tmp_path, trained):
     path = save_checkpoint(trained.checkpoint, tmp_path / "m.pt")
     payload = torch.load(path, weights_only=True)
     assert isinstance(payload["config"], dict) and isinstance(payload["metrics"], dict)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("normalization", "0.1,0.3", "normalisation"),
+        ("normalization", [0.1], "normalisation"),
+        ("normalization", [0.1307, 0.0], "normalisation"),
+        ("config", ["not", "a", "dict"], "malformed"),
+        ("metrics", {"test_accuracy": "high"}, "test accuracy"),
+        ("metrics", {"test_accuracy": 1.5}, "test accuracy"),
+    ],
+)
+def test_malformed_metadata_is_refused_at_load(tmp_path, trained, key, value, match):
+    payload = torch.load(save_checkpoint(trained.checkpoint, tmp_path / "m.pt"), weights_only=True)
+    payload[key] = value
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=match):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_non_finite_weights_are_refused(tmp_path, trained):
+    payload = torch.load(save_checkpoint(trained.checkpoint, tmp_path / "m.pt"), weights_only=True)
+    first = next(iter(payload["state_dict"]))
+    payload["state_dict"][first][...] = float("nan")
+    torch.save(payload, tmp_path / "nan.pt")
+    with pytest.raises(CheckpointError, match="NaN"):
+        load_checkpoint(tmp_path / "nan.pt")
+
+
+def test_write_failure_is_a_checkpoint_error(tmp_path, trained, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(CheckpointError, match="could not write"):
+        save_checkpoint(trained.checkpoint, tmp_path / "m.pt")
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from core.data import MnistData, load_sample
+from core.errors import UserError
 from core.models import build_model
 from core.train_types import (
     BatchEvent,
@@ -272,3 +273,17 @@ def test_report_windows_span_epoch_ends(sample):
     for window in windows:
         expected = sum(per_step[window.step - 4 : window.step]) / 4
         assert window.loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_diverging_run_fails_instead_of_keeping_nan_weights(sample):
+    ended = Trainer(TrainConfig(lr=10.0, momentum=0.99, epochs=1), data=sample).run()
+    assert ended.status == "failed"
+    assert "diverged" in ended.reason and "learning rate" in ended.reason
+    assert ended.result is None
+
+
+def test_seed_out_of_range_is_a_user_error():
+    with pytest.raises(UserError, match="seed"):
+        TrainConfig(seed=2**70).validate()
+    with pytest.raises(UserError, match="seed"):
+        TrainConfig(seed=-1).validate()
