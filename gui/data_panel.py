@@ -109,6 +109,7 @@ class DataPanel(QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.message)
+        self._controls_enabled = True
         self._restore()
         self._refresh()
 
@@ -176,8 +177,11 @@ class DataPanel(QGroupBox):
         where = f"<br><small>from {data_dir}</small>" if data_dir else ""
         self.active_label.setText(f"Active: <b>{text}</b>{where}")
         self.note.setVisible(dataset == "sample")
-        self.sample_button.setEnabled(dataset != "sample")
-        self.download_button.setEnabled(not mnist_present() and not self.downloading)
+        # While a run trains the dataset must not change, whatever finishes meanwhile.
+        self.sample_button.setEnabled(self._controls_enabled and dataset != "sample")
+        self.download_button.setEnabled(
+            self._controls_enabled and not mnist_present() and not self.downloading
+        )
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colour = "#b00020" if error else "#1b5e20"
@@ -187,12 +191,9 @@ class DataPanel(QGroupBox):
 
     def set_controls_enabled(self, enabled: bool) -> None:
         """While a run trains, the dataset cannot change (a download may still finish)."""
-        for button in (self.folder_button, self.sample_button):
-            button.setEnabled(enabled)
-        if enabled:
-            self._refresh()
-        else:
-            self.download_button.setEnabled(False)
+        self._controls_enabled = enabled
+        self.folder_button.setEnabled(enabled)
+        self._refresh()
 
     # ------------------------------------------------------------ download
     @property
