@@ -2,9 +2,10 @@
 
 A ``TrainWorker`` is moved to a ``QThread`` (superqt's wiring, see ``start_worker``). The trainer
 calls back in the worker thread; those events leave as queued signals carrying plain data.
-Batch events are buffered and flushed at most every ``flush_interval`` seconds, so the GUI gets a
-few dozen signals per second whatever the batch rate (one signal per batch would be an event
-storm). Pause/resume/stop are called from the GUI thread and forwarded to the trainer, which is
+Batch events are buffered and flushed at most every ``flush_interval`` seconds, so the GUI gets
+about ten signals per second whatever the batch rate (one signal per batch would be an event
+storm, and every slot runs in the GUI thread holding the GIL the trainer needs between torch ops).
+Pause/resume/stop are called from the GUI thread and forwarded to the trainer, which is
 thread-safe and checks them every batch.
 """
 
@@ -76,7 +77,7 @@ class TrainWorker(QObject):
         data: Any = None,
         *,
         auto_report: bool = True,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.1,  # half the plots' redraw interval: each redraw has news
         trainer_factory: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__()

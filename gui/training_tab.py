@@ -43,7 +43,7 @@ from gui.evaluation_view import EvaluationView
 from gui.train_worker import BatchBlock, TrainWorker, start_worker
 from gui.training_plots import TrainingPlots
 
-PROGRESS_INTERVAL_S = 0.2
+PROGRESS_INTERVAL_S = 0.5
 LEFT_WIDTH = 380
 
 LOSS_TIPS = {
@@ -435,6 +435,8 @@ class TrainingTab(QWidget):
         if self.pause_button.text() == "Pause":
             worker.pause()
             self.pause_button.setText("Resume")
+            if self.plots.current is not None and self.plots.current.status == "running":
+                self._show_last_step()  # progress updates are throttled: show where the run is
             self.progress.setFormat("paused at step %v of %m")
             self.show_message("Paused: training waits after the current batch.")
         else:
@@ -508,10 +510,12 @@ class TrainingTab(QWidget):
     def _on_batches(self, block: BatchBlock) -> None:
         self.plots.add_batches(block)
         last = block.last
-        now = time.monotonic()
-        if last is None or now - self._last_progress < PROGRESS_INTERVAL_S:
+        if last is None:
             return
-        # QProgressBar.setValue repaints at once (holding the GIL); 5 updates a second suffice.
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_S and not self.is_paused:
+            return
+        # QProgressBar.setValue repaints at once (holding the GIL); 2 updates a second suffice.
         self._last_progress = now
         self.progress.setValue(last.step)
         left = last.seconds / max(1, last.step) * (last.total_steps - last.step)
@@ -519,6 +523,12 @@ class TrainingTab(QWidget):
             f"Epoch {last.epoch}: {last.samples_per_second:,.0f} samples/s, "
             f"about {_format_seconds(left)} left"
         )
+
+    def _show_last_step(self) -> None:
+        """Progress to the newest step the curves hold (live progress updates are throttled)."""
+        run = self.plots.current
+        if run is not None and len(run.steps):
+            self.progress.setValue(int(run.steps.view[-1]))
 
     def _on_epoch(self, event: EpochEvent) -> None:
         self.plots.add_epoch(event)
@@ -553,9 +563,7 @@ class TrainingTab(QWidget):
             device = self._last_started.device if self._last_started else "the device"
             self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
         elif ended.status == "stopped":
-            run = self.plots.current
-            if run is not None and len(run.steps):
-                self.progress.setValue(int(run.steps.view[-1]))  # progress updates are throttled
+            self._show_last_step()
             self.progress.setFormat("stopped at step %v of %m")
             self.show_message(
                 "Stopped. The partly trained model was scored (see Evaluation) but did not "
