@@ -562,6 +562,13 @@ class TrainingTab(QWidget):
                 self.state.set_current_model(result.checkpoint)
             device = self._last_started.device if self._last_started else "the device"
             self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
+        elif ended.status == "stopped" and self.progress.maximum() == 0:
+            # Stopped while the data was still loading: no step ran, end the busy animation.
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("stopped before the first step")
+            self.show_message("Stopped.")
+            self.state.show_status("Training stopped.")
         elif ended.status == "stopped":
             self._show_last_step()
             self.progress.setFormat("stopped at step %v of %m")

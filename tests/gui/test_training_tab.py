@@ -151,6 +151,17 @@ def test_stop_mid_epoch_ends_promptly_and_keeps_the_current_model(qtbot, tab):
     assert tab.start_button.isEnabled() and "Stopped" in tab.message.text()
 
 
+def test_stop_before_the_first_step_ends_the_busy_bar(qtbot, tab):
+    _configure(tab, epochs=1, batch_size=64)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        tab.start()  # the worker is still loading data
+        tab.stop()
+    assert ended_signal.args[0].status == "stopped"
+    assert tab.progress.maximum() > 0  # not the endless busy animation (range 0..0)
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert tab.start_button.isEnabled()
+
+
 def test_shutdown_mid_training_stops_and_waits(qtbot, tab):
     _configure(tab, epochs=100, batch_size=8)
     tab.start()
