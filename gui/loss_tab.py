@@ -34,6 +34,7 @@ from core.losses import (
     CLASS,
     PAIRS,
     PRESETS,
+    PROBABILITY,
     SEED_EXAMPLES,
     LossComparison,
     LossOptions,
@@ -56,6 +57,9 @@ from gui.loss_widgets import (
 
 ERROR_STYLE = "color: #b3261e;"
 NOTE_STYLE = "color: #9a5b00;"
+# Inputs and results above, stability plot below (pixels at 1280x800).
+SPLITTER_SIZES = (390, 290)
+SPLITTER_SIZES_GRID_TARGET = (500, 180)
 LINE_ERROR_STYLE = "QLineEdit { background: #f8c9c4; }"
 
 # What to look for in the gradient grids, per pair (shown under them).
@@ -140,7 +144,7 @@ class LossPlaygroundTab(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([390, 290])
+        splitter.setSizes(list(SPLITTER_SIZES))
         self.splitter = splitter
         root.addWidget(splitter, 1)
 
@@ -537,6 +541,10 @@ class LossPlaygroundTab(QWidget):
 
     def _configure_for_pair(self) -> None:
         pair = PAIRS[self.pair_name]
+        if pair.target_kind != self._target_kind and self._target_kind:
+            # A probability target is a second full grid: give the inputs the room it needs.
+            grid = pair.target_kind == PROBABILITY
+            self.splitter.setSizes(list(SPLITTER_SIZES_GRID_TARGET if grid else SPLITTER_SIZES))
         self._target_kind = pair.target_kind
         self.target_grid.kind = "class" if pair.target_kind == CLASS else "number"
         if pair.target_kind == CLASS:

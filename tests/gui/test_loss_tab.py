@@ -221,3 +221,18 @@ def test_lives_in_the_main_window(main_window):
     main_window.resize(1280, 800)
     assert main_window.tabs.widget(0) is main_window.loss_tab
     assert main_window.loss_tab.fused_card.value.text() == "1.6802"
+
+
+def test_probability_targets_get_more_room_for_the_inputs(main_window):
+    main_window.resize(1280, 800)
+    main_window.show()
+    tab = main_window.loss_tab
+    tab.set_pair("ce-nll")
+    top, bottom = tab.splitter.sizes()
+    tab.set_pair("ce-soft")
+    soft_top, soft_bottom = tab.splitter.sizes()
+    assert soft_top / soft_bottom > top / bottom
+    tab.set_pair("ce-nll")
+    back_top, back_bottom = tab.splitter.sizes()
+    assert back_top / back_bottom < soft_top / soft_bottom
+    assert abs(back_top / back_bottom - top / bottom) < 0.05
