@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from core.errors import InputError
+from core.json_output import finite_or_none
 from core.tensor_text import as_class_index, format_number, plural, validate_grid
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -566,17 +567,7 @@ class LossComparison:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (non-finite numbers become null, with a note)."""
         data = asdict(self)
-        return _json_safe(data)
-
-
-def _json_safe(data: Any) -> Any:
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {k: _json_safe(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_json_safe(v) for v in data]
-    return data
+        return finite_or_none(data)
 
 
 # ------------------------------------------------------------------------------ validation

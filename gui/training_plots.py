@@ -12,7 +12,6 @@ import csv
 import io
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.atomic import write_text_atomic
 from core.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui.train_worker import BatchBlock
 
@@ -661,14 +661,5 @@ class TrainingPlots(QWidget):
         return buffer.getvalue()
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``csv_text()`` atomically (temp file in the same folder, then replace)."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(self.csv_text())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write ``csv_text()`` atomically (core/atomic.py)."""
+        return write_text_atomic(path, self.csv_text())

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import EXIT_FAILED, EXIT_OK, json_output
+from core import json_output
+from core.cli import EXIT_FAILED, EXIT_OK
 from core.errors import UserError
 
 

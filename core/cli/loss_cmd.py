@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import json_output
+from core import json_output
 from core.errors import UserError
 from core.losses import PAIRS, REDUCTIONS, LossComparison, LossOptions, compare, format_value
 from core.tensor_text import format_number, parse_json_tensor

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.cli import json_output
+from core import json_output
 from core.device import DEVICE_CHOICES
 from core.errors import UserError
 from core.models import LOSS_CHOICES, MODELS

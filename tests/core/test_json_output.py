@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from core.cli.json_output import dumps
+from core.json_output import dumps
 
 
 def test_non_finite_numbers_become_null_and_output_is_strict_json():

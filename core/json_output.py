@@ -1,4 +1,4 @@
-"""JSON lines for the CLI: strict JSON, so NaN or infinity (a diverged run) becomes null."""
+"""Strict JSON for the CLI and for results: NaN or infinity (a diverged run) becomes null."""
 
 from __future__ import annotations
 
