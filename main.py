@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gui.app import run_app
 
         return run_app()
-    from core.cli import main as cli_main
+    from cli import main as cli_main
 
     return cli_main(argv)
 

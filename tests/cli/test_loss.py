@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.cli import main as cli_main
+from cli import main as cli_main
 from core.losses import PAIRS, SEED_EXAMPLES
 from tests.helpers import run_main
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.cli import main as cli_main
+from cli import main as cli_main
 from tests.helpers import run_main
 
 TRAIN_KEYS = {

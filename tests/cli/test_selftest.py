@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gui import selftest
+from cli.selftest import all_checks
+from core import selftest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHECK_NAMES = [name for name, _check in selftest.CHECKS]
+ROOT = Path(__file__).resolve().parents[2]
+CHECK_NAMES = [name for name, _check in all_checks()]
 
 
 @pytest.mark.slow
@@ -56,28 +57,25 @@ def test_a_check_that_sees_a_problem_says_only_what():
     assert (result.passed, result.detail) == (False, "loss 1.2345; the seed gives 1.6802")
 
 
-def test_exit_code_is_nonzero_when_any_check_fails(monkeypatch, capsys):
-    monkeypatch.setattr(selftest, "CHECKS", [("good", lambda: "fine"), ("bad", lambda: 1 / 0)])
-    monkeypatch.setattr(selftest, "_isolate_user_files", lambda folder: None)
-    assert selftest.run_self_test() == 1
+def test_exit_code_is_nonzero_when_any_check_fails(capsys):
+    assert selftest.run_checks([("good", lambda: "fine"), ("bad", lambda: 1 / 0)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("PASS  good") and out[2].startswith("FAIL  bad")
     assert "ZeroDivisionError: division by zero" in out[2]
     assert out[-1] == "self-test FAILED: 1 of 2 checks (bad)"
 
 
-def test_all_passing_checks_exit_zero(monkeypatch, capsys):
-    monkeypatch.setattr(selftest, "CHECKS", [("good", lambda: "fine")])
-    monkeypatch.setattr(selftest, "_isolate_user_files", lambda folder: None)
-    assert selftest.run_self_test() == 0
+def test_all_passing_checks_exit_zero(capsys):
+    assert selftest.run_checks([("good", lambda: "fine")]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "self-test OK: all 1 checks passed"
 
 
 def test_checks_can_be_selected_by_name(monkeypatch):
     monkeypatch.setenv("DIGIT_LAB_SELF_TEST", "device, window")
-    assert [name for name, _check in selftest.selected_checks()] == ["window", "device"]
+    checks = all_checks()
+    assert [name for name, _check in selftest.selected_checks(checks)] == ["window", "device"]
     monkeypatch.setenv("DIGIT_LAB_SELF_TEST", "nonsense")
-    assert selftest.selected_checks() == []
+    assert selftest.selected_checks(checks) == []
 
 
 def test_the_checks_cover_what_the_issue_asks_for():

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from core import json_output
-from core.cli import EXIT_FAILED, EXIT_OK
+from cli import EXIT_FAILED, EXIT_OK
 from core.errors import UserError
 
 

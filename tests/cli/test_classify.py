@@ -14,13 +14,13 @@ import torch
 from PIL import Image
 
 from core.checkpoint import Checkpoint, save_checkpoint
-from core.cli import main as cli_main
+from cli import main as cli_main
 from core.data import load_sample
 from core.inference import Classifier
 from core.models import build_model
 from core.resources import current_model_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

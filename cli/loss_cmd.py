@@ -4,7 +4,7 @@ python main.py loss --pair ce-nll --prediction '[[0.1, 0.9], [0.8, 0.2]]' --targ
 python main.py loss --list-pairs
 
 Tensors are parsed as JSON data (never evaluated); any problem becomes one ``error: ...`` line
-and exit code 2 through the ``UserError`` handling in ``core.cli``.
+and exit code 2 through the ``UserError`` handling in ``cli``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser() -> ArgumentParser:
-    from core.cli import classify_cmd, loss_cmd, train_cmd
+    from cli import classify_cmd, loss_cmd, train_cmd
 
     parser = ArgumentParser(
         prog="digit-lab",
@@ -62,7 +62,7 @@ def main(argv: Sequence[str]) -> int:
     except CliError as exc:
         return fail(str(exc))
     if args.self_test:
-        from gui.selftest import run_self_test
+        from cli.selftest import run_self_test
 
         return run_self_test()
     if not getattr(args, "func", None):
