@@ -1,0 +1,51 @@
+"""One place for the app's look: colours, the few style sheets, and how a plot is styled.
+
+Views ask for a role ("error", "note", "muted") instead of typing a colour, so a red means one
+thing everywhere and a palette change is one edit. Per-class colours are the Okabe-Ito palette,
+which stays distinguishable for the common forms of colour blindness.
+"""
+
+from __future__ import annotations
+
+# Text colours by role.
+ERROR = "#b3261e"
+OK = "#1b5e20"
+NOTE = "#9a5b00"
+MUTED = "#666666"
+FAINT = "#999999"
+INK = "#333333"
+ACCENT = "#1f5fbf"
+
+# Backgrounds.
+ERROR_BG = "#f8c9c4"
+
+# Ten class colours (Okabe-Ito, extended with two neutral tones), colour-blind-safe.
+CLASS_COLOURS = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#882255",
+)
+
+
+def text_style(colour: str, *, size_px: int | None = None, extra: str = "") -> str:
+    """A QLabel style sheet for text of ``colour`` (one of the roles above)."""
+    size = f" font-size: {size_px}px;" if size_px else ""
+    return f"color: {colour};{size}{extra}"
+
+
+def style_plot(plot: object, *, axis_colour: str = "#777777", text_colour: str = INK) -> None:
+    """Give a pyqtgraph PlotItem/PlotWidget the app's axes: grey lines, dark labels."""
+    import pyqtgraph as pg
+
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(axis_colour))
+        axis.setTextPen(pg.mkPen(text_colour))
