@@ -7,16 +7,43 @@ file the app writes (checkpoints, dataset files, exported CSV, saved drawings) g
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.errors import UserError
+
+
+def replaceable_target(path: str | os.PathLike[str]) -> Path:
+    """The regular file that writing ``path`` should replace, following symlinks.
+
+    A symlink to a regular file is followed (its target is replaced, the link stays); a path
+    that exists but is not a regular file (a FIFO, a device such as /dev/null, a folder) is
+    refused, so a save never swaps a system file for an ordinary one.
+    """
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise UserError(f"{path} is {kind}; choose a file name to write to")
+    return target
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
-    path = Path(path)
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds.
+
+    ``path`` is resolved by ``replaceable_target`` first: existing non-regular files are refused.
+    """
+    path = replaceable_target(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
