@@ -18,6 +18,22 @@ ACCENT = "#1f5fbf"
 
 # Backgrounds.
 ERROR_BG = "#f8c9c4"
+NOTE_BG = "#fff4cc"  # a yellow note box (with NOTE_BORDER and NOTE_INK)
+NOTE_BORDER = "#e0c060"
+NOTE_INK = "#4a3b00"
+PLOT_BG = "w"
+
+# One colour per training run in the overlaid curves (Okabe-Ito order, colour-blind-safe).
+RUN_COLOURS = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#882255",
+)
 
 # Ten class colours (Okabe-Ito, extended with two neutral tones), colour-blind-safe.
 CLASS_COLOURS = (
@@ -40,8 +56,19 @@ def text_style(colour: str, *, size_px: int | None = None, extra: str = "") -> s
     return f"color: {colour};{size}{extra}"
 
 
-def style_plot(plot: object, *, axis_colour: str = "#777777", text_colour: str = INK) -> None:
-    """Give a pyqtgraph PlotItem/PlotWidget the app's axes: grey lines, dark labels."""
+def style_plot(
+    plot: object,
+    *,
+    axis_colour: str = "#777777",
+    text_colour: str = INK,
+    left: str | None = None,
+    bottom: str | None = None,
+    title: str | None = None,
+) -> None:
+    """Give a pyqtgraph PlotItem/PlotWidget the app's axes: grey lines, dark labels.
+
+    ``left``/``bottom``/``title``, when given, are set in the text colour at the app's sizes.
+    """
     import pyqtgraph as pg
 
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
@@ -49,3 +76,8 @@ def style_plot(plot: object, *, axis_colour: str = "#777777", text_colour: str =
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(axis_colour))
         axis.setTextPen(pg.mkPen(text_colour))
+    for name, text in (("left", left), ("bottom", bottom)):
+        if text is not None:
+            item.setLabel(name, text, color=text_colour, **{"font-size": "10pt"})
+    if title is not None:
+        item.setTitle(title, color=text_colour, size="11pt")
