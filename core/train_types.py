@@ -10,17 +10,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from core.device import DEVICE_CHOICES
+from core.data import DATASET_CHOICES  # noqa: F401  (re-exported: the dataset registry)
 from core.errors import UserError
-from core.models import LOSS_CHOICES, MODELS
 
 OPTIMIZER_CHOICES = ("sgd", "adam")
-DATASET_CHOICES = ("auto", "mnist", "sample")
+SCHEDULE_CHOICES = ("constant", "onecycle")
+AMP_CHOICES = ("off", "auto", "on")
+MAX_HELD_OUT = 5000
 
 
 @dataclass
 class TrainConfig:
-    """Every setting of a run. Defaults are the seed notebook's: MLP, 5 epochs, batch 64, SGD."""
+    """Every setting of a run. Defaults are the seed notebook's: MLP, 5 epochs, batch 64, SGD.
+
+    Labels, ranges, tooltips, QSettings keys and CLI flags of these fields live in one table,
+    ``core.train_settings.SETTINGS``; ``validate`` checks against it.
+    """
 
     model: str = "mlp"
     loss: str = "nll"
@@ -33,43 +38,30 @@ class TrainConfig:
     device: str = "auto"
     dataset: str = "auto"
     data_dir: str | None = None
-    # Send a BatchEvent every N batches (1 = every batch). Each report is one device sync.
+    # Send a BatchEvent every N batches (1 = every batch). Each report is one device sync;
+    # core.train_settings.report_every() is the rule the CLI and the GUI use.
     report_every: int = 1
     # CPU intra-op threads for the run; 0 = automatic (see core.trainer.choose_threads).
     threads: int = 0
+    schedule: str = "constant"  # or "onecycle"
+    amp: str = "off"  # mixed precision: "off", "auto" (CUDA only), "on"
+    # Share of the training digits held out of training (at most MAX_HELD_OUT), for
+    # calibration and the not-a-digit threshold at the end of the run (RunResult.held_out).
+    holdout: float = 0.1
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
-        checks = [
-            (
-                self.model in MODELS,
-                f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}",
-            ),
-            (self.loss in LOSS_CHOICES, f"unknown loss {self.loss!r}; choose nll or ce"),
-            (
-                self.optimizer in OPTIMIZER_CHOICES,
-                f"unknown optimizer {self.optimizer!r}; choose sgd or adam",
-            ),
-            (self.device in DEVICE_CHOICES, f"unknown device {self.device!r}"),
-            (
-                self.dataset in DATASET_CHOICES,
-                f"unknown dataset {self.dataset!r}; choose auto, mnist or sample",
-            ),
-            (0 < self.lr <= 10, f"learning rate must be in (0, 10], got {self.lr}"),
-            (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
-            (1 <= self.batch_size <= 65536, f"batch size must be 1..65536, got {self.batch_size}"),
-            (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
-            (0 <= self.seed < 2**63, f"seed must be 0..2**63-1, got {self.seed}"),
-            (self.report_every >= 1, f"report_every must be >= 1, got {self.report_every}"),
-            (
-                0 <= self.threads <= 256,
-                f"threads must be 0 (automatic) or 1..256, got {self.threads}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise UserError(message)
+        from core.train_settings import check_config  # the table imports this module
+
+        problem = check_config(self)
+        if problem is not None:
+            raise UserError(problem)
         return self
+
+    def held_out_count(self, train_samples: int) -> int:
+        """How many of ``train_samples`` training digits this run holds out of training."""
+        wanted = int(train_samples * self.holdout)
+        return max(0, min(MAX_HELD_OUT, wanted, train_samples - 1))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
