@@ -68,8 +68,9 @@ class MainWindow(QMainWindow):
     def about_text(self) -> str:
         import PySide6
         import torch
-        import torchvision
         from PySide6.QtCore import qVersion
+
+        from core.optional import torchvision_version
 
         return (
             f"<h3>{APP_NAME} {__version__}</h3>"
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
             "classifier and watch it learn, then draw digits for it to read.</p>"
             "<table>"
             f"<tr><td>torch</td><td>{torch.__version__}</td></tr>"
-            f"<tr><td>torchvision</td><td>{torchvision.__version__}</td></tr>"
+            f"<tr><td>torchvision</td><td>{torchvision_version()}</td></tr>"
             f"<tr><td>Qt / PySide6</td><td>{qVersion()} / {PySide6.__version__}</td></tr>"
             f"<tr><td>Python</td><td>{platform.python_version()}</td></tr>"
             f"<tr><td>Device in use</td><td>{self.device_description()}</td></tr>"
