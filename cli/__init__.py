@@ -1,23 +1,38 @@
 """Headless command line: ``python main.py loss|train|evaluate|classify ...``.
 
-Each subcommand lives in its own module exposing ``register(subparsers)``; the parser raises
-one-line errors (``error: ...`` on stderr, exit code 2) instead of argparse's usage dump, and a
-``UserError`` anywhere below becomes the same kind of line.
+Each subcommand lives in its own module exposing ``register(subparsers)``; ``COMMANDS`` names
+them with a one-line help, so ``--help`` and ``--version`` list the commands without importing
+any of them (and so without torch). Only the chosen command's module is imported.
+
+The contract, for every command: a mistake the user can make is one ``error: ...`` line on
+stderr and exit code 2; Ctrl+C at any moment (even while torch is still importing) is
+``error: interrupted`` and exit 130; a reader that closes the pipe ends the output quietly while
+the work itself (a training run and its saved model) still completes.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from core import __version__
-from core.errors import UserError
-
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# command name -> (module that registers it, one-line help for the listing)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "loss": (
+        "cli.loss_cmd",
+        "compare a fused loss with its composition (values, gradients, grad_fn)",
+    ),
+    "train": ("cli.train_cmd", "train a model on MNIST (or the bundled sample) and save it"),
+    "evaluate": ("cli.train_cmd", "evaluate a saved model on the test set"),
+    "classify": ("cli.classify_cmd", "classify digit pictures with the current (or a given) model"),
+}
 
 
 class CliError(Exception):
@@ -29,8 +44,9 @@ class ArgumentParser(argparse.ArgumentParser):
         raise CliError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> ArgumentParser:
-    from cli import classify_cmd, loss_cmd, train_cmd
+def build_parser(command: str | None = None) -> ArgumentParser:
+    """The parser; only ``command``'s module is imported (the others are listed by name)."""
+    from core import __version__
 
     parser = ArgumentParser(
         prog="digit-lab",
@@ -46,8 +62,11 @@ def build_parser() -> ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=ArgumentParser
     )
-    for module in (loss_cmd, train_cmd, classify_cmd):
-        module.register(subparsers)
+    if command in COMMANDS:
+        importlib.import_module(COMMANDS[command][0]).register(subparsers)
+    for name, (_module, help_text) in COMMANDS.items():
+        if name not in subparsers.choices:  # listed by name only; never parsed
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -57,8 +76,33 @@ def fail(message: str, code: int = EXIT_USAGE) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    """Run one command; the exit code follows the contract in the module docstring."""
+    from cli.output import GuardedStdout, silence_real_stdout
+
+    guarded = GuardedStdout(sys.stdout)
+    real_stdout, sys.stdout = sys.stdout, guarded
     try:
-        args = build_parser().parse_args(list(argv))
+        code = _run(list(argv))
+    except KeyboardInterrupt:
+        code = fail("interrupted", EXIT_INTERRUPTED)
+    finally:
+        sys.stdout = real_stdout
+    if guarded.closed_by_reader and real_stdout is sys.__stdout__:
+        silence_real_stdout()
+    problem = guarded.problem()
+    if problem:
+        if real_stdout is sys.__stdout__:
+            silence_real_stdout()
+        return fail(problem, EXIT_FAILED) if code == EXIT_OK else code
+    return code
+
+
+def _run(argv: list[str]) -> int:
+    from core.errors import UserError
+
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    try:
+        args = build_parser(command).parse_args(argv)
     except CliError as exc:
         return fail(str(exc))
     if args.self_test:
@@ -72,5 +116,3 @@ def main(argv: Sequence[str]) -> int:
         return int(args.func(args) or EXIT_OK)
     except UserError as exc:
         return fail(str(exc))
-    except KeyboardInterrupt:
-        return fail("interrupted", 130)

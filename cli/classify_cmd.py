@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import json_output
 from cli import EXIT_FAILED, EXIT_OK
+from core import json_output
 from core.errors import UserError
 
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core.checkpoint import Checkpoint, save_checkpoint
 from cli import main as cli_main
+from core.checkpoint import Checkpoint, save_checkpoint
 from core.data import load_sample
 from core.inference import Classifier
 from core.models import build_model
