@@ -3,12 +3,20 @@
 The output head follows the loss: ``nll`` models end in ``log_softmax`` (as the seed's SimpleNet),
 ``ce`` models return raw logits. ``softmax`` of either gives the same probabilities, which is
 what inference relies on.
+
+Every model also declares its *stages* (``StageSpec``): the layers a learner would name, each a
+named submodule whose output a forward hook can read. The inspector (``core.inspection``), the
+``inspect``/``map`` commands and the "Inside the network" tab render from these declarations
+alone, so a new model needs a registry entry and no new inspector code. Activations and pooling
+are modules (``nn.ReLU``, ``nn.MaxPool2d``) rather than ``F.relu`` calls for that reason; they
+hold no parameters, so checkpoint keys are unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +26,26 @@ from core.errors import UserError
 
 LOSS_CHOICES = ("nll", "ce")
 
+StageKind = Literal["conv", "dense", "logits"]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One inspectable stage of a model.
+
+    ``module`` is the submodule whose output is the stage's values (after its activation);
+    ``weights`` the submodule holding each unit's incoming weights (its template); ``activation``
+    names the nonlinearity applied by ``module`` ("relu", "sigmoid") or is ``None`` (no ReLUs:
+    the active fraction is null). ``about`` is the teaching sentence the app shows.
+    """
+
+    name: str
+    module: str
+    kind: StageKind
+    weights: str
+    activation: str | None
+    about: str = ""
+
 
 class SimpleNet(nn.Module):
     """The seed notebook's 784-128-64-10 MLP with ReLU."""
@@ -26,13 +54,15 @@ class SimpleNet(nn.Module):
         super().__init__()
         self.log_probs = log_probs
         self.fc1 = nn.Linear(28 * 28, 128)
+        self.relu1 = nn.ReLU()
         self.fc2 = nn.Linear(128, 64)
+        self.relu2 = nn.ReLU()
         self.fc3 = nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
+        x = self.relu1(self.fc1(x))
+        x = self.relu2(self.fc2(x))
         x = self.fc3(x)
         return F.log_softmax(x, dim=1) if self.log_probs else x
 
@@ -48,9 +78,14 @@ class SmallCNN(nn.Module):
         super().__init__()
         self.log_probs = log_probs
         self.conv1 = nn.Conv2d(1, 16, 5, padding=2)  # 28x28 -> pool -> 14x14
+        self.pool1 = nn.MaxPool2d(2)
+        self.relu1 = nn.ReLU()
         self.conv2 = nn.Conv2d(16, 32, 5, padding=2)  # 14x14 -> pool -> 7x7
+        self.pool2 = nn.MaxPool2d(2)
+        self.relu2 = nn.ReLU()
         self.dropout1 = nn.Dropout(0.25)
         self.fc1 = nn.Linear(32 * 7 * 7, 128)
+        self.relu3 = nn.ReLU()
         self.dropout2 = nn.Dropout(0.5)
         self.fc2 = nn.Linear(128, 10)
 
@@ -59,20 +94,124 @@ class SmallCNN(nn.Module):
             x = x.unsqueeze(1)
         # relu(max_pool(x)) == max_pool(relu(x)) exactly (relu is monotonic); pooling first
         # runs the relu and its backward on a quarter of the values: ~15% of a CPU step.
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2(x), 2))
+        x = self.relu1(self.pool1(self.conv1(x)))
+        x = self.relu2(self.pool2(self.conv2(x)))
         x = self.dropout1(torch.flatten(x, 1))
-        x = self.dropout2(F.relu(self.fc1(x)))
+        x = self.dropout2(self.relu3(self.fc1(x)))
         x = self.fc2(x)
         return F.log_softmax(x, dim=1) if self.log_probs else x
 
 
+DEEP_SIGMOID_WIDTHS = (128, 64, 64, 64, 64, 64, 64)
+
+
+class DeepSigmoidNet(nn.Module):
+    """A lesson, not a good model: seven sigmoid hidden layers (784-128-64x6-10).
+
+    A sigmoid's slope is at most 0.25, so each layer shrinks the gradient flowing back: the first
+    layers barely learn (vanishing gradients), which the gradient-flow view shows next to the
+    ReLU MLP. Hidden layers are ``fc1..fc7`` with ``act1..act7``; the output is ``out``.
+    """
+
+    def __init__(self, log_probs: bool = True) -> None:
+        super().__init__()
+        self.log_probs = log_probs
+        widths = (28 * 28, *DEEP_SIGMOID_WIDTHS)
+        for index in range(1, len(widths)):
+            setattr(self, f"fc{index}", nn.Linear(widths[index - 1], widths[index]))
+            setattr(self, f"act{index}", nn.Sigmoid())
+        self.depth = len(widths) - 1
+        self.out = nn.Linear(widths[-1], 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(x, 1)
+        for index in range(1, self.depth + 1):
+            x = getattr(self, f"act{index}")(getattr(self, f"fc{index}")(x))
+        x = self.out(x)
+        return F.log_softmax(x, dim=1) if self.log_probs else x
+
+
+def _dense(name: str, module: str, weights: str, activation: str | None, about: str) -> StageSpec:
+    return StageSpec(name, module, "dense", weights, activation, about)
+
+
+LOGITS_ABOUT = (
+    "One score per digit before softmax; softmax turns them into probabilities that add up to 1."
+)
+
+MLP_STAGES = (
+    _dense(
+        "fc1",
+        "relu1",
+        "fc1",
+        "relu",
+        "128 units, each a weighted sum of all 784 pixels, then ReLU. Hover a unit: its 784 "
+        "weights drawn as a 28x28 picture are the pattern it looks for.",
+    ),
+    _dense("fc2", "relu2", "fc2", "relu", "64 units combining the 128 below, then ReLU."),
+    StageSpec("logits", "fc3", "logits", "fc3", None, LOGITS_ABOUT),
+)
+
+CNN_STAGES = (
+    StageSpec(
+        "conv1_maps",
+        "conv1",
+        "conv",
+        "conv1",
+        None,
+        "16 feature maps of 28x28: each 5x5 filter slid over the picture, before pooling and "
+        "ReLU (negative where the filter's pattern is absent).",
+    ),
+    StageSpec(
+        "conv1",
+        "relu1",
+        "conv",
+        "conv1",
+        "relu",
+        "The same 16 maps after 2x2 max-pooling and ReLU: 14x14, only where the pattern is.",
+    ),
+    StageSpec(
+        "conv2",
+        "relu2",
+        "conv",
+        "conv2",
+        "relu",
+        "32 maps of 7x7: each filter combines all 16 maps below into larger stroke shapes.",
+    ),
+    _dense("fc1", "relu3", "fc1", "relu", "128 units reading all 32x7x7 values, then ReLU."),
+    StageSpec("logits", "fc2", "logits", "fc2", None, LOGITS_ABOUT),
+)
+
+DEEP_SIGMOID_STAGES = (
+    *(
+        _dense(
+            f"fc{i}",
+            f"act{i}",
+            f"fc{i}",
+            "sigmoid",
+            f"Hidden layer {i} of {len(DEEP_SIGMOID_WIDTHS)}, sigmoid (values in 0..1).",
+        )
+        for i in range(1, len(DEEP_SIGMOID_WIDTHS) + 1)
+    ),
+    StageSpec("logits", "out", "logits", "out", None, LOGITS_ABOUT),
+)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
+    """A registry entry. ``stages`` are what the inspector shows, in forward order; the map uses
+    the last stage before the logits (``embedding_stage``)."""
+
     name: str
     title: str
     description: str
     factory: Callable[[bool], nn.Module]
+    stages: tuple[StageSpec, ...] = field(default=())
+
+    @property
+    def embedding_stage(self) -> StageSpec | None:
+        hidden = [stage for stage in self.stages if stage.kind != "logits"]
+        return hidden[-1] if hidden else None
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -82,6 +221,7 @@ MODELS: dict[str, ModelSpec] = {
         "The seed's SimpleNet: flattens the image, two hidden ReLU layers. ~110k weights; "
         "fast, but blind to where strokes sit relative to each other.",
         SimpleNet,
+        MLP_STAGES,
     ),
     "cnn": ModelSpec(
         "cnn",
@@ -89,6 +229,15 @@ MODELS: dict[str, ModelSpec] = {
         "Two 5x5 conv layers with max-pooling, dropout, two linear layers. Sees local stroke "
         "shapes, so it tolerates small shifts better than the MLP.",
         SmallCNN,
+        CNN_STAGES,
+    ),
+    "deep-sigmoid": ModelSpec(
+        "deep-sigmoid",
+        "Deep sigmoid MLP (lesson)",
+        "Seven sigmoid hidden layers: trains slowly because its gradients vanish on the way "
+        "back to the first layers. Compare its gradient flow with the ReLU MLP's.",
+        DeepSigmoidNet,
+        DEEP_SIGMOID_STAGES,
     ),
 }
 
@@ -100,7 +249,3 @@ def build_model(name: str, loss: str = "nll") -> nn.Module:
     if loss not in LOSS_CHOICES:
         raise UserError(f"unknown loss {loss!r}; choose one of {', '.join(LOSS_CHOICES)}")
     return MODELS[name].factory(loss == "nll")
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
