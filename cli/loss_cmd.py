@@ -109,13 +109,17 @@ def comparison_table(result: LossComparison) -> str:
         ("grad_fn", f.grad_fn, c.grad_fn),
     ]
     verdict = "yes" if result.agree else "NO"
-    expected = "as expected" if result.agree == pair.agrees else "unexpected"
+    if result.overflow:
+        expected = "a result is not finite, see below"
+    else:
+        expected = "as expected" if result.agree == pair.agrees else "unexpected"
     lines = [f"{pair.name}: {pair.title}", f"reduction: {result.options.reduction}", ""]
     lines += [f"{name:<15}{a:<{width}}{b}" for name, a, b in rows]
     lines += [
         f"{'value diff':<15}{result.value_diff:.3g}",
         f"{'max grad diff':<15}{result.grad_diff:.3g}",
         f"{'agree':<15}{verdict} ({expected})",
+        *([f"{'not finite':<15}{result.overflow}"] if result.overflow else []),
         "",
         f"gradient of {f.label} w.r.t. x:",
         *_grid_lines(f.grad),

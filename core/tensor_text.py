@@ -18,6 +18,8 @@ Grid = list[float] | list[list[float]]
 
 MAX_ELEMENTS = 100_000  # a typed tensor; anything bigger is a paste accident
 MAX_TEXT = 2_000_000
+# torch's class indices are int64 ("long"); Python's ints are unbounded.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def where(field: str, row: int | None = None, col: int | None = None) -> str:
@@ -72,7 +74,7 @@ def parse_class_index(text: str, *, field: str = "target", row: int | None = Non
 def as_class_index(
     value: float, *, field: str = "target", row: int | None = None, col: int | None = None
 ) -> int:
-    """A float that must be a whole number, e.g. a class index read from JSON."""
+    """A float that must be a whole number that fits torch's int64, e.g. a class index."""
     if not float(value).is_integer():
         raise InputError(
             f"{where(field, row, col)} is {value:g}; a class index must be a whole number",
@@ -80,7 +82,16 @@ def as_class_index(
             row=row,
             col=col,
         )
-    return int(value)
+    index = int(value)
+    if not INT64_MIN <= index <= INT64_MAX:
+        raise InputError(
+            f"{where(field, row, col)} is {value:g}; a class index must fit in a 64-bit "
+            "integer (torch's long)",
+            field=field,
+            row=row,
+            col=col,
+        )
+    return index
 
 
 class _NonFinite:
@@ -113,6 +124,60 @@ def parse_json_tensor(text: str, *, field: str = "tensor", max_ndim: int = 2) ->
         message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise InputError(f"{field} is not usable JSON: {message}", field=field) from None
     return validate_grid(data, field=field, max_ndim=max_ndim)
+
+
+def parse_tensor_text(text: str, *, field: str = "tensor", max_ndim: int = 2) -> Grid | float:
+    """A pasted tensor: JSON as the CLI takes it (``[[0.1, 2.0], [0.3, 0.4]]``), torch's own
+    printout (``tensor([[0.4499, 0.8788]], requires_grad=True)``) or spreadsheet cells (one row
+    per line, numbers separated by tabs, commas or spaces).
+
+    JSON and torch's printout go through :func:`parse_json_tensor`, the CLI's parser, so a paste
+    and ``--prediction`` accept and refuse the same text.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"{field} must be text", field=field)
+    stripped = _without_torch_wrapper(text.strip())
+    if stripped.startswith("[") or not stripped:
+        return parse_json_tensor(stripped, field=field, max_ndim=max_ndim)
+    if len(stripped) > MAX_TEXT:
+        raise InputError(f"{field} is too long ({len(stripped)} characters)", field=field)
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    rows = [
+        [
+            parse_number(token, field=field, row=i, col=j)
+            for j, token in enumerate(line.replace(",", " ").split())
+        ]
+        for i, line in enumerate(lines)
+    ]
+    if len(rows) == 1:
+        flat: list = rows[0]
+        return validate_grid(flat[0] if len(flat) == 1 else flat, field=field, max_ndim=max_ndim)
+    return validate_grid(rows, field=field, max_ndim=max_ndim)
+
+
+def _without_torch_wrapper(text: str) -> str:
+    """``tensor([[1., 2.]], requires_grad=True)`` -> ``[[1., 2.]]``; other text unchanged."""
+    if not (text.startswith("tensor(") and text.endswith(")")):
+        return text
+    inner = text[len("tensor(") : -1].strip()
+    if inner.startswith("["):
+        return _json_numbers(inner[: inner.rfind("]") + 1])
+    return _json_numbers(inner.split(",")[0])
+
+
+def _json_numbers(text: str) -> str:
+    """torch prints ``1.`` and ``-0.``, which JSON does not accept: add the missing zero."""
+    out = []
+    for i, char in enumerate(text):
+        out.append(char)
+        if char == "." and (i + 1 == len(text) or not text[i + 1].isdigit()):
+            out.append("0")
+    return "".join(out)
+
+
+def format_tensor_text(values: Grid | float) -> str:
+    """A tensor as JSON text that :func:`parse_tensor_text` and the CLI read back exactly."""
+    return json.dumps(values)
 
 
 def _number(value: Any, field: str, row: int | None, col: int | None) -> float:

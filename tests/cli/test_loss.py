@@ -323,3 +323,67 @@ def test_random_cli_input_is_answered_or_one_error_line(
     else:
         assert code == 2 and not out
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["--prediction", "[[1e39, 0]]", "--target", "[0]"],
+            "1e39, which does not fit in float32 (largest 3.4e38): use float64",
+        ),
+        (["--prediction", "[[1, 0]]", "--target", "[0]", "--weight", "[1e39, 1]"], "weight[0]"),
+        (
+            [
+                "--prediction",
+                "[[1, 0]]",
+                "--target",
+                "[0]",
+                "--ignore-index",
+                "-9223372036854775809",
+            ],
+            "64-bit",
+        ),
+        (
+            [
+                "--prediction",
+                "[[1, 0]]",
+                "--target",
+                "[1e20]",
+                "--ignore-index",
+                "100000000000000000000",
+            ],
+            "64-bit",
+        ),
+    ],
+)
+def test_overflowing_numbers_are_one_error_line_in_a_real_process(args, words):
+    result = run_main("loss", "--pair", "ce-nll", *args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
+
+
+def test_float64_accepts_what_float32_cannot_hold(capsys):
+    code, out, _ = run_inline(
+        capsys,
+        "--pair",
+        "ce-nll",
+        "--prediction",
+        "[[1e39, 0]]",
+        "--target",
+        "[0]",
+        "--dtype",
+        "float64",
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["fused"]["value"] == 0.0
+
+
+def test_table_names_the_step_that_overflowed(capsys):
+    code, out, _ = run_inline(
+        capsys, "--pair", "ce-naive", "--prediction", "[[100, 0]]", "--target", "[0]"
+    )
+    assert code == 0
+    assert "unexpected" not in out and "rounding" not in out
+    assert "not finite     in NLLLoss(log(exp(x)" in out and "exp(x) is inf in float32" in out

@@ -12,12 +12,13 @@ from core.errors import InputError, UserError
 from core.losses import (
     PAIRS,
     SEED_EXAMPLES,
-    SEED_FIGURES,
+    SEED_LOSSES,
     LossOptions,
     compare,
     log_scales,
     pytorch_code,
     stability_sweep,
+    sweep_summary,
 )
 
 CE_X, CE_Y = SEED_EXAMPLES["ce-nll"]
@@ -47,8 +48,8 @@ def test_registry_has_the_required_pairs_and_mistakes():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_seed_examples_give_the_seed_figures(name, dtype):
     result = compare(name, *SEED_EXAMPLES[name], LossOptions(dtype=dtype))
-    assert f"{result.fused.value:.4f}" == f"{SEED_FIGURES[name]:.4f}"
-    assert f"{result.composed.value:.4f}" == f"{SEED_FIGURES[name]:.4f}"
+    assert f"{result.fused.value:.4f}" == f"{SEED_LOSSES[name]:.4f}"
+    assert f"{result.composed.value:.4f}" == f"{SEED_LOSSES[name]:.4f}"
     assert result.agree
 
 
@@ -89,6 +90,8 @@ def direct(name: str, form: str, x, t, o: LossOptions) -> torch.Tensor:
         ("ce-on-probs", "composed"): lambda: ce(F.softmax(x, 1)),
         ("nll-on-logits", "fused"): lambda: nll(F.log_softmax(x, 1)),
         ("nll-on-logits", "composed"): lambda: nll(x),
+        ("ce-naive", "fused"): lambda: ce(x),
+        ("ce-naive", "composed"): lambda: nll(torch.log(x.exp() / x.exp().sum(1, keepdim=True))),
         ("ce-after-logsoftmax", "fused"): lambda: ce(x),
         ("ce-after-logsoftmax", "composed"): lambda: ce(F.log_softmax(x, 1)),
     }
@@ -296,7 +299,7 @@ def test_bad_input_is_one_clear_input_error(pair, x, t, field, row, col, words):
         LossOptions(weight=[1, -1, 1, 1, 1]),
         LossOptions(weight=[1, 1, 1, 1, 1], ignore_index=1.5),  # type: ignore[arg-type]
         LossOptions(dtype="float16"),
-        LossOptions(weight=[1, 1, 1, 0, 0], reduction="mean", ignore_index=0),
+        LossOptions(weight=[1, 0, 1, 1, 0], reduction="mean", ignore_index=0),
     ],
 )
 def test_bad_options_are_user_errors(options):
@@ -312,3 +315,115 @@ def test_unknown_pair():
 def test_all_rows_ignored_with_mean_is_an_error_not_nan():
     with pytest.raises(InputError, match="ignore_index"):
         compare("ce-nll", CE_X, [-100, -100, -100])
+
+
+# ------------------------------------------------------------------ the seed notebook's tensors
+def test_seed_examples_are_the_notebooks_printed_tensors():
+    # Printed by the seed notebook (torch.rand(3, 5) with targets 0, 1, 4; torch.rand(3, 1)).
+    assert CE_X[0] == [0.4499, 0.8788, 0.5056, 0.1445, 0.0907]
+    assert CE_X[2] == [0.1923, 0.5645, 0.9867, 0.4618, 0.1355] and CE_Y == [0, 1, 4]
+    assert BCE_X == [[0.1320], [0.3074], [0.6341]] and BCE_T == [[0.0], [1.0], [0.0]]
+
+
+def test_selftest_uses_the_one_copy_of_the_seed_figures():
+    import core.selftest
+
+    assert not hasattr(core.selftest, "SEED_LOSSES")  # no second copy
+    assert core.selftest.make_loss_check("ce-nll")().startswith("fused 1.6802, composed 1.6802")
+
+
+# ------------------------------------------------------------------ overflow named
+@pytest.mark.parametrize(
+    ("pair", "prediction", "target", "options", "field", "words"),
+    [
+        ("ce-nll", [[1e39, 0.0]], [0], LossOptions(), "prediction", "1e39, which does not fit"),
+        ("bce-logits", [[-5e38]], [[1.0]], LossOptions(), "prediction", "float32"),
+        ("ce-nll", [[1.0, 0.0]], [0], LossOptions(weight=[1e39, 1.0]), "weight", "use float64"),
+        ("bce-logits", [[1.0]], [[1.0]], LossOptions(pos_weight=[4e38]), "pos_weight", "3.4e38"),
+    ],
+)
+def test_a_value_too_large_for_the_dtype_is_a_clear_error(
+    pair, prediction, target, options, field, words
+):
+    with pytest.raises(InputError) as info:
+        compare(pair, prediction, target, options)
+    assert info.value.field == field and words in str(info.value)
+    assert "does not fit in float32 (largest 3.4e38)" in str(info.value)
+    options.dtype = "float64"  # the same value fits in float64 and is computed
+    assert compare(pair, prediction, target, options).fused.grad_fn
+
+
+@pytest.mark.parametrize(
+    ("target", "ignore_index"),
+    [([0], -9223372036854775809), ([1e20], 10**20), ([0], 2**63)],
+)
+def test_ignore_index_beyond_64_bits_is_one_user_error(target, ignore_index):
+    with pytest.raises(InputError) as info:
+        compare("ce-nll", [[1.0, 0.0]], target, LossOptions(ignore_index=ignore_index))
+    assert "64-bit" in str(info.value)
+
+
+def test_a_huge_class_target_is_out_of_range_not_an_overflow():
+    with pytest.raises(InputError, match="out of range|64-bit"):
+        compare("ce-nll", [[1.0, 0.0]], [1e20])
+    with pytest.raises(InputError, match="64-bit"):
+        compare("ce-nll", [[1.0, 0.0]], [1e300], LossOptions(ignore_index=5))
+
+
+def test_naive_cross_entropy_agrees_at_small_logits_and_names_exp_when_it_overflows():
+    small = compare("ce-naive", CE_X, CE_Y)
+    assert small.agree and small.overflow is None and round(small.composed.value, 4) == 1.6802
+    big = compare("ce-naive", [[100.0, 2.0, -1.0], [1.0, 2.0, 3.0]], [0, 1])
+    assert math.isfinite(big.fused.value) and math.isnan(big.composed.value)
+    assert not big.agree
+    assert big.overflow.startswith("in NLLLoss(log(exp(x)")
+    assert "exp(x) is inf in float32 at prediction[0][0] = 100" in big.overflow
+    assert "rounding" not in big.overflow
+    fine = compare(
+        "ce-naive", [[100.0, 2.0, -1.0], [1.0, 2.0, 3.0]], [0, 1], LossOptions(dtype="float64")
+    )
+    assert fine.agree and fine.overflow is None
+
+
+def test_overflow_in_a_weighted_loss_names_the_per_sample_step():
+    result = compare(
+        "ce-nll",
+        [[1.0, 0.0], [0.0, 9.0]],
+        [1, 0],
+        LossOptions(weight=[3e38, 3e38], reduction="sum"),
+    )
+    assert result.overflow is not None and "per-sample loss is inf" in result.overflow
+
+
+def test_naive_sweep_visibly_parts_from_the_fused_form():
+    sweep = stability_sweep("ce-naive", CE_X, CE_Y)
+    assert all(math.isfinite(v) for v in sweep.fused["float32"] + sweep.fused["float64"])
+    broken32 = sweep.non_finite_scale("float32")
+    broken64 = sweep.non_finite_scale("float64")
+    # exp overflows above 88.7 (float32) and 709.8 (float64); the largest seed logit is 0.9867.
+    assert 88.7 / 0.9867 <= broken32 < 1.2 * 88.7 / 0.9867
+    assert 709.8 / 0.9867 <= broken64 < 1.2 * 709.8 / 0.9867
+    summary = sweep_summary(sweep)
+    assert "float32: the composed form is not finite from s ≈" in summary
+    assert sweep.parting_scale("float32") == broken32
+
+
+def test_sweep_summary_for_identical_and_parting_forms():
+    assert "identical at every s" in sweep_summary(stability_sweep("ce-nll", CE_X, CE_Y))
+    bce = sweep_summary(stability_sweep("bce-logits", BCE_X, BCE_T))
+    assert bce.startswith("float32: the forms part from s ≈")
+
+
+def test_bce_saturation_notes_explain_the_composed_gradient():
+    result = compare("bce-logits", [[25.0], [-30.0], [40.0], [-18.0]], [[0.0], [1.0], [0.0], [1.0]])
+    assert round(result.composed.grad[1][0], 4) == -0.0234  # torch's backward floor at work
+    text = " ".join(result.notes)
+    assert "x[0][0] = 25: Sigmoid rounds to exactly 1" in text and "clamps it to −100" in text
+    assert "x[1][0] = -30" in text and "1e-12" in text and "-0.0234 instead of -0.2500" in text
+    assert not compare("bce-logits", BCE_X, BCE_T).notes  # nothing saturates at the seed
+
+
+def test_every_pair_has_a_hint_and_no_dead_target_name():
+    for pair in PAIRS.values():
+        assert pair.hint.startswith("What to notice")
+        assert not hasattr(pair, "target_name")

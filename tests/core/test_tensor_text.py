@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.errors import InputError
 from core.losses import PAIRS, LossOptions, compare
 from core.tensor_text import (
+    as_class_index,
     format_number,
     parse_class_index,
     parse_json_tensor,
@@ -124,3 +125,53 @@ def test_compare_on_random_data_raises_only_input_error(pair, prediction, target
     except InputError:
         return
     assert result.pair == pair
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[0.1, 2.0], [3, 4]]", [[0.1, 2.0], [3.0, 4.0]]),
+        (
+            "tensor([[0.4499, 0.8788],\n        [0.4715, 0.6950]], requires_grad=True)",
+            [[0.4499, 0.8788], [0.4715, 0.695]],
+        ),
+        ("tensor([[0.],\n        [1.],\n        [0.]])", [[0.0], [1.0], [0.0]]),
+        ("tensor([0, 1, 4])", [0.0, 1.0, 4.0]),
+        ("0.1\t2.0\n3\t4\n", [[0.1, 2.0], [3.0, 4.0]]),
+        ("1, 2, 3", [1.0, 2.0, 3.0]),
+        ("  7 ", 7.0),
+    ],
+)
+def test_pasted_tensors_in_json_torch_or_spreadsheet_form(text, expected):
+    from core.tensor_text import parse_tensor_text
+
+    assert parse_tensor_text(text, field="prediction") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[[1, 2], [3]]", "ragged"),
+        ("1\t2\n3\tx", "prediction[1][1]"),
+        ("", "empty"),
+        ("[NaN]", "NaN"),
+    ],
+)
+def test_bad_pastes_are_input_errors_with_a_place(text, words):
+    from core.tensor_text import parse_tensor_text
+
+    with pytest.raises(InputError, match=words.replace("[", r"\[")):
+        parse_tensor_text(text, field="prediction")
+
+
+def test_copied_tensor_text_reads_back_exactly_through_the_cli_parser():
+    from core.tensor_text import format_tensor_text
+
+    values = [[0.1, 1 / 3], [-2.5e-7, 1e30]]
+    assert parse_json_tensor(format_tensor_text(values)) == values
+
+
+def test_class_index_must_fit_in_int64():
+    with pytest.raises(InputError, match="64-bit"):
+        as_class_index(1e20)
+    assert as_class_index(2.0**62) == 2**62
