@@ -1,0 +1,162 @@
+"""The hidden-layer map: the test digits as the network's penultimate layer sees them, in 2-D.
+
+Each test digit's values in the last hidden stage (``ModelSpec.embedding_stage``: 64 numbers for
+the MLP, 128 for the CNN) are projected onto their two main directions with PCA
+(``torch.pca_lowrank``, seeded, signs fixed, so the same model always gives the same map). Digits
+the network tells apart land apart; the 5-nearest-neighbour accuracy of the labels *in the 2-D
+map* says how well two dimensions already separate them. The projection is kept (mean and
+components), so a newly drawn digit can be placed on the same map as a moving marker.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.atomic import write_text_atomic
+from core.data import MnistData, normalize
+from core.errors import UserError
+from core.inspection import stage_outputs
+from core.models import MODELS
+
+KNN_K = 5
+PCA_SEED = 0
+
+
+@dataclass
+class Projection:
+    """A fitted 2-D PCA: ``(features - mean) @ components`` gives map coordinates."""
+
+    mean: np.ndarray  # (D,)
+    components: np.ndarray  # (D, 2)
+    explained: tuple[float, float]  # share of the variance along each axis
+
+    def project(self, features: np.ndarray | torch.Tensor) -> np.ndarray:
+        values = np.asarray(features, dtype=np.float32).reshape(-1, self.mean.shape[0])
+        return (values - self.mean) @ self.components
+
+
+@dataclass
+class EmbeddingMap:
+    """One point per digit: ``points`` (N, 2), the true ``labels`` and the model's
+    ``predictions``. ``seconds`` is the whole build (forward pass, PCA, 5-NN measure);
+    ``projection_seconds`` the part after the forward pass."""
+
+    model_name: str
+    stage: str
+    points: np.ndarray
+    labels: np.ndarray
+    predictions: np.ndarray
+    projection: Projection
+    knn_accuracy: float
+    seconds: float
+    projection_seconds: float
+
+    @property
+    def misclassified(self) -> np.ndarray:
+        return self.labels != self.predictions
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def to_csv(self) -> str:
+        lines = ["x,y,label,prediction"]
+        for (x, y), label, pred in zip(self.points, self.labels, self.predictions, strict=True):
+            lines.append(f"{x:.6g},{y:.6g},{int(label)},{int(pred)}")
+        return "\n".join(lines) + "\n"
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Write ``x,y,label,prediction`` per digit, atomically."""
+        try:
+            return write_text_atomic(path, self.to_csv())
+        except OSError as exc:
+            raise UserError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def fit_pca(features: torch.Tensor) -> Projection:
+    """Two principal directions of ``features`` (N, D) by ``torch.pca_lowrank``.
+
+    Deterministic: the randomised range finder runs under a fixed seed without touching the
+    caller's random state, and each axis is turned so its largest loading is positive.
+    """
+    features = features.float()
+    q = min(6, features.shape[0], features.shape[1])
+    if q < 2:
+        raise UserError("a map needs at least two digits and a layer with two or more units")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(PCA_SEED)
+        _u, s, v = torch.pca_lowrank(features, q=q, center=True, niter=4)
+    components = v[:, :2].clone()
+    flip = torch.sign(components.gather(0, components.abs().argmax(0, keepdim=True)))
+    components *= torch.where(flip == 0, torch.ones_like(flip), flip)
+    total = float(((features - features.mean(0)) ** 2).sum()) or 1.0
+    variance = (s[:2] ** 2).tolist()
+    return Projection(
+        mean=features.mean(0).numpy(),
+        components=components.numpy(),
+        explained=(variance[0] / total, variance[1] / total),
+    )
+
+
+def knn_accuracy(
+    points: np.ndarray, labels: np.ndarray, k: int = KNN_K, chunk: int = 2048
+) -> float:
+    """Leave-one-out k-nearest-neighbour accuracy of ``labels`` in the plane (majority vote,
+    ties to the nearest neighbour's label)."""
+    xy = torch.as_tensor(np.asarray(points, dtype=np.float32))
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    n = len(y)
+    if n <= k:
+        raise UserError(f"a {k}-nearest-neighbour measure needs more than {k} digits, got {n}")
+    correct = 0
+    for start in range(0, n, chunk):
+        distances = torch.cdist(xy[start : start + chunk], xy)
+        rows = torch.arange(distances.shape[0])
+        distances[rows, rows + start] = float("inf")  # leave the digit itself out
+        neighbours = y[distances.topk(k, dim=1, largest=False).indices]  # nearest first
+        votes = torch.nn.functional.one_hot(neighbours, 10).sum(1).float()
+        votes[rows, neighbours[:, 0]] += 0.5  # tie-break towards the nearest
+        correct += int((votes.argmax(1) == y[start : start + chunk]).sum())
+    return correct / n
+
+
+def build_map(
+    model: nn.Module, model_name: str, images: torch.Tensor, labels: torch.Tensor
+) -> EmbeddingMap:
+    """The map of ``images`` (uint8 (N, 28, 28), as in ``MnistData``) for ``model``."""
+    stage = MODELS[model_name].embedding_stage
+    if stage is None:
+        raise UserError(f"model {model_name!r} declares no hidden stage to map")
+    if len(images) != len(labels) or len(images) == 0:
+        raise UserError("a map needs test digits with one label each")
+    logits = next(s for s in MODELS[model_name].stages if s.kind == "logits")
+    started = time.perf_counter()
+    outputs = stage_outputs(model, model_name, normalize(images), [stage.name, logits.name])
+    features = outputs[stage.name].flatten(1)
+    predictions = outputs[logits.name].argmax(1)
+    forward_seconds = time.perf_counter() - started
+    projection = fit_pca(features)
+    points = projection.project(features)
+    label_array = labels.cpu().numpy().astype(np.int64)
+    accuracy = knn_accuracy(points, label_array)
+    return EmbeddingMap(
+        model_name=model_name,
+        stage=stage.name,
+        points=points,
+        labels=label_array,
+        predictions=predictions.numpy().astype(np.int64),
+        projection=projection,
+        knn_accuracy=accuracy,
+        seconds=time.perf_counter() - started,
+        projection_seconds=time.perf_counter() - started - forward_seconds,
+    )
+
+
+def map_test_digits(model: nn.Module, model_name: str, data: MnistData) -> EmbeddingMap:
+    """The map of ``data``'s test split."""
+    return build_map(model, model_name, data.test_images, data.test_labels)
