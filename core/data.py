@@ -38,6 +38,7 @@ FILE_STEMS = {
 _IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 DATASET_CHOICES = ("auto", "mnist", "sample")
+HELD_OUT_SEED = 20_171_101  # which training digits a run holds out (the same for every run)
 
 
 @dataclass
@@ -58,6 +59,31 @@ class MnistData:
     @property
     def test_samples(self) -> int:
         return int(self.test_labels.shape[0])
+
+    def hold_out(self, count: int) -> tuple[MnistData, torch.Tensor, torch.Tensor]:
+        """Split ``count`` training digits off: (the rest, their images, their labels).
+
+        The held-out digits are a fixed random choice (seed ``HELD_OUT_SEED``, independent of
+        the run's seed), so every run on the same data holds out the same digits; both parts
+        keep the file order. ``count`` 0 returns self and empty tensors.
+        """
+        if count <= 0:
+            empty = self.train_images[:0]
+            return self, empty, self.train_labels[:0]
+        order = torch.randperm(
+            self.train_samples, generator=torch.Generator().manual_seed(HELD_OUT_SEED)
+        )
+        held = order[:count].sort().values
+        kept = order[count:].sort().values
+        rest = MnistData(
+            self.name,
+            self.description,
+            self.train_images[kept],
+            self.train_labels[kept],
+            self.test_images,
+            self.test_labels,
+        )
+        return rest, self.train_images[held].cpu(), self.train_labels[held].cpu()
 
     def to(self, device: torch.device | str) -> MnistData:
         """The same data on ``device`` (a no-op when it is already there)."""
@@ -225,7 +251,26 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
     return read_idx_folder(raw, "mnist", "MNIST")
 
 
+def choose_dataset(use_sample: bool, folder: str | None) -> tuple[str, str | None]:
+    """(dataset, data_dir) for ``TrainConfig`` from the learner's choice: always explicit.
+
+    The sample when asked for; else the chosen folder if it holds MNIST; else the downloaded
+    MNIST in the user's data folder; else the sample (nothing else is there).
+    """
+    if use_sample:
+        return "sample", None
+    if folder is not None and mnist_present(folder):
+        return "mnist", folder
+    if mnist_present():
+        return "mnist", None
+    return "sample", None
+
+
 # ----------------------------------------------------------------------------- download
+
+
+class DownloadCancelled(UserError):
+    """The learner cancelled ``download_mnist``: not a failure, nothing changed."""
 
 
 # Sizes of torchvision's four MNIST archives, so progress has a total before any reply.
@@ -235,6 +280,76 @@ _ARCHIVE_BYTES = {
     "t10k-images-idx3-ubyte.gz": 1_648_877,
     "t10k-labels-idx1-ubyte.gz": 4_542,
 }
+# MNIST's mirrors and checksums as torchvision.datasets.MNIST lists them, for installations
+# without torchvision (the CPU build leaves it out); torchvision's own are used when it loads,
+# and tests/test_packaging.py checks the two agree.
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+# DIGIT_LAB_MNIST_MIRROR="URL [URL ...]" replaces the mirrors (a classroom server, a local copy,
+# CI's server on 127.0.0.1). A mirror the user sets is trusted like a folder they choose: its
+# files must be MNIST IDX files (checked before extraction), not the official bytes, so a course
+# may serve its own digits.
+MIRROR_ENV = "DIGIT_LAB_MNIST_MIRROR"
+_USER_AGENT = "pytorch/vision"  # torchvision's; some mirrors refuse urllib's default agent
+
+
+@dataclass(frozen=True)
+class MnistSource:
+    """Where ``download_mnist`` fetches from and how it checks each archive."""
+
+    mirrors: tuple[str, ...]
+    files: tuple[tuple[str, str], ...]  # (archive name, md5) in download order
+    custom: bool  # mirrors from MIRROR_ENV: archives checked as IDX files, not by checksum
+
+
+def mnist_source() -> MnistSource:
+    """The mirrors (``DIGIT_LAB_MNIST_MIRROR`` when set) and the four archives' checksums."""
+    from core.optional import torchvision_problem
+
+    mirrors, files = MNIST_MIRRORS, tuple(MNIST_MD5.items())
+    if torchvision_problem() is None:
+        from torchvision.datasets import MNIST
+
+        mirrors, files = tuple(MNIST.mirrors), tuple(tuple(pair) for pair in MNIST.resources)
+    custom = os.environ.get(MIRROR_ENV, "").split()
+    if custom:
+        return MnistSource(tuple(url.rstrip("/") + "/" for url in custom), files, True)
+    return MnistSource(mirrors, files, False)
+
+
+def _archive_problem(archive: Path, md5: str, source: MnistSource) -> str | None:
+    """Why a fetched archive cannot be used, or None (checksum, or IDX format for a set mirror)."""
+    if source.custom:
+        try:
+            read_idx(archive, "images" if "images" in archive.name else "labels")
+        except DataError as exc:
+            return f"not an MNIST IDX file ({exc})"
+        return None
+    from core.optional import torchvision_problem
+
+    if torchvision_problem() is None:
+        from torchvision.datasets.utils import check_integrity
+    else:
+        check_integrity = _md5_matches
+    return None if check_integrity(str(archive), md5) else "checksum mismatch"
+
+
+def _md5_matches(path: str, md5: str) -> bool:
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest() == md5
 
 
 def _fetch(
@@ -246,15 +361,13 @@ def _fetch(
     """Stream ``url`` to ``target`` (via a .part file), reporting bytes, cancellable per chunk."""
     import urllib.request
 
-    from torchvision.datasets.utils import USER_AGENT
-
     partial = target.with_name(target.name + ".part")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=30) as response, open(partial, "wb") as out:
             while chunk := response.read(1 << 16):
                 if should_cancel and should_cancel():
-                    raise UserError("download cancelled")
+                    raise DownloadCancelled("download cancelled")
                 out.write(chunk)
                 on_bytes(len(chunk))
         os.replace(partial, target)
@@ -267,24 +380,22 @@ def download_mnist(
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> Path:
-    """Fetch full MNIST from torchvision's own mirrors, checked against its checksums.
+    """Fetch full MNIST from its mirrors (see ``mnist_source``), checked against its checksums.
 
     ``progress(done, total)`` counts bytes over the four files; ``should_cancel`` is polled
-    every 64 KB and cancelling raises ``UserError("download cancelled")``. Files already there
+    every 64 KB and cancelling raises ``DownloadCancelled``. Files already there
     are kept. Returns the root folder to pass as ``data_dir``. Offline: ``DataError`` saying so.
     """
     from urllib.error import URLError
 
-    from torchvision.datasets import MNIST
-    from torchvision.datasets.utils import check_integrity
-
+    source = mnist_source()
     root = Path(data_dir) if data_dir is not None else default_mnist_dir()
     raw = root / "MNIST" / "raw"
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {raw}: {exc.strerror or exc}") from None
-    total = sum(_ARCHIVE_BYTES.get(name, 0) for name, _ in MNIST.resources)
+    total = sum(_ARCHIVE_BYTES.get(name, 0) for name, _ in source.files)
     done = 0
 
     def advance(count: int) -> None:
@@ -294,19 +405,20 @@ def download_mnist(
             progress(min(done, total), total)
 
     advance(0)
-    for filename, md5 in MNIST.resources:
+    for filename, md5 in source.files:
         if should_cancel and should_cancel():
-            raise UserError("download cancelled")
+            raise DownloadCancelled("download cancelled")
         archive = raw / filename
         if _find_file(raw, filename.removesuffix(".gz")) is None:
             errors = []
-            for mirror in MNIST.mirrors:
+            for mirror in source.mirrors:
                 before = done
                 try:
                     _fetch(f"{mirror}{filename}", archive, advance, should_cancel)
-                    if not check_integrity(str(archive), md5):
+                    problem = _archive_problem(archive, md5, source)
+                    if problem:
                         archive.unlink(missing_ok=True)
-                        raise OSError("checksum mismatch")
+                        raise OSError(problem)
                     # Extracted atomically: a quit mid-way must not leave a truncated file
                     # that would then be preferred over the intact archive.
                     write_bytes_atomic(

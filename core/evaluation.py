@@ -28,7 +28,7 @@ def model_input(images: torch.Tensor, model_name: str) -> torch.Tensor:
     Flattening once here spares the MLP a reshape per batch.
     """
     if model_name == "mlp":
-        return images.reshape(images.shape[0], -1)
+        return images.reshape(images.shape[0], images.shape[-2] * images.shape[-1])
     return images.reshape(images.shape[0], 1, images.shape[-2], images.shape[-1])
 
 
@@ -53,6 +53,24 @@ def evaluate(
     )
 
 
+def log_probabilities(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """float32 (N, 10) log-probabilities of ``inputs`` (prepared as for ``evaluate_tensors``),
+    in eval mode without autograd, ``EVAL_BATCH`` images at a time; the model's mode is kept."""
+    was_training = model.training
+    model.eval()
+    parts = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, inputs.shape[0], EVAL_BATCH):
+                out = model(inputs[start : start + EVAL_BATCH])
+                parts.append(F.log_softmax(out.float(), dim=1))
+    finally:
+        model.train(was_training)
+    if not parts:
+        return torch.zeros((0, NUM_CLASSES), device=inputs.device)
+    return torch.cat(parts)
+
+
 def evaluate_tensors(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -61,29 +79,22 @@ def evaluate_tensors(
     max_misclassified: int = 200,
 ) -> EvalResult:
     """``evaluate`` on inputs already normalised, shaped and on the model's device (the trainer
-    prepares them once per run rather than once per epoch)."""
-    was_training = model.training
-    model.eval()
-    criterion = loss_function(loss)
-    total_loss = torch.zeros((), dtype=torch.float64, device=inputs.device)
-    predictions, confidences = [], []
-    try:
-        with torch.inference_mode():
-            for start in range(0, inputs.shape[0], EVAL_BATCH):
-                out = model(inputs[start : start + EVAL_BATCH])
-                batch_labels = labels[start : start + EVAL_BATCH]
-                total_loss += criterion(out, batch_labels, reduction="sum").double()
-                confidence, predicted = F.softmax(out.float(), dim=1).max(dim=1)
-                predictions.append(predicted)
-                confidences.append(confidence)
-    finally:
-        model.train(was_training)
+    prepares them once per run rather than once per epoch). ``loss`` names the head; the loss
+    reported is the mean negative log-likelihood either way."""
+    del loss  # log_softmax makes both heads' outputs log-probabilities
+    return score_log_probs(log_probabilities(model, inputs), labels, max_misclassified)
+
+
+def score_log_probs(
+    log_probs: torch.Tensor, labels: torch.Tensor, max_misclassified: int = 200
+) -> EvalResult:
+    """Accuracy, mean NLL, confusion, per-class accuracy and the most confident mistakes."""
     n = int(labels.shape[0])
     if n == 0:
         return EvalResult(0.0, 0.0, 0, [[0] * NUM_CLASSES for _ in range(NUM_CLASSES)], [0.0] * 10)
-    predicted = torch.cat(predictions).cpu()
-    confidence = torch.cat(confidences).cpu()
-    truth = labels.cpu()
+    total_loss = F.nll_loss(log_probs.double(), labels, reduction="sum")
+    confidence, predicted = log_probs.max(dim=1)
+    predicted, confidence, truth = predicted.cpu(), confidence.exp().cpu(), labels.cpu()
     confusion = torch.bincount(truth * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(
         NUM_CLASSES, NUM_CLASSES
     )

@@ -48,6 +48,8 @@ class TrainConfig:
     # Share of the training digits held out of training (at most MAX_HELD_OUT), for
     # calibration and the not-a-digit threshold at the end of the run (RunResult.held_out).
     holdout: float = 0.1
+    # The preset these settings came from ("" = chosen by hand); see core.train_settings.PRESETS.
+    preset: str = ""
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
@@ -76,6 +78,8 @@ class RunStarted:
     test_samples: int
     steps_per_epoch: int
     total_steps: int
+    held_out_samples: int = 0  # training digits kept out of training (RunResult.held_out)
+    note: str = ""  # a sentence for the user, e.g. "the speedrun preset is tuned for a GPU ..."
 
 
 @dataclass
@@ -117,6 +121,20 @@ class EvalResult:
 
 
 @dataclass
+class HeldOut:
+    """Training digits the run never trained on, with the final model's answers for them.
+
+    For fitting what must not be fitted on the training digits: the calibration temperature
+    (``softmax(log_probs / T)`` is temperature scaling for either head, since softmax ignores a
+    per-row constant) and the "is this a digit?" threshold. CPU tensors, computed once.
+    """
+
+    images: Any  # torch.uint8 (N, 28, 28), ink high, as the datasets store them
+    labels: Any  # torch.int64 (N,)
+    log_probs: Any  # torch.float32 (N, 10): log_softmax of the final model's outputs
+
+
+@dataclass
 class RunResult:
     config: TrainConfig
     device: str
@@ -126,8 +144,9 @@ class RunResult:
     epochs_completed: int
     seconds: float  # training time only
     samples_per_second: float
-    evaluation: EvalResult | None
+    evaluation: EvalResult | None  # of the final weights, also when stopped mid-epoch
     checkpoint: Any = None  # core.checkpoint.Checkpoint of the final model
+    held_out: HeldOut | None = None
 
 
 @dataclass

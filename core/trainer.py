@@ -1,18 +1,11 @@
 """The training engine: plain Python, no Qt, reporting through events.
 
 The CLI, the GUI worker, the tests and the benchmarks all run this one loop and consume the same
-events (``core.train_types``). What makes it fast on a CPU, measured against the seed notebook's
-DataLoader loop (benchmarks/train_speed.py), each step kept only because it paid:
-
-- the whole dataset is decoded once, normalised once to float32 and held on the device; each
-  epoch draws a permutation and each batch is one ``index_select`` (no per-sample Python, no
-  permuted copy of the dataset);
-- the seed's MLP gets a hand-derived backward pass (``mlp_forward_backward``), ~16% of a step;
-- SGD with momentum is one fused kernel call (``MomentumSGD``), gradients are dropped, not zeroed;
-- the loss is summed on the device and read (a sync point) once per report, not per batch;
-- the MLP runs on one intra-op thread (see ``choose_threads``).
-``torch.compile`` was measured and not kept: on the MLP it was 2-3x slower per step on this CPU
-and took about a minute to compile.
+events (``core.train_types``). The run is three steps, as in pytorch/examples' ``train()`` and
+``test()``: ``_setup`` (data on the device, model, optimizer), ``_train_epoch`` (one pass of
+steps, reporting every ``report_every`` batches) and ``_finish`` (score the model as it is, the
+held-out digits, the checkpoint). What each speed choice bought is measured in
+``benchmarks/train_speed.py`` and the README's "Measured" section.
 """
 
 from __future__ import annotations
@@ -23,6 +16,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,12 +27,14 @@ from core.checkpoint import MNIST_MEAN, MNIST_STD, Checkpoint
 from core.data import MnistData, load_mnist, normalize
 from core.device import describe_device, resolve_device
 from core.errors import UserError
-from core.evaluation import evaluate_tensors, loss_function, model_input
+from core.evaluation import evaluate_tensors, log_probabilities, loss_function, model_input
 from core.models import SimpleNet, build_model
+from core.train_settings import PRESET_NOTES
 from core.train_types import (
     BatchEvent,
     EpochEvent,
     EvalResult,
+    HeldOut,
     RunEnded,
     RunResult,
     RunStarted,
@@ -165,13 +162,109 @@ def make_optimizer(config: TrainConfig, model: nn.Module, device: torch.device):
     return MomentumSGD(params, lr=config.lr, momentum=config.momentum)
 
 
+def one_cycle_lr(step: int, total_steps: int, max_lr: float) -> float:
+    """The learning rate of ``step`` (0-based) under OneCycle, as ``torch.optim.OneCycleLR``
+    with its defaults (30% warm-up from max_lr/25, cosine annealing to max_lr/25e4).
+
+    Computed in Python, so it needs no device sync and works for the fused ``MomentumSGD``,
+    which is not a ``torch.optim.Optimizer``.
+    """
+    warmup = max(1.0, 0.3 * total_steps - 1)
+    start, end = max_lr / 25.0, max_lr / 25.0 / 1e4
+    if step <= warmup:
+        low, high, fraction = start, max_lr, step / warmup
+    else:
+        low, high = max_lr, end
+        fraction = min(1.0, (step - warmup) / max(1.0, total_steps - 1 - warmup))
+    return high + (low - high) * (1 + math.cos(math.pi * fraction)) / 2
+
+
+def set_learning_rate(optimizer, lr: float) -> None:
+    if isinstance(optimizer, MomentumSGD):
+        optimizer.lr = lr
+    else:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+
+def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """The mixed-precision dtype of a run, or None for float32 throughout.
+
+    bfloat16 needs no loss scaling (float32's exponent range), so no GradScaler and no sync.
+    "auto" uses it on CUDA only: on a CPU it is slower than float32 for these small models.
+    """
+    if config.amp == "on" and device.type in ("cuda", "cpu"):
+        return torch.bfloat16
+    if config.amp == "auto" and device.type == "cuda":
+        return torch.bfloat16
+    return None
+
+
+@dataclass
+class _ReportWindow:
+    """Batches since the last ``BatchEvent``; a window may span an epoch's end."""
+
+    reported_sum: float = 0.0  # the epoch's loss sum at the last report
+    carried_loss: float = 0.0  # loss of the previous epoch's unreported batches
+    steps: int = 0
+    samples: int = 0
+    start: float = 0.0
+    elapsed: float = 0.0  # window time spent in earlier epochs
+
+
+@dataclass
+class _RunState:
+    """Everything one run holds between its steps (built by ``Trainer._setup``)."""
+
+    cfg: TrainConfig
+    device: torch.device
+    description: str
+    data: MnistData  # the digits trained on (held-out ones removed)
+    dataset: str
+    model: nn.Module
+    optimizer: Any
+    criterion: Callable[..., torch.Tensor]
+    manual_mlp: bool
+    channels_last: bool
+    amp: torch.dtype | None
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    held_images: torch.Tensor  # uint8 (N, 28, 28) on the CPU
+    held_labels: torch.Tensor
+    shuffle: torch.Generator
+    steps_per_epoch: int
+    total_steps: int
+    step: int = 0
+    train_seconds: float = 0.0  # excludes evaluation and pauses
+    paused_total: float = 0.0
+    samples_done: int = 0
+    epochs_completed: int = 0
+    train_loss: float = float("nan")
+    evaluation: EvalResult | None = None
+    stopped: bool = False
+    window: _ReportWindow = field(default_factory=_ReportWindow)
+
+    def clock(self) -> float:
+        return time.perf_counter() - self.paused_total
+
+
+Finalize = Callable[[nn.Module, HeldOut, Checkpoint], None]
+
+
 class Trainer:
     """One training run. ``run()`` blocks; ``pause``/``resume``/``stop`` may come from any thread.
 
     Events go to ``on_event``: one ``RunStarted`` (once the data is loaded), a ``BatchEvent``
     every ``config.report_every`` batches, an ``EpochEvent`` per epoch, and exactly one
-    ``RunEnded``. Failures (bad data, bad settings, out of memory) end the run as
+    ``RunEnded``. A stopped run is scored as it is (``RunEnded("stopped", ..., result)`` with an
+    evaluation). Failures (bad data, bad settings, out of memory) end the run as
     ``RunEnded("failed", reason)``; ``run()`` itself does not raise for them.
+
+    ``finalize(model, held_out, checkpoint)``, when given, runs once on the final model before
+    ``RunEnded``: the place to fit calibration or "is this a digit?" statistics on the held-out
+    digits and store them in the checkpoint. Its failure is logged and leaves the run finished.
     """
 
     def __init__(
@@ -179,16 +272,18 @@ class Trainer:
         config: TrainConfig,
         on_event: EventCallback | None = None,
         data: MnistData | None = None,
+        finalize: Finalize | None = None,
     ) -> None:
         self.config = config
         self.data = data
         self.model: nn.Module | None = None
         self._on_event = on_event
+        self._finalize = finalize
         self._stop = threading.Event()
         self._running = threading.Event()  # cleared while paused
         self._running.set()
 
-    # -- control, thread-safe ---------------------------------------------------------------
+    # -- control, thread-safe: the one place the pause/stop state lives ------------------------
 
     def pause(self) -> None:
         self._running.clear()
@@ -207,6 +302,7 @@ class Trainer:
 
     @property
     def stop_requested(self) -> bool:
+        """True once ``stop`` was called: the Training tab shows "stopping" until ``RunEnded``."""
         return self._stop.is_set()
 
     # -- the run ------------------------------------------------------------------------------
@@ -248,179 +344,239 @@ class Trainer:
         return time.perf_counter() - start
 
     def _run(self) -> RunEnded:
+        state = self._setup()
+        cfg = state.cfg
+        self._emit(
+            RunStarted(
+                config=cfg,
+                device=state.description,
+                dataset=state.dataset,
+                train_samples=state.data.train_samples,
+                test_samples=state.data.test_samples,
+                steps_per_epoch=state.steps_per_epoch,
+                total_steps=state.total_steps,
+                held_out_samples=int(state.held_labels.shape[0]),
+                note=run_note(cfg, state.device),
+            )
+        )
+        for epoch in range(1, cfg.epochs + 1):
+            seconds = self._train_epoch(state, epoch)
+            if state.stopped:
+                break
+            state.evaluation = evaluate_tensors(state.model, state.test_x, state.test_y, cfg.loss)
+            state.epochs_completed = epoch
+            self._emit(
+                EpochEvent(
+                    epoch=epoch,
+                    epochs=cfg.epochs,
+                    train_loss=state.train_loss,
+                    test_loss=state.evaluation.loss,
+                    test_accuracy=state.evaluation.accuracy,
+                    seconds=seconds,
+                )
+            )
+        return self._finish(state)
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    def _setup(self) -> _RunState:
+        """Check the settings, load the data onto the device, build model and optimizer."""
         cfg = self.config.validate()
         device = resolve_device(cfg.device)
         data = self.data if self.data is not None else load_mnist(cfg.dataset, cfg.data_dir)
         if data.train_samples == 0 or data.test_samples == 0:
             raise UserError(f"{data.description} has no training or no test digits")
+        train, held_images, held_labels = data.hold_out(cfg.held_out_count(data.train_samples))
         torch.set_num_threads(choose_threads(cfg, device))
         if device.type == "cuda":
             # Same seed, same device, same numbers: no autotuned, non-deterministic kernels.
             torch.backends.cudnn.benchmark = False
             torch.backends.cudnn.deterministic = True
-
         torch.manual_seed(cfg.seed)  # weights (built on the CPU, so equal on every device)
         model = build_model(cfg.model, cfg.loss).to(device).train()
         self.model = model
-        optimizer = make_optimizer(cfg, model, device)
-        criterion = loss_function(cfg.loss)
-        manual_mlp = isinstance(model, SimpleNet)
-        # oneDNN's channels-last convolutions and pooling: ~15-25% faster CNN steps on a CPU.
-        channels_last = cfg.model == "cnn" and device.type == "cpu"
+        # Channels-last convolutions: ~15-25% faster CNN steps with oneDNN on a CPU, and the
+        # layout tensor cores want for mixed precision on a GPU.
+        convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
+        channels_last = convolutional and (device.type == "cpu" or cfg.amp != "off")
         if channels_last:
             model.to(memory_format=torch.channels_last)
-        shuffle = torch.Generator().manual_seed(cfg.seed)
-
-        # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
-        train_x = model_input(normalize(data.train_images.to(device)), cfg.model).contiguous()
-        train_y = data.train_labels.to(device)
-        test_x = model_input(normalize(data.test_images.to(device)), cfg.model).contiguous()
-        test_y = data.test_labels.to(device)
-
-        n, batch = data.train_samples, cfg.batch_size
-        steps_per_epoch = math.ceil(n / batch)
-        total_steps = steps_per_epoch * cfg.epochs
-        description = describe_device(device)
-        self._emit(
-            RunStarted(
-                config=cfg,
-                device=description,
-                dataset=data.description,
-                train_samples=n,
-                test_samples=data.test_samples,
-                steps_per_epoch=steps_per_epoch,
-                total_steps=total_steps,
-            )
+        steps_per_epoch = math.ceil(train.train_samples / cfg.batch_size)
+        return _RunState(
+            cfg=cfg,
+            device=device,
+            description=describe_device(device),
+            data=train,
+            dataset=data.description,
+            model=model,
+            optimizer=make_optimizer(cfg, model, device),
+            criterion=loss_function(cfg.loss),
+            manual_mlp=isinstance(model, SimpleNet),
+            channels_last=channels_last,
+            amp=autocast_dtype(cfg, device),
+            # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
+            train_x=model_input(normalize(train.train_images.to(device)), cfg.model).contiguous(),
+            train_y=train.train_labels.to(device),
+            test_x=model_input(normalize(train.test_images.to(device)), cfg.model).contiguous(),
+            test_y=train.test_labels.to(device),
+            held_images=held_images,
+            held_labels=held_labels,
+            shuffle=torch.Generator().manual_seed(cfg.seed),
+            steps_per_epoch=steps_per_epoch,
+            total_steps=steps_per_epoch * cfg.epochs,
         )
 
-        step = 0
-        train_seconds = 0.0  # excludes evaluation and pauses
-        paused_total = 0.0
-        samples_done = 0
-        epochs_completed = 0
-        evaluation: EvalResult | None = None
-        train_loss = float("nan")
-        stopped = False
-        # A report window may span an epoch's end: what it holds from the previous epoch.
-        carried_loss, report_steps, report_samples, report_elapsed = 0.0, 0, 0, 0.0
+    # -- one epoch ------------------------------------------------------------------------------
 
-        def clock() -> float:
-            return time.perf_counter() - paused_total
+    def _train_epoch(self, state: _RunState, epoch: int) -> float:
+        """One pass over the training digits in a fresh order; returns its training seconds.
 
-        for epoch in range(1, cfg.epochs + 1):
-            order = torch.randperm(n, generator=shuffle).to(device)
-            epoch_start = clock()
-            loss_sum = torch.zeros((), device=device)  # summed on the device, read per report
-            reported_sum = -carried_loss  # so "sum - reported_sum" includes the carry
-            report_start = epoch_start
-            batches_in_epoch = 0
-            for index in range(steps_per_epoch):
-                if not self._running.is_set():
-                    paused_total += self._wait_while_paused()
-                if self._stop.is_set():
-                    stopped = True
-                    break
-                # Gathering a batch beats copying a permuted dataset per epoch: less memory,
-                # and the batch is hot in cache for the first layer.
-                rows = order[index * batch : (index + 1) * batch]
-                xb, yb = train_x.index_select(0, rows), train_y.index_select(0, rows)
-                if manual_mlp:
-                    loss = mlp_forward_backward(model, xb, yb)
-                else:
-                    if channels_last:
-                        xb = xb.contiguous(memory_format=torch.channels_last)
-                    loss = criterion(model(xb), yb)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                optimizer.step()
-                loss_sum += loss.detach()
-                step += 1
-                batches_in_epoch += 1
-                samples_done += yb.shape[0]
-                report_samples += yb.shape[0]
-                report_steps += 1
-                if report_steps == cfg.report_every and self._on_event is not None:
-                    total = float(loss_sum)  # note: the one device sync per report
-                    if not math.isfinite(total):
-                        raise UserError(diverged_message(cfg, epoch))
-                    now = clock()
-                    self._emit(
-                        BatchEvent(
-                            epoch=epoch,
-                            step=step,
-                            total_steps=total_steps,
-                            loss=(total - reported_sum) / report_steps,
-                            samples_per_second=report_samples
-                            / max(report_elapsed + now - report_start, 1e-9),
-                            seconds=train_seconds + now - epoch_start,
-                        )
-                    )
-                    reported_sum = total
-                    report_start, report_samples, report_steps, report_elapsed = clock(), 0, 0, 0.0
-            epoch_total = float(loss_sum)  # also waits for the device before the clock stops
-            if not math.isfinite(epoch_total):
-                raise UserError(diverged_message(cfg, epoch))
-            if batches_in_epoch:
-                train_loss = epoch_total / batches_in_epoch
-            epoch_seconds = clock() - epoch_start
-            carried_loss = epoch_total - reported_sum
-            report_elapsed += clock() - report_start
-            train_seconds += epoch_seconds
-            if stopped:
+        Sets ``state.stopped`` when a stop ends it early. The loss is summed on the device and
+        read once per report and once at the end (the only device syncs).
+        """
+        cfg, window = state.cfg, state.window
+        batch = cfg.batch_size
+        order = torch.randperm(state.data.train_samples, generator=state.shuffle).to(state.device)
+        epoch_start = state.clock()
+        loss_sum = torch.zeros((), device=state.device)
+        window.reported_sum = -window.carried_loss  # so "sum - reported_sum" includes the carry
+        window.start = epoch_start
+        batches = 0
+        for index in range(state.steps_per_epoch):
+            if not self._running.is_set():
+                state.paused_total += self._wait_while_paused()
+            if self._stop.is_set():
+                state.stopped = True
                 break
-            evaluation = evaluate_tensors(model, test_x, test_y, cfg.loss)
-            epochs_completed = epoch
-            self._emit(
-                EpochEvent(
-                    epoch=epoch,
-                    epochs=cfg.epochs,
-                    train_loss=train_loss,
-                    test_loss=evaluation.loss,
-                    test_accuracy=evaluation.accuracy,
-                    seconds=epoch_seconds,
-                )
-            )
+            # Gathering a batch beats copying a permuted dataset per epoch: less memory, and
+            # the batch is hot in cache for the first layer.
+            rows = order[index * batch : (index + 1) * batch]
+            loss_sum += self._step(state, rows).detach()
+            state.step += 1
+            batches += 1
+            state.samples_done += rows.shape[0]
+            window.samples += rows.shape[0]
+            window.steps += 1
+            if window.steps == cfg.report_every and self._on_event is not None:
+                self._report(state, epoch, loss_sum, epoch_start)
+        epoch_total = float(loss_sum)  # also waits for the device before the clock stops
+        if not math.isfinite(epoch_total):
+            raise UserError(diverged_message(cfg, epoch))
+        if batches:
+            state.train_loss = epoch_total / batches
+        epoch_seconds = state.clock() - epoch_start
+        window.carried_loss = epoch_total - window.reported_sum
+        window.elapsed += state.clock() - window.start
+        state.train_seconds += epoch_seconds
+        return epoch_seconds
 
-        samples_per_second = samples_done / train_seconds if train_seconds > 0 else 0.0
-        if channels_last:
+    def _step(self, state: _RunState, rows: torch.Tensor) -> torch.Tensor:
+        """One optimizer step on the digits ``rows``; returns the batch's mean loss (on device)."""
+        xb = state.train_x.index_select(0, rows)
+        yb = state.train_y.index_select(0, rows)
+        if state.cfg.schedule == "onecycle":
+            lr = one_cycle_lr(state.step, state.total_steps, state.cfg.lr)
+            set_learning_rate(state.optimizer, lr)
+        if state.manual_mlp:
+            loss = mlp_forward_backward(state.model, xb, yb)
+        else:
+            if state.channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(
+                state.device.type, dtype=state.amp or torch.float32, enabled=state.amp is not None
+            ):
+                loss = state.criterion(state.model(xb), yb)
+            state.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+        state.optimizer.step()
+        return loss
+
+    def _report(
+        self, state: _RunState, epoch: int, loss_sum: torch.Tensor, epoch_start: float
+    ) -> None:
+        window = state.window
+        total = float(loss_sum)  # note: the one device sync per report
+        if not math.isfinite(total):
+            raise UserError(diverged_message(state.cfg, epoch))
+        now = state.clock()
+        self._emit(
+            BatchEvent(
+                epoch=epoch,
+                step=state.step,
+                total_steps=state.total_steps,
+                loss=(total - window.reported_sum) / window.steps,
+                samples_per_second=window.samples / max(window.elapsed + now - window.start, 1e-9),
+                seconds=state.train_seconds + now - epoch_start,
+            )
+        )
+        window.reported_sum = total
+        window.start, window.samples, window.steps, window.elapsed = state.clock(), 0, 0, 0.0
+
+    # -- result ---------------------------------------------------------------------------------
+
+    def _finish(self, state: _RunState) -> RunEnded:
+        """Score the model as it is (also after Stop), the held-out digits, the checkpoint."""
+        cfg, model = state.cfg, state.model
+        if state.channels_last:
             model.to(memory_format=torch.contiguous_format)  # plain weights for the checkpoint
+        if state.stopped or state.evaluation is None:  # mid-epoch weights: score them now
+            state.evaluation = evaluate_tensors(model, state.test_x, state.test_y, cfg.loss)
+        evaluation = state.evaluation
+        held_out = self._held_out(state)
+        sps = state.samples_done / state.train_seconds if state.train_seconds > 0 else 0.0
         metrics = {
-            "epochs_completed": epochs_completed,
-            "train_loss": train_loss,
-            "seconds": train_seconds,
-            "samples_per_second": samples_per_second,
-            "train_samples": n,
-            "test_samples": data.test_samples,
-            "stopped": stopped,
+            "epochs_completed": state.epochs_completed,
+            "train_loss": state.train_loss,
+            "seconds": state.train_seconds,
+            "samples_per_second": sps,
+            "train_samples": state.data.train_samples,
+            "test_samples": state.data.test_samples,
+            "held_out_samples": len(held_out.labels),
+            "stopped": state.stopped,
+            "test_accuracy": evaluation.accuracy,
+            "test_loss": evaluation.loss,
+            "per_class_accuracy": evaluation.per_class_accuracy,
         }
-        if evaluation is not None and not stopped:
-            metrics |= {
-                "test_accuracy": evaluation.accuracy,
-                "test_loss": evaluation.loss,
-                "per_class_accuracy": evaluation.per_class_accuracy,
-            }
         checkpoint = Checkpoint.from_model(
             model,
             cfg.model,
             cfg.loss,
             config=cfg.to_dict(),
             metrics=metrics,
-            dataset=data.description,
+            dataset=state.dataset,
             normalization=(MNIST_MEAN, MNIST_STD),
         )
+        if self._finalize is not None and len(held_out.labels):
+            try:
+                self._finalize(model, held_out, checkpoint)
+            except Exception:  # calibration is a bonus; the trained model is kept regardless
+                log.exception("finalizing the run on the held-out digits failed")
         result = RunResult(
             config=cfg,
-            device=description,
-            dataset=data.description,
-            train_samples=n,
-            test_samples=data.test_samples,
-            epochs_completed=epochs_completed,
-            seconds=train_seconds,
-            samples_per_second=samples_per_second,
-            # A stopped run's weights are mid-epoch: no evaluation describes them.
-            evaluation=None if stopped else evaluation,
+            device=state.description,
+            dataset=state.dataset,
+            train_samples=state.data.train_samples,
+            test_samples=state.data.test_samples,
+            epochs_completed=state.epochs_completed,
+            seconds=state.train_seconds,
+            samples_per_second=sps,
+            evaluation=evaluation,
             checkpoint=checkpoint,
+            held_out=held_out,
         )
-        if stopped:
-            return RunEnded("stopped", "stopped by the user", result)
+        if state.stopped:
+            return RunEnded("stopped", "stopped by the user; the model is scored as it is", result)
         return RunEnded("finished", "", result)
+
+    def _held_out(self, state: _RunState) -> HeldOut:
+        """The held-out digits with the final model's log-probabilities for them (CPU)."""
+        inputs = model_input(normalize(state.held_images.to(state.device)), state.cfg.model)
+        log_probs = log_probabilities(state.model, inputs.contiguous()).cpu()
+        return HeldOut(state.held_images, state.held_labels, log_probs)
+
+
+def run_note(config: TrainConfig, device: torch.device) -> str:
+    """A sentence for the user about this run's speed, or "" (e.g. a GPU preset on a CPU)."""
+    if config.preset and device.type == "cpu":
+        return f"the {config.preset} preset is {PRESET_NOTES.get(config.preset, 'for a GPU')}"
+    return ""

@@ -47,7 +47,8 @@ def test_train_then_evaluate_with_json(tmp_path):
     assert summary.keys() >= TRAIN_KEYS
     assert summary["model"] == "mlp" and summary["dataset"] == "sample"
     assert summary["device"] == "cpu" and summary["epochs"] == 1
-    assert (summary["train_samples"], summary["test_samples"]) == (4000, 1000)
+    # 400 of the sample's 4,000 training digits are held out for calibration.
+    assert (summary["train_samples"], summary["test_samples"]) == (3600, 1000)
     assert 0.5 < summary["test_accuracy"] <= 1
     assert summary["samples_per_second"] > 0 and summary["seconds"] > 0
     assert Path(summary["checkpoint"]) == out.resolve() and out.is_file()
