@@ -1,0 +1,72 @@
+"""``inspect IMAGE [--model PATH] [--json]``: what each layer of the model does with one digit.
+
+The contract: the digit, then per declared stage (``core.models.StageSpec``) its ``name``,
+``kind`` (conv, dense, logits), ``shape``, ``active_fraction`` (share of ReLUs above zero, null
+for a layer without ReLUs) and ``top_units`` (index and value, strongest first; a conv unit is a
+channel scored by its strongest response). With ``--json`` the last stdout line is one object
+``{"digit", "confidence", "probabilities", "layers": [...]}``. A picture that cannot be read or
+holds no ink is one ``error:`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from core import json_output
+from core.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "inspect",
+        help="show what each layer of the model does with one digit picture",
+        description="Run one digit picture through the model and report every layer: its "
+        "shape, the share of its ReLUs that fire, and its most active units. The picture is "
+        "preprocessed as for 'classify' (cropped, fitted to 20x20, centred by mass).",
+    )
+    parser.add_argument("image", metavar="IMAGE", help="picture file of one digit")
+    parser.add_argument(
+        "--model",
+        metavar="PATH",
+        help="checkpoint to use (default: the app's current model, else the bundled one)",
+    )
+    parser.add_argument("--json", action="store_true", help="end with one JSON object")
+    parser.set_defaults(func=run)
+
+
+def _shape_text(shape: list[int]) -> str:
+    return "x".join(str(n) for n in shape)
+
+
+def print_text(record: dict) -> None:
+    """The human-readable table: one line per layer, strongest units last."""
+    print(f"digit: {record['digit']} ({record['confidence']:.1%})")
+    print(f"{'layer':<12}{'kind':<8}{'shape':<11}{'active':>8}  top units (index: value)")
+    for layer in record["layers"]:
+        active = layer["active_fraction"]
+        active_text = "-" if active is None else f"{active:.1%}"
+        units = ", ".join(f"{u['index']}: {u['value']:.3g}" for u in layer["top_units"])
+        print(
+            f"{layer['name']:<12}{layer['kind']:<8}{_shape_text(layer['shape']):<11}"
+            f"{active_text:>8}  {units}"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.checkpoint import load_checkpoint
+    from core.image_io import read_picture
+    from core.inference import Classifier, default_checkpoint
+    from core.inspection import inspect_tensor
+
+    picture = read_picture(args.image)
+    checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
+    classifier = Classifier(checkpoint)
+    item = classifier.preprocess(picture.pixels)
+    if picture.is_blank or item.is_empty or item.tensor is None:
+        raise UserError(f"no digit found: {picture.name} is blank")
+    record = inspect_tensor(classifier.model, checkpoint.model_name, item.tensor).to_json()
+    if args.json:
+        print(json_output.dumps(record))
+    else:
+        print_text(record)
+    return 0

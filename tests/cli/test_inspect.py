@@ -1,0 +1,116 @@
+"""The ``inspect`` CLI contract: per-layer records, the JSON last line, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cli import main as cli_main
+from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.data import load_sample
+from core.inference import Classifier
+from core.inspection import inspect_tensor
+from core.models import build_model
+from core.resources import bundled_model_file
+from tests.helpers import run_main
+
+
+@pytest.fixture(scope="module")
+def sample():
+    data = load_sample()
+    return data.test_images.numpy(), data.test_labels.numpy()
+
+
+@pytest.fixture
+def digit_file(tmp_path, sample):
+    """A test digit as a 200x200 dark-on-light PNG, as a user would draw it."""
+    images, labels = sample
+    path = tmp_path / f"digit_{labels[0]}.png"
+    Image.fromarray(255 - images[0]).resize((200, 200), Image.Resampling.BILINEAR).save(path)
+    return path, int(labels[0])
+
+
+@pytest.fixture
+def mlp_file(tmp_path):
+    torch.manual_seed(0)
+    checkpoint = Checkpoint.from_model(build_model("mlp", "ce"), "mlp", "ce", dataset="test")
+    return save_checkpoint(checkpoint, tmp_path / "mlp.pt")
+
+
+def run_cli(capsys, *args: str) -> tuple[int, list[str], str]:
+    code = cli_main(["inspect", *args])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
+def test_json_last_line_describes_every_cnn_layer(capsys, digit_file):
+    path, label = digit_file
+    code, lines, err = run_cli(capsys, str(path), "--model", str(bundled_model_file()), "--json")
+    assert code == 0, err
+    record = json.loads(lines[-1])
+    assert record["digit"] == label  # the bundled model reads a clean test digit
+    names = [layer["name"] for layer in record["layers"]]
+    assert names == ["conv1_maps", "conv1", "conv2", "fc1", "logits"]
+    shapes = {layer["name"]: layer["shape"] for layer in record["layers"]}
+    assert shapes["conv1_maps"] == [16, 28, 28] and shapes["conv1"] == [16, 14, 14]
+    assert shapes["conv2"] == [32, 7, 7] and shapes["fc1"] == [128] and shapes["logits"] == [10]
+    for layer in record["layers"]:
+        assert set(layer) == {"name", "kind", "shape", "active_fraction", "top_units"}
+        values = [unit["value"] for unit in layer["top_units"]]
+        assert values == sorted(values, reverse=True)
+    logits = next(layer for layer in record["layers"] if layer["name"] == "logits")
+    assert logits["active_fraction"] is None and logits["top_units"][0]["index"] == label
+
+
+def test_json_agrees_with_the_engine_for_an_mlp(capsys, digit_file, mlp_file):
+    path, _ = digit_file
+    code, lines, _ = run_cli(capsys, str(path), "--model", str(mlp_file), "--json")
+    assert code == 0
+    record = json.loads(lines[-1])
+    classifier = Classifier(load_checkpoint(mlp_file))
+    item = classifier.preprocess(np.asarray(Image.open(path)))
+    expected = inspect_tensor(classifier.model, "mlp", item.tensor).to_json()
+    assert record["digit"] == expected["digit"]
+    for got, want in zip(record["layers"], expected["layers"], strict=True):
+        assert got["name"] == want["name"] and got["shape"] == want["shape"]
+        assert got["active_fraction"] == pytest.approx(want["active_fraction"])
+        assert [u["index"] for u in got["top_units"]] == [u["index"] for u in want["top_units"]]
+
+
+def test_text_output_has_one_line_per_layer(capsys, digit_file, mlp_file):
+    path, _ = digit_file
+    code, lines, _ = run_cli(capsys, str(path), "--model", str(mlp_file))
+    assert code == 0
+    assert lines[0].startswith("digit: ")
+    assert [line.split()[0] for line in lines[2:]] == ["fc1", "fc2", "logits"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage", "blank"])
+def test_bad_picture_is_one_error_line_exit_2(capsys, tmp_path, kind):
+    path = tmp_path / "picture.png"
+    if kind == "garbage":
+        path.write_bytes(b"not a picture")
+    elif kind == "blank":
+        Image.new("L", (64, 64), 255).save(path)
+    code, lines, err = run_cli(capsys, str(path))
+    assert code == 2 and not lines
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    if kind == "blank":
+        assert "blank" in err
+
+
+def test_bad_model_file_is_one_error_line(capsys, digit_file, tmp_path):
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"garbage")
+    code, lines, err = run_cli(capsys, str(digit_file[0]), "--model", str(bad))
+    assert code == 2 and not lines and err.startswith("error: ")
+
+
+def test_end_to_end_as_a_user_runs_it(digit_file):
+    result = run_main("inspect", str(digit_file[0]), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["layers"]
