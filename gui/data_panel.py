@@ -23,9 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import download_mnist, find_raw_folder, mnist_present
+from core.data import (
+    DownloadCancelled,
+    choose_dataset,
+    download_mnist,
+    find_raw_folder,
+    mnist_present,
+)
 from core.errors import UserError
 from core.resources import default_mnist_dir
+from gui import theme
 
 SAMPLE_TEXT = "Bundled sample: 4,000 train / 1,000 test digits"
 MNIST_TEXT = "Full MNIST: 60,000 train / 10,000 test digits"
@@ -41,6 +48,7 @@ class _DownloadBridge(QObject):
     progress = Signal(int, int)
     succeeded = Signal(str)
     failed = Signal(str)
+    cancelled = Signal()
 
 
 class DataPanel(QGroupBox):
@@ -59,38 +67,24 @@ class DataPanel(QGroupBox):
         self._bridge.progress.connect(self._on_progress)
         self._bridge.succeeded.connect(self._on_downloaded)
         self._bridge.failed.connect(self._on_download_failed)
+        self._bridge.cancelled.connect(self._on_download_cancelled)
 
         self.active_label = QLabel()
         self.active_label.setWordWrap(True)
         self.note = QLabel(SAMPLE_NOTE)
         self.note.setWordWrap(True)
         self.note.setStyleSheet(
-            "QLabel { background: #fff4cc; border: 1px solid #e0c060; border-radius: 3px;"
-            " padding: 3px; color: #4a3b00; }"
+            f"QLabel {{ background: {theme.NOTE_BG}; border: 1px solid {theme.NOTE_BORDER};"
+            f" border-radius: 3px; padding: 3px; color: {theme.NOTE_INK}; }}"
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setVisible(False)
-
-        self.download_button = QPushButton("Download MNIST")
-        self.download_button.setToolTip(
-            "Fetch the 60,000 + 10,000 MNIST digits (about 11 MB) with torchvision's own mirrors\n"
-            f"into {default_mnist_dir()}"
-        )
-        self.download_button.clicked.connect(self.start_download)
-        self.folder_button = QPushButton("Use folder…")
-        self.folder_button.setToolTip(
-            "Point at MNIST files you already have: a folder holding MNIST/raw/,\n"
-            "raw/, or the four *-ubyte[.gz] files themselves."
-        )
-        self.folder_button.clicked.connect(self._choose_folder)
-        self.sample_button = QPushButton("Use sample")
-        self.sample_button.setToolTip("Train on the bundled 5,000-digit sample (fast, offline).")
-        self.sample_button.clicked.connect(self.use_sample)
-
+        self._build_buttons()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("&Cancel download")
+        self.cancel_button.setToolTip("Stop after the file in flight; the dataset stays as it is.")
         self.cancel_button.clicked.connect(self.cancel_download)
         self.progress_row = QWidget()
         row = QHBoxLayout(self.progress_row)
@@ -98,7 +92,29 @@ class DataPanel(QGroupBox):
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
         self.progress_row.setVisible(False)
+        self._build_layout()
+        self._controls_enabled = True
+        self._restore()
+        self._refresh()
 
+    def _build_buttons(self) -> None:
+        self.download_button = QPushButton("Do&wnload MNIST")
+        self.download_button.setToolTip(
+            "Fetch the 60,000 + 10,000 MNIST digits (about 11 MB) with torchvision's own mirrors\n"
+            f"into {default_mnist_dir()}"
+        )
+        self.download_button.clicked.connect(self.start_download)
+        self.folder_button = QPushButton("Use &folder…")
+        self.folder_button.setToolTip(
+            "Point at MNIST files you already have: a folder holding MNIST/raw/,\n"
+            "raw/, or the four *-ubyte[.gz] files themselves."
+        )
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.sample_button = QPushButton("Use s&ample")
+        self.sample_button.setToolTip("Train on the bundled 5,000-digit sample (fast, offline).")
+        self.sample_button.clicked.connect(self.use_sample)
+
+    def _build_layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.download_button)
         buttons.addWidget(self.folder_button)
@@ -109,20 +125,11 @@ class DataPanel(QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.message)
-        self._controls_enabled = True
-        self._restore()
-        self._refresh()
 
     # --------------------------------------------------------------- state
     def dataset_settings(self) -> tuple[str, str | None]:
         """(dataset, data_dir) for ``TrainConfig``: always explicit, never "auto"."""
-        if self._use_sample:
-            return "sample", None
-        if self._folder is not None and mnist_present(self._folder):
-            return "mnist", self._folder
-        if mnist_present():
-            return "mnist", None
-        return "sample", None
+        return choose_dataset(self._use_sample, self._folder)
 
     @property
     def using_sample(self) -> bool:
@@ -184,8 +191,7 @@ class DataPanel(QGroupBox):
         )
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        colour = "#b00020" if error else "#1b5e20"
-        self.message.setStyleSheet(f"color: {colour};")
+        self.message.setStyleSheet(theme.text_style(theme.ERROR if error else theme.OK))
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
@@ -224,6 +230,8 @@ class DataPanel(QGroupBox):
                     progress=lambda done, total: emit(bridge.progress, done, total),
                     should_cancel=cancel.is_set,
                 )
+            except DownloadCancelled:
+                emit(bridge.cancelled)
             except UserError as exc:
                 emit(bridge.failed, str(exc))
             except Exception as exc:  # noqa: BLE001 (shown to the user, never swallowed)
@@ -256,10 +264,12 @@ class DataPanel(QGroupBox):
 
     def _on_download_failed(self, reason: str) -> None:
         self.progress_row.setVisible(False)
-        if reason == "download cancelled":
-            self.show_message("Download cancelled; the dataset did not change.")
-        else:
-            self.show_message(f"{reason[0].upper()}{reason[1:]}", error=True)
+        self.show_message(f"{reason[0].upper()}{reason[1:]}", error=True)
+        self._refresh()
+
+    def _on_download_cancelled(self) -> None:
+        self.progress_row.setVisible(False)
+        self.show_message("Download cancelled; the dataset did not change.")
         self._refresh()
 
     def _choose_folder(self) -> None:

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.train_types import EvalResult, Misclassified
+from gui import theme
 
-AXIS_COLOUR = "#333333"
 THUMB = 56
 MAX_GALLERY = 200
 GALLERY_CHUNK = 25
@@ -43,18 +43,11 @@ def digit_pixmap(image: np.ndarray, size: int) -> QPixmap:
 
 
 def _styled_plot(title: str, left: str, bottom: str, digit_axes: tuple[str, ...]) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = pg.PlotWidget(background=theme.PLOT_BG)
+    theme.style_plot(plot, left=left, bottom=bottom, title=title)
     item = plot.getPlotItem()
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(AXIS_COLOUR))
-        axis.setTextPen(pg.mkPen(AXIS_COLOUR))
-        if name in digit_axes:
-            axis.setTicks([[(i, str(i)) for i in range(10)]])
-    style = {"color": AXIS_COLOUR, "font-size": "10pt"}
-    item.setLabel("left", left, **style)
-    item.setLabel("bottom", bottom, **style)
-    item.setTitle(title, color=AXIS_COLOUR, size="11pt")
+    for name in digit_axes:
+        item.getAxis(name).setTicks([[(i, str(i)) for i in range(10)]])
     item.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     return plot
@@ -93,7 +86,7 @@ class CountsItem(pg.GraphicsObject):
                 continue
             centre = transform.map(QPointF(col, row))
             box = QRectF(centre.x() - 30, centre.y() - 10, 60, 20)
-            painter.setPen(QColor("white") if self._light[row, col] else QColor("#202020"))
+            painter.setPen(QColor("white") if self._light[row, col] else QColor(theme.INK))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(int(n)))
         painter.restore()
 
@@ -109,7 +102,7 @@ class DigitDialog(QDialog):
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text = QLabel(
             f"<p style='font-size:14pt'>True label <b>{entry.true_label}</b>, "
-            f"predicted <b style='color:#c0392b'>{entry.predicted}</b> "
+            f"predicted <b style='color:{theme.ERROR}'>{entry.predicted}</b> "
             f"with {entry.confidence:.1%} confidence.</p>"
             f"<p>Test set index {entry.index}. Shown as the network sees it: 28x28 pixels.</p>"
         )
@@ -133,7 +126,11 @@ class EvaluationView(QWidget):
         font = self.summary.font()
         font.setPointSize(font.pointSize() + 1)
         self.summary.setFont(font)
+        self._build_plots()
+        self._build_gallery()
+        self._build_layout()
 
+    def _build_plots(self) -> None:
         self.confusion_plot = _styled_plot(
             "Confusion matrix (counts)", "true digit", "predicted", ("left", "bottom")
         )
@@ -154,12 +151,21 @@ class EvaluationView(QWidget):
         self.class_plot = _styled_plot(
             "Accuracy per digit (%)", "accuracy (%)", "digit", ("bottom",)
         )
-        self.class_plot.setToolTip("Share of each digit's test images classified correctly.")
+        self.class_plot.setToolTip(
+            "Share of each digit's test images classified correctly; each digit has its own\n"
+            "colour, the same in every view (colour-blind-safe)."
+        )
         self.class_bars = pg.BarGraphItem(
-            x=np.arange(10), height=np.zeros(10), width=0.7, brush=pg.mkBrush("#1f77b4")
+            x=np.arange(10),
+            height=np.zeros(10),
+            width=0.7,
+            brushes=[pg.mkBrush(c) for c in theme.CLASS_COLOURS],
         )
         self.class_plot.addItem(self.class_bars)
+        self.class_plot.getPlotItem().setRange(xRange=(-0.6, 9.6), yRange=(0, 104), padding=0)
+        self.confusion_plot.getPlotItem().setRange(xRange=(-0.5, 9.5), yRange=(-0.5, 9.5))
 
+    def _build_gallery(self) -> None:
         self.gallery_title = QLabel("<b>Misclassified test digits</b> (click to enlarge)")
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
@@ -177,6 +183,7 @@ class EvaluationView(QWidget):
         self._gallery_timer.setInterval(0)
         self._gallery_timer.timeout.connect(self._add_gallery_chunk)
 
+    def _build_layout(self) -> None:
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.confusion_plot)
         top.addWidget(self.class_plot)
@@ -222,17 +229,14 @@ class EvaluationView(QWidget):
 
     def _show_per_class(self, accuracy: np.ndarray) -> None:
         percent = 100 * accuracy
-        brushes = [
-            pg.mkBrush("#2ca02c" if p >= 95 else "#ff7f0e" if p >= 85 else "#d62728")
-            for p in percent
-        ]
+        brushes = [pg.mkBrush(theme.CLASS_COLOURS[d % 10]) for d in range(len(percent))]
         self.class_bars.setOpts(x=np.arange(len(percent)), height=percent, brushes=brushes)
         for text in self._bar_texts:
             self.class_plot.removeItem(text)
         self._bar_texts = []
         low = float(max(0.0, min(percent.min() - 10, 80))) if len(percent) else 0.0
         for digit, value in enumerate(percent):
-            text = pg.TextItem(f"{value:.0f}", color=AXIS_COLOUR, anchor=(0.5, 1.0))
+            text = pg.TextItem(f"{value:.0f}", color=theme.INK, anchor=(0.5, 1.0))
             text.setPos(digit, value)
             self.class_plot.addItem(text)
             self._bar_texts.append(text)
@@ -264,7 +268,7 @@ class EvaluationView(QWidget):
                 f"true {entry.true_label}, predicted {entry.predicted} "
                 f"({entry.confidence:.1%} confident); test index {entry.index}"
             )
-            item.setForeground(QColor("#202020"))
+            item.setForeground(QColor(theme.INK))
             self.gallery.addItem(item)
 
     @property

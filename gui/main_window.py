@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_menu()
         self.state.statusMessage.connect(self._show_status)
+        self.training_tab.openPlaygroundPair.connect(self.open_playground_pair)
         self._restore_settings()
         self.statusBar().showMessage(f"Device: {self.device_description()}")
 
@@ -88,6 +89,11 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+
+    def open_playground_pair(self, pair: str) -> None:
+        """Show the Loss playground on ``pair`` (a LossPair name), e.g. from the Training tab."""
+        self.tabs.setCurrentWidget(self.loss_tab)
+        self.loss_tab.set_pair(pair)
 
     def _show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -12,48 +12,23 @@ thread-safe and checks them every batch.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import UserError
+from core.run_history import BatchBlock
+from core.train_settings import report_every
 from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
 
+__all__ = ["BatchBlock", "TrainWorker", "auto_report_every", "start_worker"]
+auto_report_every = report_every  # the name benchmarks/gui_latency.py imports
+
 log = logging.getLogger(__name__)
-
-# Aim for about this many loss points per epoch: enough for a smooth curve on the sample,
-# few enough that full MNIST does not pay a report (a device sync on CUDA) every batch.
-POINTS_PER_EPOCH = 100
-
-
-def auto_report_every(train_samples: int, batch_size: int) -> int:
-    """Batches between two reports, so that an epoch yields about ``POINTS_PER_EPOCH`` points."""
-    steps = max(1, -(-train_samples // max(1, batch_size)))
-    return max(1, steps // POINTS_PER_EPOCH)
-
-
-@dataclass
-class BatchBlock:
-    """Several batch reports sent together: the GUI appends them to its buffers in one go."""
-
-    steps: list[int] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
-    samples_per_second: list[float] = field(default_factory=list)
-    last: BatchEvent | None = None
-
-    def add(self, event: BatchEvent) -> None:
-        self.steps.append(event.step)
-        self.losses.append(event.loss)
-        self.samples_per_second.append(event.samples_per_second)
-        self.last = event
-
-    def __len__(self) -> int:
-        return len(self.steps)
 
 
 class TrainWorker(QObject):
@@ -62,6 +37,10 @@ class TrainWorker(QObject):
     ``data`` is an already loaded ``MnistData`` (reused between runs); when None the worker
     loads ``config.dataset`` itself and emits ``dataReady`` so the caller can cache it.
     ``trainer_factory`` exists for tests; by default it is ``core.trainer.Trainer``.
+
+    The trainer is made at once, so that its thread-safe pause/stop flags are the only record
+    of what the learner asked for, from the first click (even while the data still loads) to
+    the end of the run; the worker keeps no copy of its own.
     """
 
     dataReady = Signal(object)  # MnistData, loaded in this thread
@@ -85,41 +64,32 @@ class TrainWorker(QObject):
         self._data = data
         self._auto_report = auto_report
         self._flush_interval = flush_interval
-        self._trainer_factory = trainer_factory
-        self._lock = threading.Lock()
-        self._trainer: Any = None
-        self._stop_requested = False
-        self._pause_requested = False
+        if trainer_factory is None:
+            from core.trainer import Trainer
+
+            trainer_factory = Trainer
+        self.trainer = trainer_factory(config, on_event=self._on_event, data=data)
         self._block = BatchBlock()
         self._last_flush = 0.0
 
     # ------------------------------------------------------------ control (any thread)
     def stop(self) -> None:
         """Ask the run to end after the current batch (also wakes a paused run)."""
-        with self._lock:
-            self._stop_requested = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.stop()
-            trainer.resume()  # a paused trainer must wake up to see the stop
+        self.trainer.stop()
 
     def pause(self) -> None:
-        with self._lock:
-            self._pause_requested = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.pause()
+        self.trainer.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            self._pause_requested = False
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.resume()
+        self.trainer.resume()
 
     @property
-    def stop_requested(self) -> bool:
-        return self._stop_requested
+    def is_paused(self) -> bool:
+        return bool(self.trainer.is_paused)
+
+    @property
+    def is_stopping(self) -> bool:
+        return bool(self.trainer.stop_requested)
 
     # ------------------------------------------------------------ worker thread
     @Slot()
@@ -141,8 +111,8 @@ class TrainWorker(QObject):
             self.finished.emit()
 
     def _train(self) -> RunEnded:
-        config = self.config
-        if self._stop_requested:
+        config, trainer = self.config, self.trainer
+        if trainer.stop_requested:
             return RunEnded("stopped", "stopped before training started")
         data = self._data
         if data is None:
@@ -151,22 +121,10 @@ class TrainWorker(QObject):
             data = load_mnist(config.dataset, config.data_dir)
             self.dataReady.emit(data)
         if self._auto_report:
-            every = auto_report_every(len(data.train_labels), config.batch_size)
+            every = report_every(len(data.train_labels), config.batch_size)
             config = replace(config, report_every=every)
-            self.config = config
-        factory = self._trainer_factory
-        if factory is None:
-            from core.trainer import Trainer
-
-            factory = Trainer
-        trainer = factory(config, on_event=self._on_event, data=data)
-        with self._lock:
-            self._trainer = trainer
-            stop, pause = self._stop_requested, self._pause_requested
-        if stop:
-            trainer.stop()
-        elif pause:
-            trainer.pause()
+        self.config = trainer.config = config
+        trainer.data = data
         return trainer.run()
 
     def _on_event(self, event: Any) -> None:

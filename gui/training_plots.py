@@ -1,26 +1,24 @@
 """Live training curves: loss per batch (raw and smoothed), test loss/accuracy per epoch, speed.
 
-pyqtgraph's habits for live data (examples/scrollingPlots.py): every curve object is created once,
-data goes into preallocated numpy buffers that double when full, and a ``QTimer`` calls
-``setData`` at most 5 times a second and only when something changed, whatever the batch rate.
-Runs are kept: each run has its own colour and curves, shown or hidden from the run list.
+This module only draws: what is drawn lives in ``core.run_history.RunHistory`` (buffers,
+smoothing, CSV). pyqtgraph's habits for live data (examples/scrollingPlots.py): every curve
+object is created once per run, and a ``QTimer`` calls ``setData`` at most 5 times a second and
+only for the runs that changed, whatever the batch rate.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,164 +31,121 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.atomic import write_text_atomic
+from core.run_history import (
+    BatchBlock,
+    RunHistory,
+    RunRecord,
+    decade_range,
+    wants_log_scale,
+)
 from core.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
-from gui.train_worker import BatchBlock
+from gui import theme
 
 # 5 redraws a second look live and cost half of 10: a repaint runs in the GUI thread holding the
 # GIL (pyqtgraph paints in Python), and the training thread needs the GIL between torch ops.
 REDRAW_INTERVAL_MS = 200
 SPEED_EVERY = 5  # the speed plot changes slowly: redraw it every 5th redraw (once a second)
-RUN_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#e377c2",
-    "#8c564b",
-)
-AXIS_COLOUR = "#333333"
+EMPTY_SPEED_DECADES = (2, 5)  # 100 to 100,000 samples/s: where CPU and GPU runs land
+EMPTY_LOSS_TOP = 2.5  # just above ln(10), the loss of a network that guesses
+LOSS_SCALES = {
+    "auto": "auto (log when one run dwarfs the others)",
+    "linear": "linear",
+    "log": "log",
+}
+RUN_COLUMNS = ["Run", "Model", "Loss", "Optimizer", "Batch", "Data", "Status", "Test acc."]
+PLACEHOLDER = "Press Start (Ctrl+Enter) to train: the curves appear here as the network learns."
 
 
-class GrowingArray:
-    """A float64 buffer that appends in place and doubles its capacity when full."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self._data = np.empty(capacity, dtype=np.float64)
-        self.size = 0
-
-    def extend(self, values: list[float] | np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64)
-        needed = self.size + len(values)
-        if needed > len(self._data):
-            bigger = np.empty(max(needed, 2 * len(self._data)), dtype=np.float64)
-            bigger[: self.size] = self._data[: self.size]
-            self._data = bigger
-        self._data[self.size : needed] = values
-        self.size = needed
-
-    @property
-    def view(self) -> np.ndarray:
-        """The filled part, without a copy (valid until the next ``extend``)."""
-        return self._data[: self.size]
-
-    def __len__(self) -> int:
-        return self.size
-
-
-class _EmaState:
-    """Debiased exponential moving average (TensorBoard's): starts at the first value, not 0."""
-
-    def __init__(self, smoothing: float) -> None:
-        self.smoothing = smoothing
-        self.value = 0.0
-        self.count = 0
-
-    def update(self, x: float) -> float:
-        if not math.isfinite(x):
-            return self.value / (1 - self.smoothing**self.count) if self.count else x
-        self.count += 1
-        self.value = self.smoothing * self.value + (1 - self.smoothing) * x
-        return self.value / (1 - self.smoothing**self.count)
-
-
-@dataclass
-class RunRecord:
-    """Everything plotted for one run, and what the run list says about it."""
-
-    number: int
-    colour: str
-    config: TrainConfig
-    dataset: str = ""
-    device: str = ""
-    steps_per_epoch: int = 1
-    total_steps: int = 1
-    drawn_epochs: int = 0  # epoch points already pushed to their curves
-    status: str = "running"
-    final_accuracy: float | None = None
-    steps: GrowingArray = field(default_factory=GrowingArray)
-    losses: GrowingArray = field(default_factory=GrowingArray)
-    smoothed: GrowingArray = field(default_factory=GrowingArray)
-    speed: GrowingArray = field(default_factory=GrowingArray)
-    epochs: list[EpochEvent] = field(default_factory=list)
-    visible: bool = True
-    curves: dict[str, pg.PlotDataItem] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        c = self.config
-        return f"#{self.number} {c.model} {c.loss} {c.optimizer} lr={c.lr:g} bs={c.batch_size}"
-
-
-def _style_plot(plot: pg.PlotWidget, left: str, bottom: str, title: str) -> None:
+def _plot(left: str, bottom: str, title: str, tooltip: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background=theme.PLOT_BG)
+    theme.style_plot(plot, left=left, bottom=bottom, title=title)
     item = plot.getPlotItem()
     font = QFont()
     font.setPointSize(9)
     for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(AXIS_COLOUR))
-        axis.setTextPen(pg.mkPen(AXIS_COLOUR))
-        axis.setTickFont(font)
-    label_style = {"color": AXIS_COLOUR, "font-size": "10pt"}
-    item.setLabel("left", left, **label_style)
-    item.setLabel("bottom", bottom, **label_style)
-    item.setTitle(title, color=AXIS_COLOUR, size="11pt")
+        item.getAxis(name).setTickFont(font)
     # No grid: pyqtgraph draws it with the axes, and repainting long translucent lines on every
     # update was the largest cost of a live redraw (measured with benchmarks/gui_latency.py).
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")
-    item.setMenuEnabled(True)
+    plot.setToolTip(tooltip)
+    return plot
+
+
+def _faint(colour: str) -> QColor:
+    """An opaque pale tint rather than alpha: blending costs time at every repaint."""
+    base = QColor(colour)
+    return QColor(*(int(255 - 0.4 * (255 - c)) for c in (base.red(), base.green(), base.blue())))
 
 
 class TrainingPlots(QWidget):
-    """Three plots, a smoothing slider, a hover read-out, the run list and CSV export."""
+    """Three plots, a smoothing slider, a loss-axis choice, a hover read-out, the run list."""
 
     exportRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runs: list[RunRecord] = []
+        self.history = RunHistory()
+        self.curves: dict[int, dict[str, pg.PlotDataItem]] = {}
         self._dirty: set[int] = set()
         self._speed_dirty: set[int] = set()
+        self._drawn_epochs: dict[int, int] = {}
         self._speed_ticks = 0
-        self._loss_top: float | None = None
+        self._loss_view: tuple[bool, float, float] | None = None
         self._speed_decades: tuple[int, int] | None = None
-        self._ema_states: dict[int, _EmaState] = {}
-        self.smoothing = 0.6
+        self.redraw_count = 0
 
-        self.loss_plot = pg.PlotWidget(background="w")
-        _style_plot(
-            self.loss_plot, "loss", "step (batches)", "Loss: train per batch, test per epoch"
+        self._build_plots()
+        self._build_hover()
+        controls = self._build_controls()
+        runs_box = self._build_run_list()
+        self._build_layout(controls, runs_box)
+        self._show_empty()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start()
+
+    # -------------------------------------------------------------- building
+    def _build_plots(self) -> None:
+        self.loss_plot = _plot(
+            "loss",
+            "step (batches)",
+            "Loss: train per batch, test per epoch",
+            "Thin line: the loss of each reported batch (noisy, because every batch is a different\n"
+            "sample of the data). Bold line: its moving average. Dots: the loss on the test set\n"
+            "after each epoch. Test loss rising while train loss falls means over-fitting.",
         )
         self.loss_legend = self.loss_plot.addLegend(
-            offset=(-10, 10), labelTextColor=AXIS_COLOUR, brush=pg.mkBrush(255, 255, 255, 200)
+            offset=(-10, 10), labelTextColor=theme.INK, brush=pg.mkBrush(255, 255, 255, 200)
         )
-        self.acc_plot = pg.PlotWidget(background="w")
-        _style_plot(self.acc_plot, "test accuracy (%)", "epoch", "Test accuracy")
-        self.speed_plot = pg.PlotWidget(background="w")
-        _style_plot(self.speed_plot, "samples / s", "step (batches)", "Training speed")
+        self.placeholder = pg.TextItem(PLACEHOLDER, color=theme.MUTED, anchor=(0.5, 0.5))
+        self.loss_plot.addItem(self.placeholder, ignoreBounds=True)
+        self.acc_plot = _plot(
+            "test accuracy (%)",
+            "epoch",
+            "Test accuracy",
+            "Share of test digits classified correctly after each epoch.",
+        )
+        self.speed_plot = _plot(
+            "samples / s",
+            "step (batches)",
+            "Training speed (smoothed)",
+            "Training samples processed per second (evaluation not counted), as a moving\n"
+            "average of the reports: a single report swings with whatever else the machine does.",
+        )
         # Log scale: an MLP and a CNN differ by 10-50x, and overlaid runs should both be legible.
         self.speed_plot.setLogMode(x=False, y=True)
         self.speed_plot.getAxis("left").setStyle(maxTextLevel=0)  # label decades only
-        self.loss_plot.setToolTip(
-            "Thin line: the loss of each reported batch (noisy, because every batch is a different\n"
-            "sample of the data). Bold line: its moving average. Dots: the loss on the test set\n"
-            "after each epoch. Test loss rising while train loss falls means over-fitting."
-        )
-        self.acc_plot.setToolTip("Share of test digits classified correctly after each epoch.")
-        self.speed_plot.setToolTip(
-            "Training samples processed per second (evaluation not counted)."
-        )
+        for plot in (self.loss_plot, self.acc_plot, self.speed_plot):
+            plot.getPlotItem().disableAutoRange()
 
-        # Legend entries describe the line styles of the newest run; colours identify runs.
-        self._legend_keys: list[pg.PlotDataItem] = []
-
+    def _build_hover(self) -> None:
         self.hover_label = QLabel("Move the mouse over a plot to read values.")
         self.hover_label.setObjectName("hoverReadout")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
+        self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.FAINT))
         self._hover_line.setVisible(False)
         self.loss_plot.addItem(self._hover_line, ignoreBounds=True)
         self._proxies = [
@@ -202,10 +157,11 @@ class TrainingPlots(QWidget):
             for plot in (self.loss_plot, self.acc_plot, self.speed_plot)
         ]
 
+    def _build_controls(self) -> QHBoxLayout:
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setRange(0, 99)
-        self.smoothing_slider.setValue(int(self.smoothing * 100))
-        self.smoothing_slider.setMaximumWidth(220)
+        self.smoothing_slider.setValue(int(round(self.history.smoothing * 100)))
+        self.smoothing_slider.setMaximumWidth(180)
         self.smoothing_slider.setToolTip(
             "Exponential moving average of the batch loss: each point of the bold line is\n"
             "smoothing x previous + (1 - smoothing) x this batch. 0 = raw, 0.99 = very smooth\n"
@@ -214,174 +170,196 @@ class TrainingPlots(QWidget):
         self.smoothing_label = QLabel()
         self.smoothing_slider.valueChanged.connect(self._on_smoothing_changed)
         self._update_smoothing_label()
-
-        self.run_table = QTableWidget(0, 8)
-        self.run_table.setHorizontalHeaderLabels(
-            ["Run", "Model", "Loss", "Optimizer", "Batch", "Data", "Status", "Test acc."]
+        self.scale_combo = QComboBox()
+        for key, text in LOSS_SCALES.items():
+            self.scale_combo.addItem(text.split(" ")[0], key)
+            self.scale_combo.setItemData(
+                self.scale_combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole
+            )
+        self.scale_combo.setToolTip(
+            "The loss axis. auto turns to a log scale when the losses shown span more than a\n"
+            "factor 1,000 (a diverged run), so the other runs stay readable."
         )
+        self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
+        self.nonfinite_label = QLabel()
+        self.nonfinite_label.setStyleSheet(theme.text_style(theme.NOTE))
+        self.nonfinite_label.setVisible(False)
+        controls = QHBoxLayout()
+        for text, widget in (
+            ("Smoot&hing", self.smoothing_slider),
+            ("Loss a&xis", self.scale_combo),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            controls.addWidget(label)
+            controls.addWidget(widget)
+            if widget is self.smoothing_slider:
+                controls.addWidget(self.smoothing_label)
+            controls.addSpacing(8)
+        controls.addWidget(self.nonfinite_label)
+        controls.addWidget(self.hover_label, 1)
+        return controls
+
+    def _build_run_list(self) -> QWidget:
+        self.run_table = QTableWidget(0, len(RUN_COLUMNS))
+        self.run_table.setHorizontalHeaderLabels(RUN_COLUMNS)
         self.run_table.verticalHeader().setVisible(False)
-        self.run_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.run_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.run_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.run_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.run_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.run_table.setToolTip("Tick a run to overlay its curves; each run keeps its colour.")
+        self.run_table.setToolTip(
+            "Tick a run (or select it and press Space) to overlay its curves; each run keeps its "
+            "colour."
+        )
         self.run_table.itemChanged.connect(self._on_run_item_changed)
-
-        self.export_button = QPushButton("Export CSV…")
+        self.export_button = QPushButton("E&xport CSV…")
+        self.export_button.setShortcut(QKeySequence("Ctrl+E"))
         self.export_button.setToolTip(
-            "Save every run's curves as one CSV file (one row per point)."
+            "Save every run's curves as one CSV file, one row per point (Ctrl+E)."
         )
         self.export_button.clicked.connect(self.exportRequested)
-        self.clear_button = QPushButton("Clear old runs")
+        self.clear_button = QPushButton("C&lear old runs")
         self.clear_button.setToolTip("Forget every finished run and its curves.")
         self.clear_button.clicked.connect(self.clear_finished_runs)
-
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Smoothing"))
-        controls.addWidget(self.smoothing_slider)
-        controls.addWidget(self.smoothing_label)
-        controls.addSpacing(12)
-        controls.addWidget(self.hover_label, 1)
-
-        bottom_plots = QSplitter(Qt.Orientation.Horizontal)
-        bottom_plots.addWidget(self.acc_plot)
-        bottom_plots.addWidget(self.speed_plot)
-
         runs_box = QWidget()
         runs_layout = QVBoxLayout(runs_box)
         runs_layout.setContentsMargins(0, 0, 0, 0)
-        runs_buttons = QHBoxLayout()
-        runs_title = QLabel("<b>Runs</b> (tick to overlay)")
-        runs_buttons.addWidget(runs_title)
-        runs_buttons.addStretch(1)
-        runs_buttons.addWidget(self.clear_button)
-        runs_buttons.addWidget(self.export_button)
-        runs_layout.addLayout(runs_buttons)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("<b>Runs</b> (tick to overlay)"))
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.export_button)
+        runs_layout.addLayout(buttons)
         runs_layout.addWidget(self.run_table)
+        return runs_box
 
+    def _build_layout(self, controls: QHBoxLayout, runs_box: QWidget) -> None:
+        bottom_plots = QSplitter(Qt.Orientation.Horizontal)
+        bottom_plots.addWidget(self.acc_plot)
+        bottom_plots.addWidget(self.speed_plot)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.loss_plot)
         splitter.addWidget(bottom_plots)
         splitter.addWidget(runs_box)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
+        for index, stretch in enumerate((5, 3, 2)):
+            splitter.setStretchFactor(index, stretch)
         splitter.setSizes([400, 220, 150])
         self.splitter = splitter
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self.redraw)
-        self._timer.start()
-        self.redraw_count = 0
+    def _show_empty(self, epochs: int | None = None) -> None:
+        """Axes that read before any data: loss 0..2.5, accuracy 0..100 %, speed in decades."""
+        epochs = epochs or TrainConfig().epochs
+        self._set_loss_view(False, 0.0, EMPTY_LOSS_TOP)
+        self.loss_plot.setXRange(0, 1, padding=0.02)
+        self.speed_plot.setXRange(0, 1, padding=0.02)
+        self._speed_decades = EMPTY_SPEED_DECADES
+        self.speed_plot.setYRange(*EMPTY_SPEED_DECADES, padding=0)
+        self._set_epoch_axis(epochs)
+        self.acc_plot.setYRange(0, 100, padding=0)
+        self.placeholder.setPos(0.5, EMPTY_LOSS_TOP / 2)
+        self.placeholder.setVisible(not self.history.runs)
 
     # ------------------------------------------------------------------ runs
     @property
+    def runs(self) -> list[RunRecord]:
+        return self.history.runs
+
+    @property
     def current(self) -> RunRecord | None:
-        return self.runs[-1] if self.runs else None
+        return self.history.current
+
+    @property
+    def smoothing(self) -> float:
+        return self.history.smoothing
+
+    def colour_of(self, run: RunRecord) -> str:
+        return theme.RUN_COLOURS[(run.number - 1) % len(theme.RUN_COLOURS)]
 
     def start_run(self, started: RunStarted) -> RunRecord:
         """A new run with its own colour and curves (created once, filled by ``redraw``)."""
-        number = (self.runs[-1].number + 1) if self.runs else 1
-        colour = RUN_COLOURS[(number - 1) % len(RUN_COLOURS)]
-        run = RunRecord(
-            number=number,
-            colour=colour,
-            config=started.config,
-            dataset=started.dataset,
-            device=started.device,
-            steps_per_epoch=max(1, started.steps_per_epoch),
-            total_steps=max(1, started.total_steps),
-        )
-        base = QColor(colour)
-        # An opaque pale tint rather than alpha: blending costs time at every repaint.
-        faint = QColor(
-            *(int(255 - 0.4 * (255 - c)) for c in (base.red(), base.green(), base.blue()))
-        )
-        run.curves["raw"] = self.loss_plot.plot(pen=pg.mkPen(faint, width=1), skipFiniteCheck=True)
-        run.curves["smoothed"] = self.loss_plot.plot(pen=pg.mkPen(base, width=2.5))
-        run.curves["test_loss"] = self.loss_plot.plot(
-            pen=pg.mkPen(base, width=1.5, style=Qt.PenStyle.DashLine),
-            symbol="o",
-            symbolSize=9,
-            symbolBrush=base,
-            symbolPen=pg.mkPen("w"),
-        )
-        run.curves["accuracy"] = self.acc_plot.plot(
-            pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
-        )
-        run.curves["speed"] = self.speed_plot.plot(pen=pg.mkPen(base, width=1))
-        for key in ("raw", "smoothed", "speed"):
-            run.curves[key].setDownsampling(auto=True, method="peak")
-            run.curves[key].setClipToView(True)
-        self.runs.append(run)
-        self._ema_states[run.number] = _EmaState(self.smoothing)
+        run = self.history.start_run(started)
+        self.placeholder.setVisible(False)
+        self.curves[run.number] = self._make_curves(self.colour_of(run))
         self._relabel_legend(run)
         self._fit_x()
         self._add_table_row(run)
         self._dirty.add(run.number)
         return run
 
+    def _make_curves(self, colour: str) -> dict[str, pg.PlotDataItem]:
+        base = QColor(colour)
+        curves = {
+            "raw": self.loss_plot.plot(pen=pg.mkPen(_faint(colour), width=1)),
+            "smoothed": self.loss_plot.plot(pen=pg.mkPen(base, width=2.5)),
+            "test_loss": self.loss_plot.plot(
+                pen=pg.mkPen(base, width=1.5, style=Qt.PenStyle.DashLine),
+                symbol="o",
+                symbolSize=9,
+                symbolBrush=base,
+                symbolPen=pg.mkPen("w"),
+            ),
+            "accuracy": self.acc_plot.plot(
+                pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
+            ),
+            "speed": self.speed_plot.plot(pen=pg.mkPen(base, width=1.5)),
+        }
+        for key in ("raw", "smoothed", "speed"):
+            curves[key].setDownsampling(auto=True, method="peak")
+            curves[key].setClipToView(True)
+        return curves
+
+    def curves_of(self, run: RunRecord) -> dict[str, pg.PlotDataItem]:
+        return self.curves[run.number]
+
     def _relabel_legend(self, run: RunRecord) -> None:
+        """Legend entries describe the line styles of the newest run; colours identify runs."""
+        curves = self.curves[run.number]
         self.loss_legend.clear()
-        self.loss_legend.addItem(run.curves["raw"], f"run {run.number}: train loss, per batch")
-        self.loss_legend.addItem(run.curves["smoothed"], f"run {run.number}: train loss, smoothed")
-        self.loss_legend.addItem(run.curves["test_loss"], f"run {run.number}: test loss, per epoch")
+        self.loss_legend.addItem(curves["raw"], f"run {run.number}: train loss, per batch")
+        self.loss_legend.addItem(curves["smoothed"], f"run {run.number}: train loss, smoothed")
+        self.loss_legend.addItem(curves["test_loss"], f"run {run.number}: test loss, per epoch")
 
     def add_batches(self, block: BatchBlock) -> None:
         """Append a block of batch reports to the current run (cheap: numpy copies only)."""
-        run = self.current
-        if run is None or not len(block):
-            return
-        run.steps.extend(block.steps)
-        run.losses.extend(block.losses)
-        run.speed.extend(block.samples_per_second)
-        state = self._ema_states[run.number]
-        run.smoothed.extend([state.update(x) for x in block.losses])
-        self._dirty.add(run.number)
-        self._speed_dirty.add(run.number)
+        run = self.history.add_batches(block)
+        if run is not None:
+            self._dirty.add(run.number)
+            self._speed_dirty.add(run.number)
 
     def add_epoch(self, event: EpochEvent) -> None:
-        run = self.current
-        if run is None:
-            return
-        run.epochs.append(event)
-        self._set_row(run)
-        self._dirty.add(run.number)
+        run = self.history.add_epoch(event)
+        if run is not None:
+            self._set_row(run)
+            self._dirty.add(run.number)
 
     def end_run(self, ended: RunEnded) -> None:
-        run = self.current
-        if run is None or run.status != "running":
-            return
-        run.status = ended.status
-        self._speed_dirty.add(run.number)
-        result = ended.result
-        if result is not None and result.evaluation is not None:
-            run.final_accuracy = result.evaluation.accuracy
-        elif run.epochs:
-            run.final_accuracy = run.epochs[-1].test_accuracy
-        self._set_row(run)
-        self._dirty.add(run.number)
+        run = self.history.end_run(ended)
+        if run is not None:
+            self._set_row(run)
+            self._dirty.add(run.number)
+            self._speed_dirty.add(run.number)
 
     def clear_finished_runs(self) -> None:
-        keep = [r for r in self.runs if r.status == "running"]
-        for run in self.runs:
-            if run in keep:
-                continue
-            for curve in run.curves.values():
-                curve.getViewBox().removeItem(curve) if curve.getViewBox() else None
-        self.runs = keep
+        for run in self.history.clear_finished():
+            for curve in self.curves.pop(run.number).values():
+                if curve.getViewBox() is not None:
+                    curve.getViewBox().removeItem(curve)
         self.run_table.setRowCount(0)
-        for run in keep:
+        for run in self.runs:
             self._add_table_row(run)
-        if not keep:
+        if not self.runs:
             self.loss_legend.clear()
+            self._show_empty()
+        else:
+            self._fit_x()
+        self._update_nonfinite_label()
 
     # ----------------------------------------------------------------- table
     def _add_table_row(self, run: RunRecord) -> None:
@@ -394,38 +372,39 @@ class TrainingPlots(QWidget):
     def _set_row(self, run: RunRecord) -> None:
         row = next(i for i, r in enumerate(self.runs) if r is run)
         c = run.config
-        acc = run.final_accuracy
-        if acc is None and run.epochs:
-            acc = run.epochs[-1].test_accuracy
-        optimizer = f"{c.optimizer} lr={c.lr:g}" + (
-            f" m={c.momentum:g}" if c.optimizer == "sgd" else ""
-        )
+        acc = run.accuracy
+        momentum = f" m={c.momentum:g}" if c.optimizer == "sgd" else ""
         cells = [
             f"#{run.number}",
             c.model,
             c.loss,
-            optimizer,
+            f"{c.optimizer} lr={c.lr:g}{momentum}",
             str(c.batch_size),
             f"{run.dataset}, {c.epochs} ep, seed {c.seed}",
-            run.status,
+            run.status_text,
             f"{acc:.2%}" if acc is not None else "—",
         ]
         self.run_table.blockSignals(True)
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             if col == 0:
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(
-                    Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked
+                self._style_run_cell(item, run)
+            if col == 6 and run.status_text == "stopped, scored":
+                item.setToolTip(
+                    "Stopped early; the model as it was then was scored on the test set."
                 )
-                item.setForeground(QColor(run.colour))
-                bold = QFont()
-                bold.setBold(True)
-                item.setFont(bold)
-                item.setToolTip(f"{run.label}\ndevice: {run.device}")
             self.run_table.setItem(row, col, item)
         self.run_table.blockSignals(False)
+
+    def _style_run_cell(self, item: QTableWidgetItem, run: RunRecord) -> None:
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked)
+        item.setForeground(QColor(self.colour_of(run)))
+        bold = QFont()
+        bold.setBold(True)
+        item.setFont(bold)
+        item.setToolTip(f"{run.label}\ndevice: {run.device}")
 
     def _on_run_item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() != 0 or item.row() >= len(self.runs):
@@ -434,94 +413,140 @@ class TrainingPlots(QWidget):
 
     def set_run_visible(self, run: RunRecord, visible: bool) -> None:
         run.visible = visible
-        for curve in run.curves.values():
+        for curve in self.curves[run.number].values():
             curve.setVisible(visible)
         self._fit_x()
 
-    def _fit_x(self) -> None:
-        """Fix the x axes to the whole length of the visible runs.
-
-        Known in advance from ``RunStarted``, so the axes do not rescale (and repaint their
-        ticks) with every new point; y keeps auto-ranging.
-        """
-        shown = [r for r in self.runs if r.visible] or self.runs
-        if not shown:
-            return
-        steps = max(r.total_steps for r in shown)
-        epochs = max(r.config.epochs for r in shown)
-        for plot in (self.loss_plot, self.speed_plot):
-            plot.setXRange(0, steps, padding=0.02)
-        self._speed_decades = None
-        self._loss_top = None
-        self._fit_loss_y()
+    # ------------------------------------------------------------------ axes
+    def _set_epoch_axis(self, epochs: int) -> None:
         self.acc_plot.setXRange(0.5, epochs + 0.5, padding=0)
-        self.acc_plot.enableAutoRange(y=True)
         step = max(1, math.ceil(epochs / 10))
         self.acc_plot.getAxis("bottom").setTicks(
             [[(e, str(e)) for e in range(1, epochs + 1, step)]]
         )
 
+    def _fit_x(self) -> None:
+        """Fix the x axes to the whole length of the visible runs.
+
+        Known in advance from ``RunStarted``, so the axes do not rescale (and repaint their
+        ticks) with every new point.
+        """
+        if not self.runs:
+            return
+        steps, epochs = self.history.extent()
+        for plot in (self.loss_plot, self.speed_plot):
+            plot.setXRange(0, steps, padding=0.02)
+        self._set_epoch_axis(epochs)
+        self._loss_view = None
+        self._fit_loss_y()
+        self._fit_accuracy_y()
+        self._fit_speed_y()
+
+    def loss_is_log(self, value_range: tuple[float, float] | None = None) -> bool:
+        """Whether the loss axis is (to be) logarithmic, following the scale choice."""
+        choice = self.scale_combo.currentData()
+        if choice == "auto":
+            return wants_log_scale(value_range or self.history.loss_range())
+        return choice == "log"
+
+    def _set_loss_view(self, log: bool, low: float, high: float) -> None:
+        self._loss_view = (log, low, high)
+        self.loss_plot.setLogMode(x=False, y=log)
+        self.loss_plot.setYRange(low, high, padding=0)
+
+    def _fit_loss_y(self) -> None:
+        """Loss axis changed only when needed: auto-range would move it with every new point.
+
+        Linear: 0 to just above the highest loss. Log: whole decades around the losses.
+        """
+        value_range = self.history.loss_range()
+        if value_range is None:
+            return
+        log = self.loss_is_log(value_range)
+        if log:
+            low, high = decade_range(value_range)
+        else:
+            low, high = 0.0, value_range[1] * 1.05
+        view = self._loss_view
+        if (
+            view is None
+            or view[0] != log
+            or high > view[2]
+            or high < 0.6 * view[2]
+            or low < view[1]
+        ):
+            self._set_loss_view(log, low, high)
+            self._dirty.update(run.number for run in self.runs)  # log mode re-maps the data
+
+    def _fit_accuracy_y(self) -> None:
+        accuracies = [
+            100 * e.test_accuracy for run in self.history.visible_runs for e in run.epochs
+        ]
+        low = min(accuracies, default=0.0)
+        self.acc_plot.setYRange(max(0.0, 10 * math.floor((low - 2) / 10)), 100, padding=0.02)
+
+    def _fit_speed_y(self) -> None:
+        """Whole decades on the log axis, so 10^3, 10^4... labels are always shown."""
+        decades = decade_range(self.history.speed_range()) or EMPTY_SPEED_DECADES
+        if decades != self._speed_decades:
+            self._speed_decades = decades
+            self.speed_plot.setYRange(*decades, padding=0)
+
+    def _on_scale_changed(self) -> None:
+        self._loss_view = None
+        self._fit_loss_y()
+
     # ---------------------------------------------------------------- redraw
     def _on_smoothing_changed(self, value: int) -> None:
-        self.smoothing = value / 100
+        self.history.set_smoothing(value / 100)
         self._update_smoothing_label()
-        for run in self.runs:
-            state = _EmaState(self.smoothing)
-            values = np.array([state.update(float(v)) for v in run.losses.view])
-            run.smoothed = GrowingArray(max(1024, len(values)))
-            run.smoothed.extend(values)
-            self._ema_states[run.number] = state
-            self._dirty.add(run.number)
+        self._dirty.update(run.number for run in self.runs)
 
     def _update_smoothing_label(self) -> None:
-        self.smoothing_label.setText(f"{self.smoothing:.2f}")
+        self.smoothing_label.setText(f"{self.history.smoothing:.2f}")
 
     def redraw(self) -> None:
         """Push changed buffers into their curves; called by the timer, cheap when idle."""
         self._redraw_speed()
         if not self._dirty:
             return
+        self._fit_loss_y()
         dirty, self._dirty = self._dirty, set()
         for run in self.runs:
-            if run.number not in dirty:
-                continue
-            steps = run.steps.view
-            run.curves["raw"].setData(steps, run.losses.view, skipFiniteCheck=True)
-            run.curves["smoothed"].setData(steps, run.smoothed.view)
-            if len(run.epochs) != run.drawn_epochs:
-                run.drawn_epochs = len(run.epochs)
-                epoch_x = np.array([e.epoch * run.steps_per_epoch for e in run.epochs], float)
-                run.curves["test_loss"].setData(epoch_x, [e.test_loss for e in run.epochs])
-                run.curves["accuracy"].setData(
-                    np.array([e.epoch for e in run.epochs], float),
-                    [100 * e.test_accuracy for e in run.epochs],
-                )
-        self._fit_loss_y()
+            if run.number in dirty:
+                self._redraw_run(run)
+        self._update_nonfinite_label()
         self.redraw_count += 1
 
-    def _fit_loss_y(self) -> None:
-        """Loss axis from 0 to just above the highest visible loss, changed only when needed.
+    def _redraw_run(self, run: RunRecord) -> None:
+        curves = self.curves[run.number]
+        steps = run.steps.view
+        # The finite check is skipped only for clean data on a linear axis (FACTS: Live plots);
+        # otherwise NaN/inf points are left out and the line breaks there.
+        clean = run.nonfinite_losses == 0 and not (self._loss_view and self._loss_view[0])
+        curves["raw"].setData(steps, run.losses.view, skipFiniteCheck=clean, connect="finite")
+        curves["smoothed"].setData(steps, run.smoothed.view, connect="finite")
+        if len(run.epochs) != self._drawn_epochs.get(run.number, 0) or not clean:
+            self._drawn_epochs[run.number] = len(run.epochs)
+            epoch_x = np.array([e.epoch * run.steps_per_epoch for e in run.epochs], float)
+            test_loss = np.array([e.test_loss for e in run.epochs], float)
+            keep = np.isfinite(test_loss)
+            curves["test_loss"].setData(epoch_x[keep], test_loss[keep])
+            curves["accuracy"].setData(
+                np.array([e.epoch for e in run.epochs], float),
+                [100 * e.test_accuracy for e in run.epochs],
+            )
+            self._fit_accuracy_y()
 
-        Auto-range would move the axis with every new point and repaint its ticks each time;
-        losses are never negative, so only the top needs care.
-        """
-        tops = []
-        for run in self.runs:
-            if run.visible and len(run.losses):
-                values = run.losses.view
-                finite = values[np.isfinite(values)]
-                if len(finite):
-                    tops.append(float(finite.max()))
-            if run.visible and run.epochs:
-                tests = [e.test_loss for e in run.epochs if math.isfinite(e.test_loss)]
-                tops.extend(tests)
-        if not tops:
-            return
-        top = max(tops) * 1.05 or 1.0
-        current = self._loss_top
-        if current is None or top > current or top < 0.6 * current:
-            self._loss_top = top
-            self.loss_plot.setYRange(0, top, padding=0)
+    def _update_nonfinite_label(self) -> None:
+        bad = [(run.number, run.nonfinite_losses) for run in self.runs if run.nonfinite_losses]
+        text = ", ".join(f"run #{n}: {count:,}" for n, count in bad)
+        self.nonfinite_label.setText(f"⚠ NaN/inf losses not drawn ({text})" if bad else "")
+        self.nonfinite_label.setToolTip(
+            "These batches' losses are not finite numbers (the run diverged: try a smaller\n"
+            "learning rate); the curve has a gap where they are."
+        )
+        self.nonfinite_label.setVisible(bool(bad))
 
     def _redraw_speed(self) -> None:
         self._speed_ticks += 1
@@ -532,34 +557,16 @@ class TrainingPlots(QWidget):
             return
         for run in self.runs:
             if run.number in self._speed_dirty:
-                run.curves["speed"].setData(run.steps.view, run.speed.view)
+                self.curves[run.number]["speed"].setData(run.steps.view, run.speed_smoothed.view)
         self._speed_dirty.clear()
         self._fit_speed_y()
-
-    def _fit_speed_y(self) -> None:
-        """Whole decades on the log axis, so 10^3, 10^4... labels are always shown."""
-        lows, highs = [], []
-        for run in self.runs:
-            values = run.speed.view
-            values = values[np.isfinite(values) & (values > 0)]
-            if run.visible and len(values):
-                lows.append(float(values.min()))
-                highs.append(float(values.max()))
-        if not lows:
-            return
-        decades = (math.floor(math.log10(min(lows))), math.ceil(math.log10(max(highs))))
-        if decades[1] == decades[0]:
-            decades = (decades[0], decades[0] + 1)
-        if decades != self._speed_decades:
-            self._speed_decades = decades
-            self.speed_plot.setYRange(*decades, padding=0)
 
     def point_count(self) -> int:
         """Loss points drawn for the current run (what the tests look at)."""
         run = self.current
         if run is None:
             return 0
-        x, _ = run.curves["raw"].getData()
+        x, _ = self.curves[run.number]["raw"].getData()
         return 0 if x is None else len(x)
 
     # ----------------------------------------------------------------- hover
@@ -575,91 +582,36 @@ class TrainingPlots(QWidget):
 
     def readout(self, plot: pg.PlotWidget, x: float) -> str:
         """Values of every visible run nearest to ``x`` on ``plot``, as one line of text."""
-        parts = []
-        for run in self.runs:
-            if not run.visible:
-                continue
-            if plot is self.acc_plot:
-                if not run.epochs:
-                    continue
-                event = min(run.epochs, key=lambda e: abs(e.epoch - x))
-                parts.append(
-                    f"#{run.number} epoch {event.epoch}: acc {event.test_accuracy:.2%}, "
-                    f"test loss {event.test_loss:.4f}"
-                )
-                continue
-            if not len(run.steps):
-                continue
-            steps = run.steps.view
-            i = int(np.clip(np.searchsorted(steps, x), 0, len(steps) - 1))
-            if i > 0 and abs(steps[i - 1] - x) < abs(steps[i] - x):
-                i -= 1
-            if plot is self.speed_plot:
-                parts.append(
-                    f"#{run.number} step {int(steps[i])}: {run.speed.view[i]:,.0f} samples/s"
-                )
-            else:
-                parts.append(
-                    f"#{run.number} step {int(steps[i])}: loss {run.losses.view[i]:.4f} "
-                    f"(smoothed {run.smoothed.view[i]:.4f})"
-                )
+        parts = [self._run_readout(plot, run, x) for run in self.history.visible_runs]
+        parts = [p for p in parts if p]
         return "   ".join(parts) if parts else "no data here yet"
+
+    def _run_readout(self, plot: pg.PlotWidget, run: RunRecord, x: float) -> str:
+        if plot is self.acc_plot:
+            if not run.epochs:
+                return ""
+            event = min(run.epochs, key=lambda e: abs(e.epoch - x))
+            return (
+                f"#{run.number} epoch {event.epoch}: acc {event.test_accuracy:.2%}, "
+                f"test loss {event.test_loss:.4f}"
+            )
+        i = run.nearest_index(x)
+        if i is None:
+            return ""
+        step = int(run.steps.view[i])
+        if plot is self.speed_plot:
+            return (
+                f"#{run.number} step {step}: {run.speed_smoothed.view[i]:,.0f} samples/s "
+                f"(this report {run.speed.view[i]:,.0f})"
+            )
+        return (
+            f"#{run.number} step {step}: loss {run.losses.view[i]:.4f} "
+            f"(smoothed {run.smoothed.view[i]:.4f})"
+        )
 
     # ------------------------------------------------------------------ CSV
     def csv_text(self) -> str:
-        """Every run's points: one row per batch report and one per epoch."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(
-            [
-                "run",
-                "model",
-                "loss_fn",
-                "optimizer",
-                "lr",
-                "batch_size",
-                "dataset",
-                "kind",
-                "step",
-                "epoch",
-                "train_loss",
-                "train_loss_smoothed",
-                "samples_per_second",
-                "test_loss",
-                "test_accuracy",
-            ]
-        )
-        for run in self.runs:
-            c = run.config
-            head = [run.number, c.model, c.loss, c.optimizer, c.lr, c.batch_size, run.dataset]
-            for i in range(len(run.steps)):
-                step = int(run.steps.view[i])
-                epoch = (step - 1) // run.steps_per_epoch + 1
-                writer.writerow(
-                    head
-                    + ["batch", step, epoch]
-                    + [
-                        f"{run.losses.view[i]:.6g}",
-                        f"{run.smoothed.view[i]:.6g}",
-                        f"{run.speed.view[i]:.1f}",
-                        "",
-                        "",
-                    ]
-                )
-            for e in run.epochs:
-                writer.writerow(
-                    head
-                    + ["epoch", e.epoch * run.steps_per_epoch, e.epoch]
-                    + [
-                        f"{e.train_loss:.6g}",
-                        "",
-                        "",
-                        f"{e.test_loss:.6g}",
-                        f"{e.test_accuracy:.6g}",
-                    ]
-                )
-        return buffer.getvalue()
+        return self.history.csv_text()
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``csv_text()`` atomically (core/atomic.py)."""
-        return write_text_atomic(path, self.csv_text())
+        return self.history.export_csv(path)

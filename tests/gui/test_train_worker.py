@@ -6,8 +6,9 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QObject, Slot
 
+from core.train_settings import report_every
 from core.train_types import RunEnded, RunStarted, TrainConfig
-from gui.train_worker import BatchBlock, TrainWorker, auto_report_every, start_worker
+from gui.train_worker import BatchBlock, TrainWorker, start_worker
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +67,15 @@ def _finished(thread) -> bool:  # noqa: ANN001
     return not shiboken6.isValid(thread) or thread.isFinished()
 
 
-def test_auto_report_every_gives_about_a_hundred_points_per_epoch():
-    assert auto_report_every(4_000, 64) == 1  # the sample: every batch
-    assert auto_report_every(60_000, 64) == 9  # full MNIST: 938 steps -> ~104 points
-    assert auto_report_every(60_000, 8192) == 1
-    assert auto_report_every(10, 64) == 1
+def test_the_worker_reports_at_core_cadence(qtbot, qapp, sample):
+    config = TrainConfig(epochs=1, batch_size=8, dataset="sample")
+    worker = TrainWorker(config, sample)
+    seen, _ = _run(qtbot, qapp, worker)
+    expected = report_every(sample.train_samples, 8)
+    assert expected > 1  # 500 steps: about 100 reports, not 500
+    assert worker.config.report_every == expected
+    steps = [s for block in seen["blocks"] for s in block.steps]
+    assert steps[:2] == [expected, 2 * expected]
 
 
 def test_real_run_reports_through_buffered_signals(qtbot, qapp, sample):
@@ -121,10 +126,14 @@ def test_corrupt_data_becomes_a_failed_run_naming_the_file(qtbot, qapp, tmp_path
 
 
 def test_a_crashing_trainer_still_ends_the_run_with_its_reason(qtbot, qapp, sample):
-    def exploding_trainer(config, on_event=None, data=None):  # noqa: ARG001
-        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    class ExplodingTrainer:
+        def __init__(self, config, on_event=None, data=None):  # noqa: ARG002
+            self.config, self.data, self.stop_requested = config, data, False
 
-    worker = TrainWorker(TrainConfig(), sample, trainer_factory=exploding_trainer)
+        def run(self):
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    worker = TrainWorker(TrainConfig(), sample, trainer_factory=ExplodingTrainer)
     seen, thread = _run(qtbot, qapp, worker)
     (ended,) = seen["ended"]
     assert ended.status == "failed" and "out of memory" in ended.reason
@@ -134,6 +143,15 @@ def test_a_crashing_trainer_still_ends_the_run_with_its_reason(qtbot, qapp, samp
 def test_stop_requested_before_the_thread_runs(qtbot, qapp, sample):
     worker = TrainWorker(TrainConfig(epochs=50, dataset="sample"), sample)
     worker.stop()
+    assert worker.is_stopping and worker.trainer.stop_requested  # one state, the trainer's
     seen, _ = _run(qtbot, qapp, worker)
     assert seen["ended"][0].status == "stopped"
     assert seen["epochs"] == []
+
+
+def test_pause_and_resume_are_the_trainers_state(qtbot, qapp, sample):
+    worker = TrainWorker(TrainConfig(epochs=1, dataset="sample"), sample)
+    worker.pause()
+    assert worker.is_paused and worker.trainer.is_paused
+    worker.resume()
+    assert not worker.is_paused and not worker.trainer.is_paused
