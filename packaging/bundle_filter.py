@@ -3,8 +3,9 @@
 PyInstaller's hooks for torch, nvidia-* and PySide6 collect whole packages. The app only needs
 torch's runtime libraries, the CUDA libraries that torch links (plus the ones it loads lazily for
 cuDNN and CUDA linear algebra) and Qt's widgets. Everything matched here is dropped from the
-analysis TOCs before the bundle is assembled. Kept free of PyInstaller imports so a unit test can
-check the rules without building.
+analysis TOCs before the bundle is assembled, for both flavours (the CUDA wheel has no test
+files, the CPU wheel no nvidia/). Kept free of PyInstaller imports so a unit test can check the
+rules without building.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import struct
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Iterable
 
 # Python packages the app never imports, or that torch imports only optionally.
 EXCLUDED_MODULES = [
@@ -62,6 +62,17 @@ ALWAYS_DROP = [
     "torch/include/*",
     "torch/share/*",
     "torch/bin/protoc*",
+    # the CPU wheel's C++ test programs and test libraries (~125 MB; the CUDA wheel has none).
+    # torch/bin/torch_shm_manager stays: torch.multiprocessing starts it to share tensors.
+    "torch/test/*",
+    "torch/bin/test_*",
+    "torch/bin/*Test",
+    "torch/bin/*.pt",
+    "torch/bin/*.ptl",
+    "torch/bin/upgrader_models/*",
+    "torch/lib/lib*_test.so",
+    "torch/lib/libbackend_with_compiler.so",
+    "torch/lib/libaoti_custom_ops.so",
     "torchgen/packaged/*",
     "*.a",
     "*.lib",
@@ -112,9 +123,6 @@ ALWAYS_DROP = [
     "shiboken6/*.pyi",
     "*/__pycache__/*",
 ]
-
-# Loaded by torch only when a CUDA linear-algebra op runs; not linked by anything else.
-CUDA_LAZY_TORCH_LIBS = ["torch/lib/libtorch_cuda_linalg.so"]
 
 # torch's own libraries keep their static symbol tables; stripping them is safe and saves ~170 MB.
 STRIP_PATTERNS = ["torch/lib/libtorch*.so", "torch/lib/libc10*.so"]
@@ -168,51 +176,21 @@ def matches(dest: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(dest, pattern) for pattern in patterns)
 
 
-def linked_closure(
-    entries: list[tuple[str, str, str]],
-    is_optional: Callable[[str], bool],
-    needed: Callable[[str], list[str]] = elf_needed,
-) -> set[str]:
-    """Destinations of the optional entries that a required entry links, directly or not.
-
-    ``entries`` are PyInstaller TOC tuples (dest, src, typecode). Required entries are those
-    for which ``is_optional(dest)`` is False; an optional library is kept only if its file name
-    is a DT_NEEDED soname of something kept.
-    """
-    by_name: dict[str, list[tuple[str, str, str]]] = {}
-    for entry in entries:
-        if is_optional(entry[0]):
-            by_name.setdefault(Path(entry[0]).name, []).append(entry)
-    keep: set[str] = set()
-    queue = [entry for entry in entries if not is_optional(entry[0])]
-    seen_sources: set[str] = set()
-    while queue:
-        _dest, src, _kind = queue.pop()
-        if src in seen_sources:
-            continue
-        seen_sources.add(src)
-        for soname in needed(src):
-            for candidate in by_name.get(soname, []):
-                if candidate[0] not in keep:
-                    keep.add(candidate[0])
-                    queue.append(candidate)
-    return keep
-
-
-def is_cuda_only(dest: str) -> bool:
-    """Libraries a CPU-only bundle may drop unless something it keeps links them."""
-    dest = dest.replace(os.sep, "/")
-    return dest.startswith("nvidia/") or dest in CUDA_LAZY_TORCH_LIBS
-
-
 def filter_toc(
-    entries: list[tuple[str, str, str]], *, cpu_only: bool
+    entries: list[tuple[str, str, str]],
 ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """Split a TOC into (kept, dropped) following the rules above."""
+    """Split a TOC of (dest, src, typecode) into (kept, dropped) following ALWAYS_DROP."""
     kept = [entry for entry in entries if not matches(entry[0], ALWAYS_DROP)]
-    if cpu_only:
-        linked = linked_closure(kept, is_cuda_only)
-        kept = [entry for entry in kept if not is_cuda_only(entry[0]) or entry[0] in linked]
-    kept_set = {entry[0] for entry in kept}
-    dropped = [entry for entry in entries if entry[0] not in kept_set]
+    dropped = [entry for entry in entries if matches(entry[0], ALWAYS_DROP)]
     return kept, dropped
+
+
+def excluded_modules(with_torchvision: bool) -> list[str]:
+    """EXCLUDED_MODULES, plus torchvision for a build without it: the app imports it lazily
+    (and only where it is optional), which PyInstaller would otherwise chase."""
+    return EXCLUDED_MODULES + ([] if with_torchvision else ["torchvision"])
+
+
+def flavour(cuda_version: str | None) -> str:
+    """The bundle's flavour from the build environment's torch (``torch.version.cuda``)."""
+    return "cuda" if cuda_version else "cpu"

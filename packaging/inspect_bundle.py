@@ -1,10 +1,12 @@
 """Check a built bundle's contents and print what takes the space.
 
-    python packaging/inspect_bundle.py dist/digit-lab
+    python packaging/inspect_bundle.py dist/digit-lab [--max-mib 700]
 
-Exit code 1 names each problem: torchvision's native library missing (the "operator
+Exit code 1 names each problem: torchvision bundled without its native library (the "operator
 torchvision::nms does not exist" failure), something that should have been trimmed (triton, Qt
-translations, QML/WebEngine), or a resource the app needs (sample, default model, icon) absent.
+translations, QML/WebEngine, the CPU wheel's test files), a resource the app needs (sample,
+default model, icon) absent, a linked library missing, or the bundle over ``--max-mib``.
+A bundle without torchvision is fine (the CPU flavour where no CPU torchvision exists).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import sys
 from pathlib import Path
 
 MUST_EXIST = {
-    "torchvision's native ops": "torchvision/_C*",
     "the bundled MNIST sample": "resources/mnist_sample/MNIST/raw/*-ubyte.gz",
     "the default model": "resources/models/*.pt",
     "the app icon": "resources/icons/digit-lab.png",
@@ -53,7 +54,11 @@ MUST_NOT_EXIST = {
     "Qt WebEngine": "PySide6/Qt/lib/libQt6WebEngine*",
     "torch headers": "torch/include",
     "screenshots": "resources/screenshots",
+    "torch's C++ tests": "torch/test",
+    "torch's test programs": "torch/bin/test_*",
+    "torch's test libraries": "torch/lib/lib*_test.so",
 }
+MIB = 1024 * 1024
 
 
 def tree_size(path: Path) -> int:
@@ -96,7 +101,7 @@ def breakdown(bundle: Path, top: int = 12) -> list[str]:
     return lines
 
 
-def problems(bundle: Path) -> list[str]:
+def problems(bundle: Path, max_mib: int | None = None) -> list[str]:
     inner = internal_dir(bundle)
     found: list[str] = []
     exe = bundle / ("digit-lab.exe" if sys.platform == "win32" else "digit-lab")
@@ -108,6 +113,10 @@ def problems(bundle: Path) -> list[str]:
     for what, pattern in MUST_NOT_EXIST.items():
         if list(inner.glob(pattern)):
             found.append(f"{what} should not be bundled ({pattern})")
+    if (inner / "torchvision").is_dir() and not list(inner.glob("torchvision/_C*")):
+        found.append("torchvision's native ops missing (torchvision/_C*)")
+    if max_mib is not None and tree_size(bundle) > max_mib * MIB:
+        found.append(f"the bundle is {tree_size(bundle) / MIB:,.0f} MiB, over {max_mib:,} MiB")
     if sys.platform.startswith("linux"):
         for needed, users in sorted(unresolved_libraries(bundle).items()):
             found.append(f"{needed} is linked by {users[0]} but not bundled")
@@ -140,12 +149,13 @@ def unresolved_libraries(bundle: Path) -> dict[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, nargs="?", default=Path("dist") / "digit-lab")
+    parser.add_argument("--max-mib", type=int, help="fail when the bundle is larger (MiB)")
     args = parser.parse_args(argv)
     if not args.bundle.is_dir():
         print(f"error: {args.bundle} is not a folder (run 'make package')", file=sys.stderr)
         return 2
     print("\n".join(breakdown(args.bundle)))
-    issues = problems(args.bundle)
+    issues = problems(args.bundle, args.max_mib)
     for issue in issues:
         print(f"PROBLEM: {issue}")
     print("bundle contents: OK" if not issues else f"bundle contents: {len(issues)} problem(s)")

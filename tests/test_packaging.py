@@ -1,13 +1,17 @@
-"""The PyInstaller bundle: trimming rules (fast) and a real build + frozen self-test (packaging).
+"""The PyInstaller bundle: trimming rules, the CPU flavour's torchvision-free paths (fast) and
+real builds + frozen self-tests (packaging).
 
-The build test is marked ``packaging``: ``make test`` skips it (``-m "not packaging"``); run it
-with ``.venv/bin/python -m pytest -m packaging tests/test_packaging.py``. CI builds through
-packaging/ci_package_check.sh instead, which runs the same checks and prints sizes and times.
+The build tests are marked ``packaging``: ``make test`` skips them (``-m "not packaging"``); run
+them with ``.venv/bin/python -m pytest -m packaging tests/test_packaging.py``. CI builds the CPU
+flavour through packaging/ci_package_check.sh instead, which runs the same checks, downloads
+MNIST from a mirror on 127.0.0.1 with the frozen app, and prints sizes and times.
 """
 
 from __future__ import annotations
 
 import ast
+import gzip
+import hashlib
 import importlib.util
 import os
 import subprocess
@@ -31,6 +35,8 @@ def load_packaging_module(name: str):
 
 bundle_filter = load_packaging_module("bundle_filter")
 inspect_bundle = load_packaging_module("inspect_bundle")
+requirements = load_packaging_module("requirements")
+mnist_mirror = load_packaging_module("mnist_mirror")
 
 
 @pytest.mark.parametrize(
@@ -46,6 +52,15 @@ inspect_bundle = load_packaging_module("inspect_bundle")
         "PySide6/Qt/lib/libQt6Quick.so.6",
         "PySide6/Qt/lib/libQt6WebEngineCore.so.6",
         "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
+        # the CPU torch wheel's test files
+        "torch/test/test_api",
+        "torch/bin/test_jit",
+        "torch/bin/TCPStoreTest",
+        "torch/bin/script_module_v4.ptl",
+        "torch/lib/libtorchbind_test.so",
+        "torch/lib/libjitbackend_test.so",
+        "torch/lib/libbackend_with_compiler.so",
+        "torch/lib/libaoti_custom_ops.so",
     ],
 )
 def test_unused_parts_are_dropped(dest):
@@ -64,6 +79,11 @@ def test_unused_parts_are_dropped(dest):
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
         "resources/models/default_cnn.pt",
+        "torch/bin/torch_shm_manager",
+        "torch/lib/libtorch_python.so",
+        "torch/lib/libshm.so",
+        "torch/lib/libgomp.so.1",
+        "torch/testing/_internal/common_utils.py",
     ],
 )
 def test_needed_parts_are_kept(dest):
@@ -74,43 +94,49 @@ def test_triton_is_excluded_as_a_module():
     assert "triton" in bundle_filter.EXCLUDED_MODULES
 
 
-def test_cpu_only_keeps_exactly_the_linked_cuda_libraries():
-    toc = [
-        ("torch/_C.so", "/src/_C.so", "EXTENSION"),
-        ("torch/lib/libtorch_cuda.so", "/src/libtorch_cuda.so", "BINARY"),
-        ("torch/lib/libtorch_cuda_linalg.so", "/src/linalg.so", "BINARY"),
-        ("nvidia/cu13/lib/libcublas.so.13", "/src/libcublas.so.13", "BINARY"),
-        ("nvidia/cu13/lib/libcublasLt.so.13", "/src/libcublasLt.so.13", "BINARY"),
-        ("nvidia/cu13/lib/libcusolver.so.12", "/src/libcusolver.so.12", "BINARY"),
-        ("nvidia/cudnn/lib/libcudnn_adv.so.9", "/src/libcudnn_adv.so.9", "BINARY"),
-    ]
-    links = {
-        "/src/_C.so": ["libtorch_cuda.so"],
-        "/src/libtorch_cuda.so": ["libcublas.so.13"],
-        "/src/libcublas.so.13": ["libcublasLt.so.13"],
-        "/src/linalg.so": ["libcusolver.so.12"],
-    }
-    kept = bundle_filter.linked_closure(toc, bundle_filter.is_cuda_only, lambda p: links.get(p, []))
-    assert kept == {"nvidia/cu13/lib/libcublas.so.13", "nvidia/cu13/lib/libcublasLt.so.13"}
-
-
-def test_filter_toc_cpu_only_drops_lazy_cuda_libraries(monkeypatch):
+def test_filter_toc_splits_by_the_drop_rules():
     toc = [
         ("torch/lib/libtorch_cpu.so", "/src/cpu.so", "BINARY"),
-        ("torch/lib/libtorch_cuda_linalg.so", "/src/linalg.so", "BINARY"),
-        ("nvidia/cudnn/lib/libcudnn_adv.so.9", "/src/adv.so", "BINARY"),
+        ("torch/lib/libtorchbind_test.so", "/src/bind.so", "BINARY"),
         ("triton/_C/libtriton.so", "/src/triton.so", "BINARY"),
     ]
-    monkeypatch.setattr(bundle_filter, "elf_needed", lambda _path: [])
-    kept, dropped = bundle_filter.filter_toc(toc, cpu_only=False)
-    assert [entry[0] for entry in dropped] == ["triton/_C/libtriton.so"]
-    kept, dropped = bundle_filter.filter_toc(toc, cpu_only=True)
+    kept, dropped = bundle_filter.filter_toc(toc)
     assert [entry[0] for entry in kept] == ["torch/lib/libtorch_cpu.so"]
+    assert [entry[0] for entry in dropped] == [
+        "torch/lib/libtorchbind_test.so",
+        "triton/_C/libtriton.so",
+    ]
+
+
+def test_flavour_follows_the_build_environments_torch():
+    assert bundle_filter.flavour("13.0") == "cuda"
+    assert bundle_filter.flavour(None) == "cpu"
+
+
+def test_a_build_without_torchvision_excludes_it_as_a_module():
+    assert "torchvision" in bundle_filter.excluded_modules(with_torchvision=False)
+    assert "torchvision" not in bundle_filter.excluded_modules(with_torchvision=True)
+    assert "triton" in bundle_filter.excluded_modules(with_torchvision=True)
+
+
+def test_cpu_requirements_come_from_pyproject_without_torch():
+    wanted = requirements.requirements(
+        ROOT / "pyproject.toml", ["torch", "torchvision"], ["package"]
+    )
+    names = {requirements.canonical(requirements._NAME.match(r).group(1)) for r in wanted}
+    assert "torch" not in names and "torchvision" not in names
+    assert {"pyside6-essentials", "pyqtgraph", "numpy", "pyinstaller"} <= names
+    assert any("!=6.12.0" in r for r in wanted)  # the version rules travel with the names
+
+
+def test_cpu_requirements_refuse_an_unknown_extra():
+    with pytest.raises(SystemExit, match="no extra nonsense"):
+        requirements.requirements(ROOT / "pyproject.toml", [], ["nonsense"])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads an ELF file")
 def test_elf_needed_reads_torchvision_native_library():
-    import torchvision
+    torchvision = pytest.importorskip("torchvision")
 
     libs = sorted(Path(torchvision.__file__).parent.glob("_C*.so"))
     assert libs, "torchvision ships no native library here"
@@ -132,9 +158,15 @@ def test_inspect_bundle_names_missing_and_unwanted_parts(tmp_path):
     bundle = tmp_path / "digit-lab"
     (bundle / "_internal" / "triton").mkdir(parents=True)
     (bundle / "_internal" / "resources" / "screenshots").mkdir(parents=True)
+    (bundle / "_internal" / "torch" / "test").mkdir(parents=True)
     (bundle / "digit-lab").write_text("")
-    found = inspect_bundle.problems(bundle)
+    assert not any("torchvision" in item for item in inspect_bundle.problems(bundle))
+    (bundle / "_internal" / "torchvision").mkdir()  # bundled, but without its native library
+    (bundle / "_internal" / "big.bin").write_bytes(b"x" * (2 * inspect_bundle.MIB))
+    found = inspect_bundle.problems(bundle, max_mib=1)
     assert any("torchvision's native ops missing" in item for item in found)
+    assert any("C++ tests should not be bundled" in item for item in found)
+    assert any("over 1 MiB" in item for item in found)
     assert any("default model missing" in item for item in found)
     assert any("triton should not be bundled" in item for item in found)
     assert any("screenshots should not be bundled" in item for item in found)
@@ -144,8 +176,7 @@ def test_inspect_bundle_names_missing_and_unwanted_parts(tmp_path):
 def test_inspect_bundle_names_a_linked_library_left_out(tmp_path):
     import shutil
 
-    import torchvision
-
+    torchvision = pytest.importorskip("torchvision")
     library = sorted(Path(torchvision.__file__).parent.glob("_C*.so"))[0]
     (tmp_path / "torchvision").mkdir()
     shutil.copy(library, tmp_path / "torchvision" / library.name)
@@ -154,23 +185,168 @@ def test_inspect_bundle_names_a_linked_library_left_out(tmp_path):
     assert not any(name.startswith("libc.so") for name in missing)  # system libraries are fine
 
 
+# ------------------------------------------- the CPU flavour: no torchvision, and a mirror
+
+
+@pytest.fixture
+def without_torchvision(monkeypatch):
+    """Behave as the CPU flavour does: torchvision is not installed."""
+    from core import optional
+
+    monkeypatch.setattr(optional, "torchvision_installed", lambda: False)
+    optional.torchvision_problem.cache_clear()
+    yield
+    optional.torchvision_problem.cache_clear()
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """Four small MNIST archives served on 127.0.0.1 (train: 600 digits, test: the sample's)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    mnist_mirror.write_mirror_files(folder, train_digits=600)
+    server = mnist_mirror.serve(folder)
+    yield folder, mnist_mirror.mirror_url(server)
+    server.shutdown()
+    server.server_close()
+
+
+def test_fallback_mirrors_and_checksums_are_torchvisions():
+    from core import data
+
+    datasets = pytest.importorskip("torchvision.datasets")
+    assert tuple(datasets.MNIST.mirrors) == data.MNIST_MIRRORS
+    assert list(data.MNIST_MD5.items()) == [tuple(pair) for pair in datasets.MNIST.resources]
+    assert set(data.MNIST_MD5) == set(data._ARCHIVE_BYTES)
+
+
+def test_without_torchvision_the_official_mirrors_and_md5_are_used(
+    without_torchvision, tmp_path, monkeypatch
+):
+    from core import data
+    from core.errors import DataError
+
+    source = data.mnist_source()
+    assert source.mirrors == data.MNIST_MIRRORS and not source.custom
+    fetched = []
+
+    def fetch(url, target, on_bytes, should_cancel):
+        fetched.append(url)
+        target.write_bytes(b"not the real file")
+
+    monkeypatch.setattr(data, "_fetch", fetch)
+    with pytest.raises(DataError, match="checksum mismatch"):
+        data.download_mnist(tmp_path)
+    assert fetched == [m + "train-images-idx3-ubyte.gz" for m in data.MNIST_MIRRORS]
+    archive = tmp_path / "archive.gz"
+    archive.write_bytes(b"digits")
+    assert data._md5_matches(str(archive), hashlib.md5(b"digits").hexdigest())
+    assert not data._md5_matches(str(archive), hashlib.md5(b"other").hexdigest())
+
+
+def test_cli_download_from_a_mirror_on_localhost(without_torchvision, mirror, tmp_path, capsys):
+    from cli import main as cli_main
+    from core.data import MIRROR_ENV, load_mnist
+
+    _folder, url = mirror
+    os.environ[MIRROR_ENV] = url
+    try:
+        code = cli_main(["download", "--data-dir", str(tmp_path / "data")])
+    finally:
+        del os.environ[MIRROR_ENV]
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"from your mirror: {url}" in out
+    assert "600 train / 1,000 test" in out
+    assert load_mnist("mnist", tmp_path / "data").train_samples == 600
+
+
+def test_a_set_mirror_serving_something_else_is_refused(mirror, tmp_path, monkeypatch):
+    from core import data
+    from core.errors import DataError
+
+    folder, url = mirror
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"<html>"))
+    monkeypatch.setenv(data.MIRROR_ENV, url)
+    with pytest.raises(DataError, match="not an MNIST IDX file") as info:
+        data.download_mnist(tmp_path)
+    assert url in str(info.value)
+    assert not data.mnist_present(tmp_path)
+
+
+def test_self_test_reports_the_torchvision_check_as_skipped(without_torchvision, capsys):
+    from core import selftest
+
+    checks = [("torchvision", selftest.check_torchvision), ("good", lambda: "fine")]
+    assert selftest.run_checks(checks) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("SKIP  torchvision")
+    assert "skipped: needs torchvision" in lines[1]
+    assert lines[-1] == "self-test OK: 1 of 2 checks passed, 1 skipped (torchvision)"
+
+
+def test_missing_torchvision_is_one_sentence_where_the_feature_is(without_torchvision):
+    from core import optional
+    from core.errors import UserError
+
+    assert optional.torchvision_version() == "not included in this build"
+    sentence = optional.torchvision_missing("Augmented training", "train without augmentation")
+    assert sentence == (
+        "Augmented training needs torchvision (not included in this build); "
+        "train without augmentation."
+    )
+    with pytest.raises(UserError, match="^Augmented training needs torchvision"):
+        optional.require_torchvision("Augmented training")
+
+
+def test_a_torchvision_that_does_not_load_is_named(monkeypatch):
+    from core import optional
+
+    class BrokenTorchvision:  # what PyPI's CUDA torchvision does beside the CPU-only torch
+        def find_spec(self, name, path=None, target=None):
+            if name == "torchvision":
+                raise RuntimeError("operator torchvision::nms does not exist")
+
+    monkeypatch.setattr(optional, "torchvision_installed", lambda: True)
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [BrokenTorchvision(), *sys.meta_path])
+    optional.torchvision_problem.cache_clear()
+    try:
+        assert optional.torchvision_problem() == (
+            "installed but does not load (RuntimeError: operator torchvision::nms does not exist)"
+        )
+    finally:
+        optional.torchvision_problem.cache_clear()
+
+
+def test_about_names_a_missing_torchvision(without_torchvision):
+    from types import SimpleNamespace
+
+    from gui.main_window import MainWindow
+
+    text = MainWindow.about_text(SimpleNamespace(device_description=lambda: "CPU"))
+    assert "<td>torchvision</td><td>not included in this build</td>" in text
+
+
 # ------------------------------------------------------------------ the real build (slow)
 
 
 @pytest.mark.packaging
 @pytest.mark.timeout(3600)
-def test_frozen_app_passes_its_self_test():
+@pytest.mark.parametrize("target", ["package", "package-cpu"])
+def test_frozen_app_passes_its_self_test(target):
     # Not tmp_path: pytest keeps the last runs' folders, and a bundle is gigabytes.
     with tempfile.TemporaryDirectory(prefix="digit-lab-package-test-") as folder:
         work = Path(folder)
         env = dict(os.environ, DIST=str(work / "dist"), BUILD=str(work / "build"))
         env["QT_QPA_PLATFORM"] = "offscreen"
         build = subprocess.run(
-            ["make", "package"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+            ["make", target], cwd=ROOT, env=env, capture_output=True, text=True, check=False
         )
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
         bundle = work / "dist" / "digit-lab"
-        assert inspect_bundle.problems(bundle) == []
+        max_mib = 700 if target == "package-cpu" else None
+        assert inspect_bundle.problems(bundle, max_mib) == []
 
         run = subprocess.run(
             [str(bundle / "digit-lab"), "--self-test"],
