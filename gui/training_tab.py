@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFrame,
@@ -39,7 +40,16 @@ from core.device import available_devices
 from core.errors import UserError
 from core.models import MODELS
 from core.run_history import DEFAULT_SMOOTHING, BatchBlock
-from core.train_settings import SETTINGS, Setting, coerce, restore_config, stored_values
+from core.train_settings import (
+    PRESET_NOTES,
+    PRESETS,
+    SETTINGS,
+    Setting,
+    apply_preset,
+    coerce,
+    restore_config,
+    stored_values,
+)
 from core.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui import theme
 from gui.app_state import AppState
@@ -51,7 +61,7 @@ from gui.training_plots import TrainingPlots
 
 PROGRESS_INTERVAL_S = 0.5
 LEFT_WIDTH = 380
-WIDE_SETTINGS = ("model", "loss", "optimizer")  # a full row each; the others two per row
+WIDE_SETTINGS = ("preset", "model", "loss", "optimizer")  # a full row each; others two per row
 SMOOTHING_KEY = "training/smoothing"
 LOSS_SCALE_KEY = "training/loss_scale"
 PLAYGROUND_PAIR = "ce-nll"
@@ -68,19 +78,24 @@ def _control_name(setting: Setting) -> str:
     """The attribute a setting's widget gets on the tab (``epochs_spin``, ``model_combo``)."""
     if setting.choices:
         return f"{setting.name}_combo"
+    if setting.kind is bool:
+        return f"{setting.name}_check"
     return {"batch_size": "batch_spin"}.get(setting.name, f"{setting.name}_spin")
 
 
 def _make_control(setting: Setting) -> QWidget:
-    """A combo box for a choice, a spin box for a number, ranged and explained by the table."""
-    if setting.choices:
+    """A combo box for a choice, a spin box for a number, a check box for a yes/no setting,
+    ranged and explained by the table."""
+    if setting.kind is bool:
+        widget: QWidget = QCheckBox(setting.label)
+    elif setting.choices:
         combo = QComboBox()
         for choice in setting.choices:
             combo.addItem(choice.title, choice.value)
             combo.setItemData(combo.count() - 1, choice.tooltip, Qt.ItemDataRole.ToolTipRole)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(6)
-        widget: QWidget = combo
+        widget = combo
     elif setting.kind is float:
         spin = QDoubleSpinBox()
         spin.setDecimals(setting.decimals)
@@ -97,6 +112,22 @@ def _make_control(setting: Setting) -> QWidget:
         widget = spin
     widget.setToolTip(setting.tooltip)
     return widget
+
+
+def _changed_signal(widget: QWidget):  # noqa: ANN202
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QCheckBox):
+        return widget.toggled
+    return widget.valueChanged
+
+
+def _value_of(widget: QWidget, kind: type) -> object:
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return kind(widget.value())
 
 
 class TrainingTab(QWidget):
@@ -117,6 +148,7 @@ class TrainingTab(QWidget):
         self._run_over = True  # the last run sent RunEnded (its thread may still be finishing)
         self._last_progress = 0.0
         self._last_started: RunStarted | None = None
+        self._showing_config = False  # set_config is filling the controls
 
         self.plots = TrainingPlots()
         self.plots.exportRequested.connect(self._export_csv_dialog)
@@ -166,26 +198,34 @@ class TrainingTab(QWidget):
         grid.setColumnStretch(3, 1)
         self.controls: dict[str, QWidget] = {}
         row, col = 0, 0
-        for setting in SETTINGS.values():
-            if setting.settings_key is None:
-                continue  # dataset and folder come from the data panel; the rest has no widget
+        # Dataset and folder come from the data panel; settings without a key have no widget.
+        shown = [s for s in SETTINGS.values() if s.settings_key is not None]
+        for setting in sorted(shown, key=lambda s: s.name != "preset"):  # a preset comes first
             widget = _make_control(setting)
             self.controls[setting.name] = widget
             setattr(self, _control_name(setting), widget)
             wide = setting.name in WIDE_SETTINGS
             if wide and col:
                 row, col = row + 1, 0
-            label = QLabel(setting.label)
-            label.setBuddy(widget)
-            label.setToolTip(setting.tooltip)
-            grid.addWidget(label, row, col)
-            grid.addWidget(widget, row, col + 1, 1, 3 if wide else 1)
+            if isinstance(widget, QCheckBox):
+                grid.addWidget(widget, row, col, 1, 2)
+            else:
+                label = QLabel(setting.label)
+                label.setBuddy(widget)
+                label.setToolTip(setting.tooltip)
+                grid.addWidget(label, row, col)
+                grid.addWidget(widget, row, col + 1, 1, 3 if wide else 1)
             if setting.name == "loss":
                 row += 1
                 grid.addWidget(self._build_playground_link(), row, 1, 1, 3)
             row, col = (row + 1, 0) if wide or col else (row, 2)
         self._mark_absent_devices()
         self.optimizer_combo.currentIndexChanged.connect(self._update_momentum_enabled)
+        for name, widget in self.controls.items():
+            if name == "preset":
+                widget.currentIndexChanged.connect(self._apply_preset)
+            else:
+                _changed_signal(widget).connect(self._leave_preset_if_changed)
         self.reset_button = QPushButton("Rese&t settings")
         self.reset_button.setToolTip(
             "Put every setting above back to its default: the seed notebook's recipe\n"
@@ -286,27 +326,46 @@ class TrainingTab(QWidget):
     # ----------------------------------------------------------------- settings
     def config(self) -> TrainConfig:
         """The ``TrainConfig`` the controls describe (dataset from the data panel)."""
-        values = {}
-        for name, widget in self.controls.items():
-            if isinstance(widget, QComboBox):
-                values[name] = widget.currentData()
-            else:
-                values[name] = SETTINGS[name].kind(widget.value())
+        values = {name: _value_of(w, SETTINGS[name].kind) for name, w in self.controls.items()}
         dataset, data_dir = self.data_panel.dataset_settings()
         return TrainConfig(**values, dataset=dataset, data_dir=data_dir)
 
     def set_config(self, config: TrainConfig) -> None:
         """Show ``config`` in the controls (values outside the limits are clamped)."""
-        for name, widget in self.controls.items():
-            value = getattr(config, name)
-            if isinstance(widget, QComboBox):
-                index = widget.findData(value)
-                item = widget.model().item(index) if index >= 0 else None
-                if item is not None and item.isEnabled():
-                    widget.setCurrentIndex(index)
-            else:
-                widget.setValue(value)
+        self._showing_config = True
+        try:
+            for name, widget in self.controls.items():
+                value = getattr(config, name)
+                if isinstance(widget, QComboBox):
+                    index = widget.findData(value)
+                    item = widget.model().item(index) if index >= 0 else None
+                    if item is not None and item.isEnabled():
+                        widget.setCurrentIndex(index)
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                else:
+                    widget.setValue(value)
+        finally:
+            self._showing_config = False
         self._update_momentum_enabled()
+
+    def _apply_preset(self) -> None:
+        """Choosing a preset puts its settings in the controls (and says what it is for)."""
+        name = self.preset_combo.currentData()
+        if self._showing_config or not name:
+            return
+        self.set_config(apply_preset(self.config(), name))
+        note = PRESET_NOTES.get(name)
+        self.show_message(f"{self.preset_combo.currentText()}: {note}." if note else "")
+
+    def _leave_preset_if_changed(self) -> None:
+        """A setting changed by hand that the preset fixes makes the settings "Custom"."""
+        name = self.preset_combo.currentData()
+        if self._showing_config or not name:
+            return
+        config = self.config()
+        if any(getattr(config, key) != value for key, value in PRESETS[name].items()):
+            self.preset_combo.setCurrentIndex(self.preset_combo.findData(""))
 
     def _restore_settings(self) -> None:
         """Last session's settings, each clamped by the table (a hand-edited file cannot crash)."""

@@ -351,6 +351,17 @@ def test_reset_settings_restores_the_defaults(qtbot, tab):
     assert tab.plots.scale_combo.currentData() == "auto"
 
 
+def test_a_preset_fills_the_controls_and_a_hand_change_makes_them_custom(qtbot, tab):
+    from core.train_settings import PRESETS
+
+    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("speedrun"))
+    config = tab.config()
+    assert config.preset == "speedrun"
+    assert all(getattr(config, k) == v for k, v in PRESETS["speedrun"].items())
+    tab.batch_spin.setValue(64)
+    assert tab.config().preset == "" and tab.config().model == "cnn"  # the rest stays
+
+
 def test_empty_plots_read_before_any_run(qtbot, tab):
     plots = tab.plots
     assert plots.placeholder.isVisible()
