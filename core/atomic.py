@@ -7,8 +7,10 @@ file the app writes (checkpoints, dataset files, exported CSV, saved drawings) g
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,13 +39,46 @@ def replaceable_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
+# A temp file older than this beside its target was left by a killed process: no save of ours
+# takes ten minutes, so it is removed on the next save to the same name.
+STALE_SECONDS = 600
+_MKSTEMP_PART = r"[a-z0-9_]{8}"  # tempfile's random part
+
+
+def remove_stale_temps(path: str | os.PathLike[str], suffix: str = ".tmp") -> list[Path]:
+    """Delete ``.NAME.XXXXXXXX.tmp`` files of ours beside ``path`` older than ``STALE_SECONDS``.
+
+    Only names this module makes for exactly this target are touched; errors are ignored (a
+    temp file that cannot be removed is no reason to refuse a save). Returns what was removed.
+    """
+    path = Path(path)
+    pattern = re.compile(re.escape(f".{path.name}.") + _MKSTEMP_PART + re.escape(suffix))
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    cutoff = time.time() - STALE_SECONDS
+    for entry in entries:
+        try:
+            ours = pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+            if ours and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds.
 
     ``path`` is resolved by ``replaceable_target`` first: existing non-regular files are refused.
+    Stale temp files a killed process left for the same target are removed first.
     """
     path = replaceable_target(path)
+    remove_stale_temps(path, suffix)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

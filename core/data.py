@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import http.client
+import math
 import os
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -24,6 +27,7 @@ import torch
 from core.atomic import write_bytes_atomic
 from core.checkpoint import MNIST_MEAN, MNIST_STD
 from core.errors import DataError, UserError
+from core.paths import check_folder, is_dir, is_file, os_problem
 from core.resources import default_mnist_dir, sample_data_dir
 
 IMAGE_SIDE = 28
@@ -112,53 +116,91 @@ def _describe(title: str, train: int, test: int) -> str:
 # ----------------------------------------------------------------------------- IDX reading
 
 
-def _read_bytes(path: Path) -> bytes:
+# A header may announce at most this many digits (MNIST has 70,000; 784 MB of images): the
+# reader allocates what the header announces, so this bounds memory for a forged header.
+MAX_IDX_ITEMS = 1_000_000
+
+
+@contextmanager
+def _open_idx(path: Path) -> Iterator[BinaryIO]:
+    """The file's decompressed byte stream; gzip and read errors become ``DataError``."""
     try:
-        if path.suffix == ".gz":
-            with gzip_module.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
+        with open(path, "rb") as raw:
+            stream: BinaryIO = gzip_module.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+            yield stream
     except (EOFError, gzip_module.BadGzipFile, zlib.error) as exc:
         raise DataError(
             f"{path} is a damaged gzip file ({exc}); delete it and fetch it again"
         ) from None
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise DataError(f"cannot read {path}: {os_problem(exc)}") from None
 
 
-def read_idx(path: str | os.PathLike[str], kind: str) -> torch.Tensor:
-    """Decode one MNIST IDX file (``kind`` "images" or "labels"), checking every size.
+def _read_exactly(stream: BinaryIO, count: int) -> bytearray:
+    """Up to ``count`` bytes, fewer only at the end of the stream; never more in memory."""
+    buffer = bytearray(count)
+    view, done = memoryview(buffer), 0
+    while done < count:
+        got = stream.readinto(view[done:])
+        if not got:
+            break
+        done += got
+    del view
+    if done < count:
+        del buffer[done:]
+    return buffer
 
-    Returns uint8 (N, 28, 28) for images and int64 (N,) for labels; a truncated, foreign or
-    corrupt file raises ``DataError`` naming the file and what is wrong.
-    """
-    path = Path(path)
-    data = _read_bytes(path)
+
+def _idx_dims(path: Path, stream: BinaryIO, kind: str) -> tuple[int, ...]:
+    """Read and check an IDX header (magic, shape, announced size) before any data."""
     ndim = 3 if kind == "images" else 1
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path} is truncated: {len(data)} bytes, shorter than an IDX header")
-    magic = struct.unpack(">I", data[:4])[0]
+    header = bytes(_read_exactly(stream, 4 + 4 * ndim))
+    if len(header) < 4 + 4 * ndim:
+        raise DataError(f"{path} is truncated: {len(header)} bytes, shorter than an IDX header")
+    magic = struct.unpack(">I", header[:4])[0]
     expected_magic = _IMAGES_MAGIC if kind == "images" else _LABELS_MAGIC
     if magic != expected_magic:
         raise DataError(
             f"{path} is not an MNIST {kind} file (IDX magic number {magic:#010x}, "
             f"expected {expected_magic:#010x})"
         )
-    dims = struct.unpack(f">{ndim}I", data[4:header])
+    dims = struct.unpack(f">{ndim}I", header[4:])
     if kind == "images" and dims[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{path} holds {dims[1]}x{dims[2]} images; MNIST images are 28x28")
-    expected = int(np.prod(dims))
-    available = len(data) - header
-    if available < expected:
+    if dims[0] > MAX_IDX_ITEMS:
         raise DataError(
-            f"{path} is truncated: the header announces {dims[0]:,} {kind} "
-            f"({expected:,} bytes) but only {available:,} bytes follow"
+            f"{path} announces {dims[0]:,} {kind}, more than the {MAX_IDX_ITEMS:,} Digit Lab "
+            "reads; it is not an MNIST file"
         )
-    if available > expected:
-        raise DataError(f"{path} is corrupt: {available - expected:,} unexpected bytes at the end")
-    array = np.frombuffer(data, dtype=np.uint8, count=expected, offset=header).reshape(dims)
-    tensor = torch.from_numpy(array.copy())
+    return dims
+
+
+def read_idx(path: str | os.PathLike[str], kind: str) -> torch.Tensor:
+    """Decode one MNIST IDX file (``kind`` "images" or "labels"), checking every size.
+
+    Returns uint8 (N, 28, 28) for images and int64 (N,) for labels; a truncated, foreign or
+    corrupt file raises ``DataError`` naming the file and what is wrong. The file is streamed:
+    the header is checked first and only the bytes it announces are decompressed (plus one to
+    detect trailing junk), so a small gzip file that inflates to gigabytes costs no more memory
+    than the digits its header promises.
+    """
+    path = Path(path)
+    with _open_idx(path) as stream:
+        dims = _idx_dims(path, stream, kind)
+        expected = math.prod(dims)
+        data = _read_exactly(stream, expected)
+        if len(data) < expected:
+            raise DataError(
+                f"{path} is truncated: the header announces {dims[0]:,} {kind} "
+                f"({expected:,} bytes) but only {len(data):,} bytes follow"
+            )
+        if stream.read(1):
+            raise DataError(f"{path} is corrupt: unexpected bytes after the {dims[0]:,} {kind}")
+    tensor = (
+        torch.frombuffer(data, dtype=torch.uint8).reshape(dims)
+        if expected
+        else (torch.zeros(dims, dtype=torch.uint8))
+    )
     if kind == "labels":
         if tensor.numel() and int(tensor.max()) >= NUM_CLASSES:
             raise DataError(f"{path} is corrupt: label {int(tensor.max())} is not a digit 0-9")
@@ -181,7 +223,7 @@ def find_raw_folder(data_dir: str | os.PathLike[str] | None = None) -> Path | No
 
 def _find_file(folder: Path, stem: str) -> Path | None:
     for name in (stem, stem + ".gz"):  # prefer the uncompressed file torchvision extracts
-        if (folder / name).is_file():
+        if is_file(folder / name):
             return folder / name
     return None
 
@@ -223,7 +265,7 @@ def read_idx_folder(folder: str | os.PathLike[str], name: str, title: str) -> Mn
 def load_sample() -> MnistData:
     """The bundled sample: 4,000 train / 1,000 test real MNIST digits (see its ATTRIBUTION.md)."""
     raw = sample_data_dir() / "MNIST" / "raw"
-    if not raw.is_dir():
+    if not is_dir(raw):
         raise DataError(f"the bundled MNIST sample is missing: {raw} does not exist")
     return read_idx_folder(raw, "sample", "bundled MNIST sample")
 
@@ -238,6 +280,8 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
         raise UserError(f"unknown dataset {dataset!r}; choose auto, mnist or sample")
     if dataset == "sample":
         return load_sample()
+    if data_dir is not None and not _missing(data_dir):
+        check_folder(data_dir, "data folder")  # unreadable or overlong: one sentence
     raw = find_raw_folder(data_dir)
     if raw is None:
         if dataset == "auto":
@@ -249,6 +293,16 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
             f"--dataset sample"
         )
     return read_idx_folder(raw, "mnist", "MNIST")
+
+
+def _missing(path: str | os.PathLike[str]) -> bool:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def choose_dataset(use_sample: bool, folder: str | None) -> tuple[str, str | None]:
@@ -311,18 +365,17 @@ class MnistSource:
 
 
 def mnist_source() -> MnistSource:
-    """The mirrors (``DIGIT_LAB_MNIST_MIRROR`` when set) and the four archives' checksums."""
-    from core.optional import torchvision_problem
+    """The mirrors (``DIGIT_LAB_MNIST_MIRROR`` when set) and the four archives' checksums.
 
-    mirrors, files = MNIST_MIRRORS, tuple(MNIST_MD5.items())
-    if torchvision_problem() is None:
-        from torchvision.datasets import MNIST
-
-        mirrors, files = tuple(MNIST.mirrors), tuple(tuple(pair) for pair in MNIST.resources)
+    Never imports torchvision: ``torchvision.datasets`` pulls in sympy and took 12-120 s to
+    import on a busy machine, all before an offline download could even say it failed.
+    tests/test_packaging.py checks these constants agree with torchvision's own.
+    """
+    files = tuple(MNIST_MD5.items())
     custom = os.environ.get(MIRROR_ENV, "").split()
     if custom:
         return MnistSource(tuple(url.rstrip("/") + "/" for url in custom), files, True)
-    return MnistSource(mirrors, files, False)
+    return MnistSource(MNIST_MIRRORS, files, False)
 
 
 def _archive_problem(archive: Path, md5: str, source: MnistSource) -> str | None:
@@ -333,13 +386,7 @@ def _archive_problem(archive: Path, md5: str, source: MnistSource) -> str | None
         except DataError as exc:
             return f"not an MNIST IDX file ({exc})"
         return None
-    from core.optional import torchvision_problem
-
-    if torchvision_problem() is None:
-        from torchvision.datasets.utils import check_integrity
-    else:
-        check_integrity = _md5_matches
-    return None if check_integrity(str(archive), md5) else "checksum mismatch"
+    return None if _md5_matches(str(archive), md5) else "checksum mismatch"
 
 
 def _md5_matches(path: str, md5: str) -> bool:
@@ -350,6 +397,11 @@ def _md5_matches(path: str, md5: str) -> bool:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest() == md5
+
+
+# Seconds to wait for a mirror to answer (connecting, then each read): offline, the download
+# fails within a few seconds instead of looking hung.
+NETWORK_TIMEOUT = 5.0
 
 
 def _fetch(
@@ -364,7 +416,10 @@ def _fetch(
     partial = target.with_name(target.name + ".part")
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response, open(partial, "wb") as out:
+        with (
+            urllib.request.urlopen(request, timeout=NETWORK_TIMEOUT) as response,
+            open(partial, "wb") as out,
+        ):
             while chunk := response.read(1 << 16):
                 if should_cancel and should_cancel():
                     raise DownloadCancelled("download cancelled")
@@ -375,72 +430,103 @@ def _fetch(
         partial.unlink(missing_ok=True)
 
 
+@dataclass
+class _Download:
+    """One ``download_mnist`` call: where to, from where, and the byte count for progress."""
+
+    raw: Path
+    source: MnistSource
+    progress: Callable[[int, int], None] | None
+    should_cancel: Callable[[], bool] | None
+    status: Callable[[str], None]
+    total: int
+    done: int = 0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.progress:
+            self.progress(min(self.done, self.total), self.total)
+
+    def cancel_if_asked(self) -> None:
+        if self.should_cancel and self.should_cancel():
+            raise DownloadCancelled("download cancelled")
+
+
+def _download_archive(job: _Download, filename: str, md5: str) -> None:
+    """Fetch one archive from the first mirror that serves it intact, and extract it."""
+    from urllib.error import URLError
+    from urllib.parse import urlsplit
+
+    archive = job.raw / filename
+    errors = []
+    for mirror in job.source.mirrors:
+        before = job.done
+        try:
+            job.status(f"connecting to {urlsplit(mirror).hostname or mirror}...")
+            _fetch(f"{mirror}{filename}", archive, job.advance, job.should_cancel)
+            job.status(f"checking {filename}...")
+            problem = _archive_problem(archive, md5, job.source)
+            if problem:
+                archive.unlink(missing_ok=True)
+                raise OSError(problem)
+            # Extracted atomically: a quit mid-way must not leave a truncated file that would
+            # then be preferred over the intact archive.
+            write_bytes_atomic(
+                job.raw / filename.removesuffix(".gz"),
+                gzip_module.decompress(archive.read_bytes()),
+            )
+            return
+        except (URLError, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            errors.append(f"{mirror}: {reason}")
+            job.done = before
+    raise DataError(
+        f"could not download {filename} (are you offline?); tried "
+        + "; ".join(errors)
+        + ". The bundled sample remains available."
+    )
+
+
 def download_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> Path:
     """Fetch full MNIST from its mirrors (see ``mnist_source``), checked against its checksums.
 
-    ``progress(done, total)`` counts bytes over the four files; ``should_cancel`` is polled
-    every 64 KB and cancelling raises ``DownloadCancelled``. Files already there
-    are kept. Returns the root folder to pass as ``data_dir``. Offline: ``DataError`` saying so.
+    ``progress(done, total)`` counts bytes over the four files; ``status(text)`` says what is
+    happening in words ("connecting to ...", "checking ..."); ``should_cancel`` is polled every
+    64 KB and cancelling raises ``DownloadCancelled``. Files already there are kept. Returns
+    the root folder to pass as ``data_dir``. Offline: ``DataError`` saying so, within
+    ``NETWORK_TIMEOUT`` seconds per mirror.
     """
-    from urllib.error import URLError
-
     source = mnist_source()
     root = Path(data_dir) if data_dir is not None else default_mnist_dir()
     raw = root / "MNIST" / "raw"
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create {raw}: {exc.strerror or exc}") from None
-    total = sum(_ARCHIVE_BYTES.get(name, 0) for name, _ in source.files)
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(min(done, total), total)
-
-    advance(0)
+        raise DataError(f"cannot create {raw}: {os_problem(exc)}") from None
+    job = _Download(
+        raw,
+        source,
+        progress,
+        should_cancel,
+        status or (lambda _text: None),
+        total=sum(_ARCHIVE_BYTES.get(name, 0) for name, _ in source.files),
+    )
+    job.advance(0)
     for filename, md5 in source.files:
-        if should_cancel and should_cancel():
-            raise DownloadCancelled("download cancelled")
-        archive = raw / filename
+        job.cancel_if_asked()
         if _find_file(raw, filename.removesuffix(".gz")) is None:
-            errors = []
-            for mirror in source.mirrors:
-                before = done
-                try:
-                    _fetch(f"{mirror}{filename}", archive, advance, should_cancel)
-                    problem = _archive_problem(archive, md5, source)
-                    if problem:
-                        archive.unlink(missing_ok=True)
-                        raise OSError(problem)
-                    # Extracted atomically: a quit mid-way must not leave a truncated file
-                    # that would then be preferred over the intact archive.
-                    write_bytes_atomic(
-                        raw / filename.removesuffix(".gz"),
-                        gzip_module.decompress(archive.read_bytes()),
-                    )
-                    break
-                except (URLError, OSError, http.client.HTTPException) as exc:
-                    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-                    errors.append(f"{mirror}: {reason}")
-                    done = before
-            else:
-                raise DataError(
-                    f"could not download {filename} (are you offline?); tried "
-                    + "; ".join(errors)
-                    + ". The bundled sample remains available."
-                )
+            _download_archive(job, filename, md5)
         else:
-            done += _ARCHIVE_BYTES.get(filename, 0)
-        advance(0)
+            job.done += _ARCHIVE_BYTES.get(filename, 0)
+        job.advance(0)
     if progress:
-        progress(total, total)  # a mirror's file may differ in size from the table above
+        progress(job.total, job.total)  # a mirror's file may differ in size from the table
+    job.status("done")
     return root
 
 

@@ -192,6 +192,32 @@ def test_mnist_data_moves_between_devices():
     assert moved.train_samples == 30 and moved.test_samples == 10
 
 
+def test_download_offline_fails_fast_without_importing_torchvision(tmp_path):
+    """A real offline download: mirrors that refuse connections, in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, time\n"
+        "os.environ['DIGIT_LAB_MNIST_MIRROR'] = 'http://127.0.0.1:9/ http://127.0.0.1:9/m/'\n"
+        "from core import data\n"
+        "said = []\n"
+        "try:\n"
+        f"    data.download_mnist({str(tmp_path)!r}, status=said.append)\n"
+        "except data.DataError as exc:\n"
+        "    print('error:', exc)\n"
+        "print('said:', said[0])\n"
+        "print('torchvision' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("error: could not download") and "offline" in lines[0]
+    assert lines[1] == "said: connecting to 127.0.0.1..."
+    assert lines[2] == "False"  # torchvision (and sympy) never imported on the way
+
+
 def test_download_offline_is_a_clear_error(tmp_path, monkeypatch):
     def offline(url, target, on_bytes, should_cancel):
         raise URLError("[Errno -3] Temporary failure in name resolution")
@@ -218,7 +244,7 @@ def fake_server(fetched: list[str]):
         payload = gzip.compress(data_module._idx_bytes(np.asarray(array), magic))
         for start in range(0, len(payload), 1000):
             if should_cancel and should_cancel():
-                raise UserError("download cancelled")
+                raise data_module.DownloadCancelled("download cancelled")
             on_bytes(len(payload[start : start + 1000]))
         target.write_bytes(payload)
 
@@ -226,17 +252,17 @@ def fake_server(fetched: list[str]):
 
 
 def test_download_reports_bytes_and_leaves_a_loadable_folder(tmp_path, monkeypatch):
-    from torchvision.datasets.utils import calculate_md5
-
     fetched: list[str] = []
     monkeypatch.setattr(data_module, "_fetch", fake_server(fetched))
     # The fake files are not MNIST, so trust whatever checksum they have.
-    monkeypatch.setattr(
-        "torchvision.datasets.utils.check_integrity",
-        lambda path, md5=None: bool(calculate_md5(path)),
-    )
+    monkeypatch.setattr(data_module, "_md5_matches", lambda path, md5: True)
     seen = []
-    root = data_module.download_mnist(tmp_path, progress=lambda d, t: seen.append((d, t)))
+    said = []
+    root = data_module.download_mnist(
+        tmp_path, progress=lambda d, t: seen.append((d, t)), status=said.append
+    )
+    assert said[0] == "connecting to ossci-datasets.s3.amazonaws.com..."
+    assert said[-1] == "done"
     assert root == tmp_path
     assert len(fetched) == 4 and all(url.startswith("https://") for url in fetched)
     done = [d for d, _ in seen]
@@ -256,7 +282,7 @@ def test_download_can_be_cancelled_mid_file(tmp_path, monkeypatch):
         calls.append(1)
         return len(calls) > 3
 
-    with pytest.raises(UserError, match="download cancelled"):
+    with pytest.raises(data_module.DownloadCancelled):
         data_module.download_mnist(tmp_path, should_cancel=cancel_after_a_few_chunks)
     assert len(fetched) == 1
     assert not mnist_present(tmp_path)
@@ -286,3 +312,44 @@ def test_make_sample_tool_splits_stratified_and_reproducibly(tmp_path):
     index = {bytes(row[:-1].astype(np.uint8)): row[-1] for row in table}
     for image, label in zip(made.train_images, made.train_labels, strict=True):
         assert index[bytes(image.flatten().numpy())] == int(label)
+
+
+def test_a_small_gzip_that_inflates_to_gigabytes_is_refused_with_bounded_memory(tmp_path):
+    import struct
+    import tracemalloc
+
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    zeros = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(struct.pack(">II", 0x00000801, 60_000))
+        for _ in range(256):  # 256 MiB of zeros after a valid 60,000-label header
+            out.write(zeros)
+    assert path.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="unexpected bytes"):
+            read_idx(path, "labels")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20  # the 60,000 labels the header promises, not the 256 MiB
+
+
+def test_a_header_announcing_too_many_digits_is_refused_before_reading(tmp_path):
+    import struct
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(struct.pack(">IIII", 0x00000803, 4_000_000_000, 28, 28))
+    with pytest.raises(DataError, match="announces 4,000,000,000 images"):
+        read_idx(path, "images")
+
+
+def test_unreadable_or_overlong_data_folders_are_one_sentence(tmp_path):
+    long_dir = tmp_path / ("d" * 300)
+    with pytest.raises(UserError, match="too long"):
+        load_mnist("auto", long_dir)
+    assert not mnist_present(long_dir)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(UserError, match="not a folder"):
+        load_mnist("mnist", a_file)
