@@ -50,7 +50,7 @@ def run(config: TrainConfig, data: MnistData, on_event=None) -> tuple[RunEnded, 
         if on_event is not None:
             on_event(event)
 
-    ended = Trainer(config, record, data=data).run()
+    ended = Trainer(config, record, data=data, finalize=None).run()
     return ended, events
 
 
@@ -434,3 +434,13 @@ def test_mixed_precision_on_the_cpu_still_learns(sample):
     losses = [e.loss for e in events if isinstance(e, BatchEvent)]
     assert losses[-1] < losses[0]
     assert all(t.dtype == torch.float32 for t in ended.result.checkpoint.state_dict.values())
+
+
+def test_the_default_end_of_a_run_calibrates_and_fits_the_digit_check(sample):
+    ended = Trainer(TrainConfig(epochs=1), data=sample).run()
+    checkpoint = ended.result.checkpoint
+    held = ended.result.held_out
+    assert checkpoint.temperature != 1.0  # fitted on the 400 held-out digits
+    better = F.nll_loss(torch.log_softmax(held.log_probs / checkpoint.temperature, 1), held.labels)
+    assert better <= F.nll_loss(held.log_probs, held.labels) + 1e-6
+    assert checkpoint.ood is not None and "threshold" in checkpoint.ood
