@@ -1,85 +1,50 @@
 """``train`` and ``evaluate`` subcommands: the training engine headless.
 
     python main.py train --model cnn --epochs 5 --json
+    python main.py train --preset speedrun --device cuda
     python main.py evaluate --model model.pt --dataset sample
 
-The option names and the ``--json`` fields are a contract other checks rely on.
+The training options are built from ``core.train_settings.SETTINGS`` (the same table the
+Training tab builds its controls from). The option names and the ``--json`` fields are a
+contract other checks rely on.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from core import json_output
-from core.device import DEVICE_CHOICES
 from core.errors import UserError
-from core.models import LOSS_CHOICES, MODELS
-from core.train_types import (
-    DATASET_CHOICES,
-    OPTIMIZER_CHOICES,
-    BatchEvent,
-    EpochEvent,
-    RunStarted,
-    TrainConfig,
-    TrainEvent,
-)
+from core.train_settings import SETTINGS, Setting, apply_preset, report_every
+from core.train_types import BatchEvent, EpochEvent, RunStarted, TrainConfig, TrainEvent
 
-DEFAULTS = TrainConfig()
+DATA_SETTINGS = ("dataset", "data_dir")
 
 
 def register(subparsers: Any) -> None:
+    _register_train(subparsers)
+    _register_evaluate(subparsers)
+
+
+def _register_train(subparsers: Any) -> None:
     train = subparsers.add_parser(
         "train",
         help="train a model on MNIST (or the bundled sample) and save it",
         description="Train a model headless. Defaults are the seed notebook's settings: "
-        "mlp, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9.",
+        "mlp, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9. A --preset sets a group of them; "
+        "options given next to it win.",
     )
-    train.add_argument(
-        "--model",
-        choices=list(MODELS),
-        default=DEFAULTS.model,
-        help="mlp: the seed's SimpleNet 784-128-64-10; cnn: a small conv net (default: mlp)",
-    )
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs, metavar="N", help="default 5")
-    train.add_argument(
-        "--batch-size", type=int, default=DEFAULTS.batch_size, metavar="B", help="default 64"
-    )
-    train.add_argument("--lr", type=float, default=DEFAULTS.lr, metavar="LR", help="default 0.01")
-    train.add_argument(
-        "--momentum",
-        type=float,
-        default=DEFAULTS.momentum,
-        metavar="M",
-        help="SGD momentum, default 0.9 (adam ignores it)",
-    )
-    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=DEFAULTS.optimizer)
-    train.add_argument(
-        "--loss",
-        choices=LOSS_CHOICES,
-        default=DEFAULTS.loss,
-        help="nll: the model outputs log-probabilities (the seed's NLLLoss); ce: raw logits "
-        "with CrossEntropyLoss",
-    )
-    train.add_argument("--device", choices=DEVICE_CHOICES, default=DEFAULTS.device)
-    _add_data_arguments(train)
-    train.add_argument(
-        "--seed",
-        type=int,
-        default=DEFAULTS.seed,
-        metavar="S",
-        help="same seed, same device: same numbers (default 1)",
-    )
-    train.add_argument(
-        "--threads",
-        type=int,
-        default=DEFAULTS.threads,
-        metavar="T",
-        help="CPU threads (0 = automatic: 1 for the mlp)",
-    )
+    for row in SETTINGS.values():
+        if row.cli_flag and row.name not in DATA_SETTINGS:
+            _add_setting(train, row, suppress=True)
+    _add_data_arguments(train, suppress=True)
     train.add_argument(
         "--out",
         type=Path,
@@ -89,43 +54,63 @@ def register(subparsers: Any) -> None:
     train.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
     train.set_defaults(func=run_train)
 
+
+def _register_evaluate(subparsers: Any) -> None:
     evaluate = subparsers.add_parser(
         "evaluate",
         help="evaluate a saved model on the test set",
-        description="Accuracy, loss, per-class accuracy and the confusion matrix of a saved model.",
+        description="Accuracy, loss, per-class accuracy, calibration and the confusion matrix "
+        "of a saved model.",
     )
     evaluate.add_argument("--model", type=Path, required=True, metavar="PATH")
-    _add_data_arguments(evaluate)
-    evaluate.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    _add_data_arguments(evaluate, suppress=False)
+    _add_setting(evaluate, SETTINGS["device"], suppress=False)
     evaluate.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
     evaluate.set_defaults(func=run_evaluate)
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_setting(parser: argparse.ArgumentParser, row: Setting, suppress: bool) -> None:
+    """One option from a settings row. ``suppress``: an option not given is absent from the
+    parsed arguments, so a preset's value is not overwritten by a default."""
+    choices = [value for value in row.values if value] or None
+    default = row.default if row.default not in (None, "") else None
+    shown = f" (default: {default})" if default is not None else ""
     parser.add_argument(
-        "--dataset",
-        choices=DATASET_CHOICES,
-        default="auto",
-        help="auto: full MNIST when present in the data folder, else the bundled sample",
-    )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        metavar="DIR",
-        help="folder holding MNIST in torchvision's layout (DIR/MNIST/raw); "
-        "default: the user data folder",
+        row.cli_flag,
+        dest=row.name,
+        type=str if row.kind is str else row.kind,
+        choices=choices,
+        default=argparse.SUPPRESS if suppress else row.default,
+        metavar=row.metavar,
+        help=row.help_text() + shown,
     )
 
 
-def _load_data(args: argparse.Namespace):
+def _add_data_arguments(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    for name in DATA_SETTINGS:
+        _add_setting(parser, SETTINGS[name], suppress)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run's settings: defaults, then ``--preset``'s, then every option given."""
+    given = {
+        row.name: getattr(args, row.name) for row in SETTINGS.values() if hasattr(args, row.name)
+    }
+    config = TrainConfig()
+    preset = given.pop("preset", "")
+    if preset:
+        config = apply_preset(config, preset)
+    return dataclasses.replace(config, **given).validate()
+
+
+def _load_data(dataset: str, data_dir: str | None):
     from core.data import load_mnist
     from core.resources import default_mnist_dir
 
-    data = load_mnist(args.dataset, args.data_dir)
+    data = load_mnist(dataset, data_dir)
     note = ""
-    if args.dataset == "auto" and data.name == "sample":
-        where = args.data_dir or default_mnist_dir()
-        note = f" (full MNIST not found in {where})"
+    if dataset == "auto" and data.name == "sample":
+        note = f" (full MNIST not found in {data_dir or default_mnist_dir()})"
     print(f"data: {data.description}{note}", flush=True)
     return data
 
@@ -139,48 +124,25 @@ def default_out_path(model: str, loss: str, dataset: str) -> Path:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core.checkpoint import save_checkpoint
     from core.device import resolve_device
+    from core.paths import check_writable_file
     from core.trainer import Trainer
 
-    config = TrainConfig(
-        model=args.model,
-        loss=args.loss,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        seed=args.seed,
-        device=args.device,
-        dataset=args.dataset,
-        data_dir=str(args.data_dir) if args.data_dir else None,
-        threads=args.threads,
-    ).validate()
+    config = config_from_args(args)
     device = resolve_device(config.device)
-    data = _load_data(args)
+    data = _load_data(config.dataset, config.data_dir)
     out = args.out or default_out_path(config.model, config.loss, data.name)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create the folder for {out}: {exc.strerror or exc}") from None
-    if out.is_dir():
-        raise UserError(f"--out {out} is a folder; give a file name such as {out / 'model.pt'}")
-
-    steps_per_epoch = -(-data.train_samples // config.batch_size)
+    check_writable_file(out, "--out")  # before the work, not after it
     progress = _Progress(enabled=sys.stderr.isatty())
-    # A bar needs ~100 updates per epoch; without one, no per-batch events at all.
-    config.report_every = max(1, steps_per_epoch // 100) if progress.enabled else 10**9
+    trained = data.train_samples - config.held_out_count(data.train_samples)
+    config.report_every = report_every(trained, config.batch_size, live=progress.enabled)
     ended = Trainer(config, progress.on_event, data=data).run()
     progress.close()
     if ended.status != "finished" or ended.result is None:
         raise UserError(f"training {ended.status}: {ended.reason}")
     result = ended.result
+    save_or_keep(result.checkpoint, out)  # saved before anything more is printed
     evaluation = result.evaluation
-    try:
-        save_checkpoint(result.checkpoint, out)
-    except OSError as exc:
-        raise UserError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
     print(
         f"done: {evaluation.accuracy:.2%} test accuracy, test loss {evaluation.loss:.4f}, "
         f"{result.seconds:.1f} s training at {result.samples_per_second:,.0f} samples/s "
@@ -188,34 +150,70 @@ def run_train(args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.json:
-        summary = {
-            "model": config.model,
-            "loss": config.loss,
-            "optimizer": config.optimizer,
-            "lr": config.lr,
-            "momentum": config.momentum,
-            "batch_size": config.batch_size,
-            "seed": config.seed,
-            "dataset": data.name,
-            "dataset_description": data.description,
-            "device": device.type,
-            "device_name": result.device,
-            "train_samples": result.train_samples,
-            "test_samples": result.test_samples,
-            "epochs": result.epochs_completed,
-            "test_accuracy": evaluation.accuracy,
-            "test_loss": evaluation.loss,
-            "per_class_accuracy": evaluation.per_class_accuracy,
-            "seconds": result.seconds,
-            "samples_per_second": result.samples_per_second,
-            "checkpoint": str(out.resolve()),
-        }
-        print(json_output.dumps(summary), flush=True)
+        print(json_output.dumps(_train_summary(config, data, device.type, result, out)), flush=True)
     return 0
 
 
+def save_or_keep(checkpoint: Any, out: Path) -> Path:
+    """Save to ``out``; when that fails, keep the model somewhere safe and say where."""
+    from core.checkpoint import save_checkpoint
+    from core.resources import user_data_dir
+
+    try:
+        return save_checkpoint(checkpoint, out)
+    except UserError as exc:
+        problem = str(exc)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"unsaved-{checkpoint.model_name}-{stamp}.pt"
+    for folder in (user_data_dir() / "models", Path(tempfile.gettempdir())):
+        fallback = folder / name
+        if fallback.resolve() == out.resolve():
+            continue
+        try:
+            save_checkpoint(checkpoint, fallback)
+        except (UserError, OSError):
+            continue
+        raise UserError(f"{problem}; the trained model was kept at {fallback}")
+    raise UserError(f"{problem}; no other folder could hold it either, so the model is lost")
+
+
+def _train_summary(config: TrainConfig, data: Any, device: str, result: Any, out: Path) -> dict:
+    evaluation = result.evaluation
+    return {
+        "model": config.model,
+        "loss": config.loss,
+        "optimizer": config.optimizer,
+        "lr": config.lr,
+        "momentum": config.momentum,
+        "batch_size": config.batch_size,
+        "seed": config.seed,
+        "schedule": config.schedule,
+        "amp": config.amp,
+        "preset": config.preset,
+        "dataset": data.name,
+        "dataset_description": data.description,
+        "device": device,
+        "device_name": result.device,
+        "train_samples": result.train_samples,
+        "held_out_samples": len(result.held_out.labels) if result.held_out is not None else 0,
+        "test_samples": result.test_samples,
+        "epochs": result.epochs_completed,
+        "test_accuracy": evaluation.accuracy,
+        "test_loss": evaluation.loss,
+        "per_class_accuracy": evaluation.per_class_accuracy,
+        "temperature": result.checkpoint.temperature,
+        "seconds": result.seconds,
+        "samples_per_second": result.samples_per_second,
+        "checkpoint": str(out.resolve()),
+    }
+
+
 class _Progress:
-    """tqdm bar on a terminal (stderr), plus one plain line per epoch on stdout."""
+    """tqdm bar on a terminal (stderr), plus one plain line per epoch on stdout.
+
+    Printing never ends a run: stdout is guarded by the CLI (``cli.output``), and a bar whose
+    terminal went away is dropped.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -223,8 +221,16 @@ class _Progress:
         self.done = 0
 
     def on_event(self, event: TrainEvent) -> None:
+        try:
+            self._show(event)
+        except OSError:  # stderr closed under the bar: train on without it
+            self.bar = None
+
+    def _show(self, event: TrainEvent) -> None:
         if isinstance(event, RunStarted):
             print(f"device: {event.device}", flush=True)
+            if event.note:
+                print(f"note: {event.note}", flush=True)
             if self.enabled:
                 from tqdm import tqdm
 
@@ -250,33 +256,32 @@ class _Progress:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.close()
+            with contextlib.suppress(OSError):
+                self.bar.close()
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from core.calibration import calibration_report
     from core.checkpoint import load_checkpoint
     from core.device import describe_device, resolve_device
-    from core.evaluation import evaluate
+    from core.evaluation import evaluate_outputs
 
     checkpoint = load_checkpoint(args.model)
     device = resolve_device(args.device)
-    data = _load_data(args)
+    data = _load_data(args.dataset, args.data_dir)
     model = checkpoint.build(device)
-    result = evaluate(model, data, device, checkpoint.loss)
+    result, log_probs = evaluate_outputs(model, data, device)
+    calibration = calibration_report(log_probs.cpu(), data.test_labels, checkpoint.temperature)
     print(f"model: {checkpoint.summary()}")
     print(f"device: {describe_device(device)}")
     print(
         f"test accuracy {result.accuracy:.2%}, test loss {result.loss:.4f} ({result.samples:,} digits)"
     )
     print(
-        "per-class accuracy: "
-        + "  ".join(f"{digit}: {acc:.1%}" for digit, acc in enumerate(result.per_class_accuracy))
+        f"calibration: expected calibration error {calibration.after.ece:.2%} at temperature "
+        f"{checkpoint.temperature:.3g} ({calibration.before.ece:.2%} uncalibrated)"
     )
-    print("confusion matrix (rows: true digit, columns: predicted):")
-    width = max(4, len(str(max(max(row) for row in result.confusion))) + 1)
-    print("     " + "".join(f"{d:>{width}}" for d in range(10)))
-    for digit, row in enumerate(result.confusion):
-        print(f"  {digit}: " + "".join(f"{count:>{width}}" for count in row))
+    _print_confusion(result)
     if args.json:
         summary = {
             "model": str(Path(args.model).resolve()),
@@ -292,6 +297,21 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "per_class_accuracy": result.per_class_accuracy,
             "confusion": result.confusion,
             "misclassified": result.samples - sum(result.confusion[d][d] for d in range(10)),
+            "ece": calibration.after.ece,
+            "ece_uncalibrated": calibration.before.ece,
+            "temperature": checkpoint.temperature,
         }
         print(json_output.dumps(summary), flush=True)
     return 0
+
+
+def _print_confusion(result: Any) -> None:
+    print(
+        "per-class accuracy: "
+        + "  ".join(f"{digit}: {acc:.1%}" for digit, acc in enumerate(result.per_class_accuracy))
+    )
+    print("confusion matrix (rows: true digit, columns: predicted):")
+    width = max(4, len(str(max(max(row) for row in result.confusion))) + 1)
+    print("     " + "".join(f"{d:>{width}}" for d in range(10)))
+    for digit, row in enumerate(result.confusion):
+        print(f"  {digit}: " + "".join(f"{count:>{width}}" for count in row))

@@ -36,21 +36,31 @@ def evaluate(
     model: nn.Module,
     data: MnistData,
     device: torch.device | str,
-    loss: str,
+    loss: str = "nll",
     max_misclassified: int = 200,
 ) -> EvalResult:
     """Evaluate ``model`` on ``data``'s test split on ``device``.
 
-    ``loss`` says what the model outputs ("nll": log-probabilities, "ce": logits); either way the
-    reported loss is the mean negative log-likelihood. Misclassified digits are listed most
-    confident first (the most instructive mistakes), at most ``max_misclassified`` of them.
+    Whatever the head (``loss``: "nll" log-probabilities or "ce" logits) the reported loss is the
+    mean negative log-likelihood. Misclassified digits are listed most confident first (the most
+    instructive mistakes), at most ``max_misclassified`` of them.
     """
+    return evaluate_outputs(model, data, device, max_misclassified)[0]
+
+
+def evaluate_outputs(
+    model: nn.Module,
+    data: MnistData,
+    device: torch.device | str,
+    max_misclassified: int = 200,
+) -> tuple[EvalResult, torch.Tensor]:
+    """``evaluate`` plus the (N, 10) log-probabilities it scored (for calibration)."""
     device = torch.device(device)
     # (N, 28, 28) suits every registry model: the MLP flattens, the CNN adds the channel axis.
     inputs = normalize(data.test_images.to(device))
-    return evaluate_tensors(
-        model, inputs, data.test_labels.to(device), loss, max_misclassified=max_misclassified
-    )
+    log_probs = log_probabilities(model, inputs)
+    labels = data.test_labels.to(device)
+    return score_log_probs(log_probs, labels, max_misclassified), log_probs
 
 
 def log_probabilities(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:

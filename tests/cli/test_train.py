@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from cli import main as cli_main
+from core.train_types import TrainConfig
 from tests.helpers import run_main
 
 TRAIN_KEYS = {
@@ -106,3 +107,130 @@ def test_a_hostile_model_file_is_an_error_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     assert not marker.exists()
+
+
+def test_options_come_from_the_settings_table(capsys):
+    from core.train_settings import SETTINGS
+
+    with pytest.raises(SystemExit):
+        cli_main(["train", "--help"])
+    text = capsys.readouterr().out
+    for row in SETTINGS.values():
+        if row.cli_flag:
+            assert row.cli_flag in text
+
+
+def test_a_preset_sets_a_group_and_options_given_win():
+    import argparse
+
+    from cli.train_cmd import config_from_args
+
+    config = config_from_args(argparse.Namespace(preset="speedrun", epochs=1))
+    assert (config.optimizer, config.schedule, config.batch_size, config.epochs) == (
+        "adam",
+        "onecycle",
+        512,
+        1,
+    )
+    assert config.preset == "speedrun"
+    assert config_from_args(argparse.Namespace()) == TrainConfig()
+
+
+def test_speedrun_on_the_cpu_runs_and_says_it_is_slow(tmp_path, capsys):
+    out = tmp_path / "fast.pt"
+    args = ["train", "--preset", "speedrun", "--epochs", "1", "--dataset", "sample"]
+    code = cli_main([*args, "--device", "cpu", "--out", str(out), "--json"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "note: the speedrun preset is tuned for a GPU" in stdout and "slowly" in stdout
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert (summary["preset"], summary["schedule"], summary["batch_size"]) == (
+        "speedrun",
+        "onecycle",
+        512,
+    )
+    assert out.is_file()
+
+
+def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = cli_main(["train", "--dataset", "sample", "--out", str(blocker / "m.pt")])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: cannot write --out")
+    assert "epoch" not in captured.out  # nothing was trained
+    code = cli_main(["train", "--dataset", "sample", "--out", str(tmp_path / ("m" * 300))])
+    assert code == 2
+    assert "too long" in capsys.readouterr().err
+
+
+def test_a_failed_save_keeps_the_model_and_says_where(tmp_path, monkeypatch, capsys):
+    from core import checkpoint as checkpoint_module
+    from core.errors import CheckpointError
+
+    real_save = checkpoint_module.save_checkpoint
+    target = tmp_path / "m.pt"
+
+    def full_disk_at_target(checkpoint, path):
+        if Path(path) == target:
+            raise CheckpointError(f"could not write the model file {path}: the disk is full")
+        return real_save(checkpoint, path)
+
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", full_disk_at_target)
+    code = cli_main(["train", "--dataset", "sample", "--epochs", "1", "--out", str(target)])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: could not write the model file") and "disk is full" in err
+    kept = Path(err.rsplit("kept at ", 1)[1])
+    assert kept.is_file() and kept != target
+    assert checkpoint_module.load_checkpoint(kept).model_name == "mlp"
+
+
+def test_train_into_a_closed_pipe_still_saves_the_model(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    out = tmp_path / "piped.pt"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "train", "--dataset", "sample", "--epochs", "2"]
+        + ["--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    first = process.stdout.readline()  # what `| head -1` reads, then it goes away
+    process.stdout.close()
+    _, err = process.communicate(timeout=300)
+    assert first.startswith(b"data: ")
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    assert out.is_file()  # the trained model was saved whatever happened to stdout
+
+
+@pytest.mark.parametrize("kind", ["long", "file", "locked"])
+def test_bad_data_folders_are_one_line_errors(tmp_path, kind, capsys):
+    if kind == "long":
+        folder = tmp_path / ("d" * 300)
+    elif kind == "file":
+        folder = tmp_path / "file"
+        folder.write_text("x")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root reads any folder")
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0)
+    assert cli_main(["train", "--data-dir", str(folder), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert {"long": "too long", "file": "not a folder", "locked": "permission denied"}[kind] in err
+
+
+def test_evaluate_reports_calibration(tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert cli_main(["train", "--dataset", "sample", "--epochs", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli_main(["evaluate", "--model", str(out), "--dataset", "sample", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0 <= summary["ece"] <= 1 and summary["temperature"] != 1.0

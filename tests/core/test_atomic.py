@@ -110,3 +110,15 @@ def test_path_checks_never_raise(tmp_path):
         with pytest.raises(UserError, match="permission denied"):
             check_folder(closed, "--data-dir")
         closed.chmod(0o700)
+
+
+def test_a_folder_that_cannot_be_listed_is_permission_denied(tmp_path, monkeypatch):
+    """What a mode-000 folder does to a user without root's override (tests may run as root)."""
+    import errno
+
+    def denied(path):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr("core.paths.os.listdir", denied)
+    with pytest.raises(UserError, match="cannot read --data-dir .*: permission denied"):
+        check_folder(tmp_path, "--data-dir")
