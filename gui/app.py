@@ -26,6 +26,12 @@ def configure_application(app: QCoreApplication) -> None:
 
 
 def run_app(argv: list[str] | None = None) -> int:
+    from gui.platform_check import screen_problem
+
+    problem = screen_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
     from gui.main_window import MainWindow
