@@ -72,9 +72,18 @@ def _register_evaluate(subparsers: Any) -> None:
 def _add_setting(parser: argparse.ArgumentParser, row: Setting, suppress: bool) -> None:
     """One option from a settings row. ``suppress``: an option not given is absent from the
     parsed arguments, so a preset's value is not overwritten by a default."""
-    choices = [value for value in row.values if value] or None
     default = row.default if row.default not in (None, "") else None
     shown = f" (default: {default})" if default is not None else ""
+    if row.kind is bool:  # --augment / --no-augment
+        parser.add_argument(
+            row.cli_flag,
+            dest=row.name,
+            action=argparse.BooleanOptionalAction,
+            default=argparse.SUPPRESS if suppress else row.default,
+            help=row.help_text() + shown,
+        )
+        return
+    choices = [value for value in row.values if value] or None
     parser.add_argument(
         row.cli_flag,
         dest=row.name,

@@ -50,6 +50,9 @@ class TrainConfig:
     holdout: float = 0.1
     # The preset these settings came from ("" = chosen by hand); see core.train_settings.PRESETS.
     preset: str = ""
+    # Vary every training batch at random (core.augment: rotation, scale, shear, shift, elastic
+    # wobble, stroke thickness) on the training device; test and held-out digits stay as they are.
+    augment: bool = False
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""

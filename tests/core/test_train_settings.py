@@ -29,7 +29,10 @@ def test_every_config_field_has_one_row_with_its_default():
     for name, row in SETTINGS.items():
         assert row.default == getattr(TrainConfig(), name)
         assert row.tooltip and row.label
-        assert bool(row.choices) != (row.low is not None) or row.optional
+        if row.kind in (int, float):
+            assert row.low is not None and row.high is not None and not row.choices
+        elif row.kind is str and not row.optional:
+            assert row.choices
 
 
 def test_choices_come_from_the_registries():
