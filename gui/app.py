@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -34,8 +34,39 @@ def run_app(argv: list[str] | None = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
-    from gui.main_window import MainWindow
-
-    window = MainWindow()
-    window.show()
+    launcher = Launcher()
+    launcher.start()
     return app.exec()
+
+
+class Launcher(QObject):
+    """Shows the startup window now and the main window when torch is in (see gui/startup.py).
+
+    ``ready`` fires with the main window once it is shown (the self-test times it).
+    """
+
+    ready = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from gui.startup import HeavyImports, StartupWindow
+
+        self.startup_window = StartupWindow()
+        self.imports = HeavyImports(self)
+        self.imports.finished.connect(self._open_main_window)
+        self.window = None
+
+    def start(self) -> None:
+        self.startup_window.show()
+        self.imports.start()
+
+    def _open_main_window(self, problem: str) -> None:
+        if problem:
+            self.startup_window.show_failure(problem)
+            return
+        from gui.main_window import MainWindow
+
+        self.window = MainWindow()
+        self.window.show()
+        self.startup_window.close()
+        self.ready.emit(self.window)
