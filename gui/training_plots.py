@@ -47,6 +47,7 @@ REDRAW_INTERVAL_MS = 200
 SPEED_EVERY = 5  # the speed plot changes slowly: redraw it every 5th redraw (once a second)
 EMPTY_SPEED_DECADES = (2, 5)  # 100 to 100,000 samples/s: where CPU and GPU runs land
 EMPTY_LOSS_TOP = 2.5  # just above ln(10), the loss of a network that guesses
+EMPTY_STEPS = 100  # whole steps on an empty axis, not 0.2 of a batch
 LOSS_SCALES = {
     "auto": "auto (log when one run dwarfs the others)",
     "linear": "linear",
@@ -215,7 +216,7 @@ class TrainingPlots(QWidget):
             "colour."
         )
         self.run_table.itemChanged.connect(self._on_run_item_changed)
-        self.export_button = QPushButton("E&xport CSV…")
+        self.export_button = QPushButton("Export CSV…")
         self.export_button.setShortcut(QKeySequence("Ctrl+E"))
         self.export_button.setToolTip(
             "Save every run's curves as one CSV file, one row per point (Ctrl+E)."
@@ -257,13 +258,13 @@ class TrainingPlots(QWidget):
         """Axes that read before any data: loss 0..2.5, accuracy 0..100 %, speed in decades."""
         epochs = epochs or TrainConfig().epochs
         self._set_loss_view(False, 0.0, EMPTY_LOSS_TOP)
-        self.loss_plot.setXRange(0, 1, padding=0.02)
-        self.speed_plot.setXRange(0, 1, padding=0.02)
+        self.loss_plot.setXRange(0, EMPTY_STEPS, padding=0.02)
+        self.speed_plot.setXRange(0, EMPTY_STEPS, padding=0.02)
         self._speed_decades = EMPTY_SPEED_DECADES
         self.speed_plot.setYRange(*EMPTY_SPEED_DECADES, padding=0)
         self._set_epoch_axis(epochs)
         self.acc_plot.setYRange(0, 100, padding=0)
-        self.placeholder.setPos(0.5, EMPTY_LOSS_TOP / 2)
+        self.placeholder.setPos(EMPTY_STEPS / 2, EMPTY_LOSS_TOP / 2)
         self.placeholder.setVisible(not self.history.runs)
 
     # ------------------------------------------------------------------ runs

@@ -184,7 +184,8 @@ class TrainingTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(LEFT_WIDTH + 16)
+        # Room for the scroll bar that short windows (1024x700) need, so nothing is cut.
+        scroll.setFixedWidth(LEFT_WIDTH + scroll.verticalScrollBar().sizeHint().width() + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(scroll)
@@ -232,7 +233,9 @@ class TrainingTab(QWidget):
             "(MLP, NLL loss, SGD lr 0.01 momentum 0.9, batch 64, 5 epochs)."
         )
         self.reset_button.clicked.connect(self.reset_settings)
-        grid.addWidget(self.reset_button, row + 1, 0, 1, 4, Qt.AlignmentFlag.AlignRight)
+        if col == 0:  # the last row is full: the button gets its own
+            row, col = row + 1, 2
+        grid.addWidget(self.reset_button, row, col, 1, 2, Qt.AlignmentFlag.AlignRight)
         self.settings_box = box
         return box
 
@@ -269,8 +272,9 @@ class TrainingTab(QWidget):
         self.pause_button = self._button("Pause", "Ctrl+P", self.toggle_pause)
         self.stop_button = self._button("Stop", "Ctrl+.", self.stop)
         self.stop_button.setToolTip(
-            "End the run after the current batch (Ctrl+.). The model is scored as it is\n"
-            "and listed with the runs; it does not replace the current model."
+            "End the run after the current batch (Ctrl+.). The model is scored as it is,\n"
+            "listed with the runs and kept in Models; it replaces the current model only if\n"
+            "you choose it."
         )
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
@@ -600,9 +604,12 @@ class TrainingTab(QWidget):
         self.progress.setFormat("done: %m steps")
         accuracy = result.evaluation.accuracy if result and result.evaluation else None
         acc_text = f" Test accuracy {accuracy:.2%}." if accuracy is not None else ""
-        self.show_message(f"Finished.{acc_text} This model is now the current model.")
+        self.show_message(
+            f"Finished.{acc_text} Kept in Models…; the banner above asks whether the Draw tab "
+            "should use it."
+        )
         if result is not None and result.checkpoint is not None:
-            self.state.set_current_model(result.checkpoint)
+            self.state.offer_run(result.checkpoint)  # kept and offered, never swapped silently
         device = self._last_started.device if self._last_started else "the device"
         self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
 
@@ -618,10 +625,13 @@ class TrainingTab(QWidget):
             scored = result is not None and result.evaluation is not None
             self.show_message(
                 f"Stopped. The partly trained model scored {result.evaluation.accuracy:.2%} "
-                "(see Evaluation and the run list); it did not replace the current model."
+                "(see Evaluation and the run list). It is kept in Models…; the banner above "
+                "asks whether the Draw tab should use it."
                 if scored
                 else "Stopped."
             )
+            if scored and result.checkpoint is not None:
+                self.state.offer_run(result.checkpoint)  # usable as a model, never swapped in
         self.state.show_status("Training stopped.")
 
     # ------------------------------------------------------------ model files

@@ -53,8 +53,9 @@ def _wait_for_progress(qtbot, tab, above: int = 0) -> None:
 def test_a_short_run_fills_curves_progress_evaluation_and_current_model(qtbot, tab):
     _configure(tab, epochs=2, batch_size=64)
     assert tab.data_panel.using_sample and tab.data_panel.note.isVisibleTo(tab)
-    models = []
+    models, offers = [], []
     tab.state.modelChanged.connect(models.append)
+    tab.state.runOffered.connect(offers.append)
     with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
         assert tab.start()
         assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
@@ -68,8 +69,12 @@ def test_a_short_run_fills_curves_progress_evaluation_and_current_model(qtbot, t
     assert tab.progress.value() == tab.progress.maximum() == run.total_steps
     x, y = tab.plots.curves_of(run)["accuracy"].getData()
     assert list(x) == [1.0, 2.0] and y[-1] > 70
-    # The model becomes the app's current model, and the evaluation view shows it.
+    # The model is kept and offered, never swapped in silently; it is used once accepted.
+    assert models == [] and offers[0].checkpoint is ended.result.checkpoint
+    assert offers[0].entry is not None and tab.state.library.current_id() is None
+    tab.state.accept_offer(offers[0])
     assert models == [ended.result.checkpoint] and tab.state.current_model is models[0]
+    assert tab.state.library.current_id() == offers[0].entry.id
     assert "trained on" in tab.model_label.text()
     assert tab.evaluation.result is ended.result.evaluation
     qtbot.waitUntil(lambda: tab.evaluation.gallery_complete)  # filled in chunks
@@ -138,7 +143,9 @@ def test_pause_holds_the_run_and_resume_continues(qtbot, tab):
 
 
 def test_stop_mid_epoch_scores_the_model_and_keeps_the_current_one(qtbot, tab):
-    _configure(tab, epochs=2, batch_size=1)  # 4,000 steps per epoch: seconds, even when busy
+    _configure(tab, epochs=2, batch_size=1)  # 3,600 steps per epoch: seconds, even when busy
+    offers = []
+    tab.state.runOffered.connect(offers.append)
     with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
         tab.start()
         _wait_for_progress(qtbot, tab)
@@ -150,7 +157,9 @@ def test_stop_mid_epoch_scores_the_model_and_keeps_the_current_one(qtbot, tab):
     run = tab.plots.current
     assert run.steps.view[-1] < run.steps_per_epoch  # mid-epoch
     assert run.status == "stopped"
-    assert tab.state.current_model is None  # a stopped run does not replace the model
+    assert tab.state.current_model is None  # a stopped run does not replace the model...
+    (offer,) = offers  # ...it is kept and offered: usable as a model if the learner says so
+    assert offer.checkpoint is ended.result.checkpoint and offer.entry is not None
     # The model as it was is scored, shown in the Evaluation view and in the run list.
     assert ended.result is not None and ended.result.evaluation is not None
     assert tab.evaluation.result is ended.result.evaluation
