@@ -438,7 +438,9 @@ class Trainer:
         # Channels-last convolutions: ~15-25% faster CNN steps with oneDNN on a CPU, and the
         # layout tensor cores want for mixed precision on a GPU.
         convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
-        channels_last = convolutional and (device.type == "cpu" or cfg.amp != "off")
+        channels_last = convolutional and (
+            device.type == "cpu" or (device.type == "cuda" and cfg.amp != "off")
+        )
         if channels_last:
             model.to(memory_format=torch.channels_last)
         steps_per_epoch = math.ceil(train.train_samples / cfg.batch_size)
