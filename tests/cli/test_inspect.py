@@ -14,7 +14,7 @@ from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.data import load_sample
 from core.inference import Classifier
 from core.inspection import inspect_tensor
-from core.models import build_model
+from core.models import MODELS, build_model
 from core.resources import bundled_model_file
 from tests.helpers import run_main
 
@@ -47,23 +47,42 @@ def run_cli(capsys, *args: str) -> tuple[int, list[str], str]:
     return code, captured.out.splitlines(), captured.err
 
 
-def test_json_last_line_describes_every_cnn_layer(capsys, digit_file):
+def test_json_last_line_describes_every_layer_of_the_bundled_model(capsys, digit_file):
     path, label = digit_file
+    checkpoint = load_checkpoint(bundled_model_file())
     code, lines, err = run_cli(capsys, str(path), "--model", str(bundled_model_file()), "--json")
     assert code == 0, err
     record = json.loads(lines[-1])
     assert record["digit"] == label  # the bundled model reads a clean test digit
-    names = [layer["name"] for layer in record["layers"]]
-    assert names == ["conv1_maps", "conv1", "conv2", "fc1", "logits"]
-    shapes = {layer["name"]: layer["shape"] for layer in record["layers"]}
-    assert shapes["conv1_maps"] == [16, 28, 28] and shapes["conv1"] == [16, 14, 14]
-    assert shapes["conv2"] == [32, 7, 7] and shapes["fc1"] == [128] and shapes["logits"] == [10]
+    stages = MODELS[checkpoint.model_name].stages
+    assert [layer["name"] for layer in record["layers"]] == [s.name for s in stages]
     for layer in record["layers"]:
         assert set(layer) == {"name", "kind", "shape", "active_fraction", "top_units"}
         values = [unit["value"] for unit in layer["top_units"]]
         assert values == sorted(values, reverse=True)
-    logits = next(layer for layer in record["layers"] if layer["name"] == "logits")
+    logits = record["layers"][-1]
+    assert logits["kind"] == "logits" and logits["shape"] == [10]
     assert logits["active_fraction"] is None and logits["top_units"][0]["index"] == label
+
+
+def test_small_cnn_layers_and_shapes(capsys, digit_file, tmp_path):
+    torch.manual_seed(0)
+    cnn = save_checkpoint(
+        Checkpoint.from_model(build_model("cnn"), "cnn", "nll", dataset="test"), tmp_path / "c.pt"
+    )
+    code, lines, err = run_cli(capsys, str(digit_file[0]), "--model", str(cnn), "--json")
+    assert code == 0, err
+    layers = json.loads(lines[-1])["layers"]
+    shapes = {layer["name"]: layer["shape"] for layer in layers}
+    assert shapes == {
+        "conv1_maps": [16, 28, 28],
+        "conv1": [16, 14, 14],
+        "conv2": [32, 7, 7],
+        "fc1": [128],
+        "logits": [10],
+    }
+    active = {layer["name"]: layer["active_fraction"] for layer in layers}
+    assert active["conv1_maps"] is None and 0 <= active["conv1"] <= 1
 
 
 def test_json_agrees_with_the_engine_for_an_mlp(capsys, digit_file, mlp_file):

@@ -11,7 +11,7 @@ from core.data import load_sample, normalize
 from core.embedding_map import build_map, fit_pca, knn_accuracy, map_test_digits
 from core.errors import UserError
 from core.inspection import stage_outputs
-from core.models import build_model
+from core.models import MODELS, build_model
 from core.resources import bundled_model_file
 
 
@@ -21,15 +21,25 @@ def sample():
 
 
 @pytest.fixture(scope="module")
-def trained():
-    return load_checkpoint(bundled_model_file()).build()
+def bundled():
+    return load_checkpoint(bundled_model_file())
 
 
-def test_map_has_one_point_per_test_digit(trained, sample):
-    result = map_test_digits(trained, "cnn", sample)
+@pytest.fixture(scope="module")
+def trained(bundled):
+    return bundled.build()
+
+
+@pytest.fixture(scope="module")
+def name(bundled):
+    return bundled.model_name
+
+
+def test_map_has_one_point_per_test_digit(trained, name, sample):
+    result = map_test_digits(trained, name, sample)
     n = sample.test_samples
     assert result.points.shape == (n, 2)
-    assert result.stage == "fc1"
+    assert result.stage == MODELS[name].embedding_stage.name
     np.testing.assert_array_equal(result.labels, sample.test_labels.numpy())
     with torch.no_grad():
         predicted = trained(normalize(sample.test_images).unsqueeze(1)).argmax(1).numpy()
@@ -39,12 +49,12 @@ def test_map_has_one_point_per_test_digit(trained, sample):
     assert result.knn_accuracy > 0.6
 
 
-def test_map_is_deterministic_and_leaves_the_global_seed_alone(trained, sample):
+def test_map_is_deterministic_and_leaves_the_global_seed_alone(trained, name, sample):
     torch.manual_seed(1)
-    first = map_test_digits(trained, "cnn", sample)
+    first = map_test_digits(trained, name, sample)
     after_first = torch.rand(1)
     torch.manual_seed(1)
-    second = map_test_digits(trained, "cnn", sample)
+    second = map_test_digits(trained, name, sample)
     assert torch.equal(after_first, torch.rand(1))
     np.testing.assert_array_equal(first.points, second.points)
     assert first.knn_accuracy == second.knn_accuracy
@@ -67,9 +77,10 @@ def test_pca_matches_the_exact_principal_axes():
     assert points[:, 0].var() > points[:, 1].var()
 
 
-def test_a_new_digit_lands_where_its_features_put_it(trained, sample):
-    result = map_test_digits(trained, "cnn", sample)
-    features = stage_outputs(trained, "cnn", normalize(sample.test_images[:3]), ["fc1"])["fc1"]
+def test_a_new_digit_lands_where_its_features_put_it(trained, name, sample):
+    result = map_test_digits(trained, name, sample)
+    stage = result.stage
+    features = stage_outputs(trained, name, normalize(sample.test_images[:3]), [stage])[stage]
     np.testing.assert_allclose(result.projection.project(features), result.points[:3], atol=1e-4)
 
 
@@ -86,8 +97,8 @@ def test_knn_accuracy_counts_each_point_by_its_neighbours():
         knn_accuracy(points[:5], labels[:5])
 
 
-def test_csv_has_a_header_and_one_row_per_digit(trained, sample, tmp_path):
-    result = build_map(trained, "cnn", sample.test_images[:50], sample.test_labels[:50])
+def test_csv_has_a_header_and_one_row_per_digit(trained, name, sample, tmp_path):
+    result = build_map(trained, name, sample.test_images[:50], sample.test_labels[:50])
     path = result.write_csv(tmp_path / "map.csv")
     lines = path.read_text().splitlines()
     assert lines[0] == "x,y,label,prediction"
@@ -105,6 +116,6 @@ def test_mlp_map_uses_its_last_hidden_layer(sample):
     assert result.stage == "fc2" and result.points.shape == (sample.test_samples, 2)
 
 
-def test_mismatched_labels_are_a_user_error(trained, sample):
+def test_mismatched_labels_are_a_user_error(trained, name, sample):
     with pytest.raises(UserError, match="one label each"):
-        build_map(trained, "cnn", sample.test_images[:10], sample.test_labels[:9])
+        build_map(trained, name, sample.test_images[:10], sample.test_labels[:9])

@@ -3,10 +3,10 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 
 
-def test_window_has_three_tabs_and_title(main_window):
+def test_window_has_its_tabs_and_title(main_window):
     assert main_window.windowTitle() == "Digit Lab"
     names = [main_window.tabs.tabText(i) for i in range(main_window.tabs.count())]
-    assert names == ["Loss playground", "Training", "Draw"]
+    assert names == ["Loss playground", "Training", "Draw", "Inside the network"]
 
 
 def test_menus_exist(main_window):
