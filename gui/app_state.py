@@ -1,44 +1,185 @@
-"""State shared by the tabs: the one place that holds "the current model".
+"""State shared by the tabs: the one place that holds "the current model" and the model library.
 
-The Training tab sets it when a run finishes or a file is loaded; the Draw tab listens. Setting
-it also saves it as the user's current model file, so ``main.py classify`` uses the same one.
+Models are never swapped silently. Loading a file is the learner's choice: the model is kept in
+the library and used (``set_current_model``). A finished run is only *offered*
+(``offer_run``): it is kept in the library and ``runOffered`` carries both accuracies, so a
+banner can ask; it becomes current when the learner accepts (``accept_offer``). The Models view
+chooses any kept model (``use_entry``) or the bundled one (``use_bundled``). The choice is saved
+in the library, so ``main.py classify`` uses the same model.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from core.checkpoint import Checkpoint, save_checkpoint
-from core.errors import CheckpointError
-from core.resources import current_model_file
+from core.checkpoint import Checkpoint
+from core.errors import UserError
+from core.model_library import (
+    BUNDLED_NAME,
+    LibraryEntry,
+    ModelLibrary,
+    bundled_checkpoint,
+    current_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class RunOffer:
+    """A finished run kept in the library, waiting for the learner to choose it (or not)."""
+
+    entry: LibraryEntry | None  # None when it could not be kept (disk full...)
+    checkpoint: Checkpoint
+    new_accuracy: float | None
+    current_name: str  # the model in use now
+    current_accuracy: float | None
+
+    def describe(self) -> str:
+        """ "New model 97.9 % · in use: Bundled model 98.2 %" for the banner."""
+
+        def pct(value: float | None) -> str:
+            return "accuracy unknown" if value is None else f"{value:.1%}"
+
+        return (
+            f"New model: {pct(self.new_accuracy)} test accuracy. "
+            f"In use: {self.current_name}, {pct(self.current_accuracy)}."
+        )
+
+
 class AppState(QObject):
     modelChanged = Signal(object)  # Checkpoint
+    libraryChanged = Signal()  # entries, names or the current choice changed
+    runOffered = Signal(object)  # RunOffer
     statusMessage = Signal(str, int)  # text, timeout ms (0 = until replaced)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, library: ModelLibrary | None = None) -> None:
         super().__init__(parent)
         self._model: Checkpoint | None = None
+        self._entry_id: str | None = None  # library entry in use; None: bundled or unsaved
+        self._model_name = BUNDLED_NAME
+        self.library = library or ModelLibrary()
+        self.startup_note = ""  # why the chosen model was not used at start-up ("" if it was)
 
     @property
     def current_model(self) -> Checkpoint | None:
         return self._model
 
+    @property
+    def current_entry_id(self) -> str | None:
+        return self._entry_id
+
+    @property
+    def current_name(self) -> str:
+        return self._model_name
+
+    def load_startup_model(self) -> str:
+        """Use the library's current choice (or the bundled model); the reason if it fell back.
+
+        Never raises for a bad user folder or model file; only a missing bundled model leaves
+        no model (the Draw tab then explains it).
+        """
+        try:
+            choice = current_checkpoint(self.library)
+        except UserError as exc:
+            self.startup_note = str(exc)
+            return self.startup_note
+        self.startup_note = f"Using the bundled model: {choice.reason}." if choice.reason else ""
+        self._apply(choice.checkpoint, choice.entry.id if choice.entry else None, choice.name)
+        return self.startup_note
+
+    def _apply(self, checkpoint: Checkpoint, entry_id: str | None, name: str) -> None:
+        self._model, self._entry_id, self._model_name = checkpoint, entry_id, name
+        self.modelChanged.emit(checkpoint)
+
     def set_current_model(self, checkpoint: Checkpoint, *, persist: bool = True) -> None:
-        """Make ``checkpoint`` the app's model; ``persist`` keeps it for the next launch and CLI."""
-        self._model = checkpoint
+        """Use ``checkpoint`` now (a file the learner loaded); ``persist`` keeps it in the
+        library as the current choice, so the next launch and ``classify`` use it too."""
+        entry = None
         if persist:
             try:
-                save_checkpoint(checkpoint, current_model_file())
-            except (OSError, CheckpointError) as exc:  # a full disk must not stop the app
-                log.warning("could not save the current model: %s", exc)
-                self.show_status(f"Model in use, but it could not be saved: {exc}")
-        self.modelChanged.emit(checkpoint)
+                entry = self.library.add(checkpoint, source="loaded")
+                self.library.set_current(entry.id)
+            except UserError as exc:  # a full disk must not stop the app
+                log.warning("could not keep the model: %s", exc)
+                self.show_status(f"Model in use, but it could not be kept: {exc}")
+            self.libraryChanged.emit()
+        self._apply(
+            checkpoint, entry.id if entry else None, entry.name if entry else "Loaded model"
+        )
+
+    def offer_run(self, checkpoint: Checkpoint) -> RunOffer:
+        """Keep a finished run in the library and offer it; the model in use does not change."""
+        entry = None
+        try:
+            entry = self.library.add(checkpoint, source="trained")
+        except UserError as exc:
+            log.warning("could not keep the trained model: %s", exc)
+            self.show_status(f"The trained model could not be kept in the library: {exc}", 0)
+        in_use = self._model
+        offer = RunOffer(
+            entry,
+            checkpoint,
+            checkpoint.test_accuracy,
+            self._model_name if in_use is not None else "no model",
+            in_use.test_accuracy if in_use is not None else None,
+        )
+        self.libraryChanged.emit()
+        self.runOffered.emit(offer)
+        return offer
+
+    def accept_offer(self, offer: RunOffer) -> None:
+        """The learner chose the offered run: it becomes the current model."""
+        if offer.entry is None:
+            self._apply(offer.checkpoint, None, "Trained model (not kept)")
+            return
+        try:
+            self.use_entry(offer.entry.id, offer.checkpoint)
+        except UserError as exc:  # the choice could not be saved: use it for this session
+            self.show_status(f"Using the new model; the choice could not be saved: {exc}", 0)
+            self._apply(offer.checkpoint, offer.entry.id, offer.entry.name)
+
+    def use_entry(self, entry_id: str, checkpoint: Checkpoint | None = None) -> None:
+        """Make a library entry current; a ``UserError`` (said in place) if it cannot be used,
+        in which case the model in use does not change."""
+        entry = self.library.entry(entry_id)
+        loaded = checkpoint if checkpoint is not None else self.library.load(entry_id)
+        self.library.set_current(entry_id)
+        self.libraryChanged.emit()
+        self._apply(loaded, entry_id, entry.name)
+        self.show_status(f"Now using {entry.name}.")
+
+    def use_bundled(self) -> bool:
+        """Go back to the model shipped with the app (one click from the Models menu)."""
+        try:
+            self.library.set_current(None)
+        except UserError as exc:  # the choice is not saved, but the app still switches
+            self.show_status(f"Using the bundled model for now; the choice was not saved: {exc}", 0)
+        try:
+            bundled = bundled_checkpoint()
+        except UserError as exc:
+            self.show_status(str(exc), 0)
+            return False
+        self.libraryChanged.emit()
+        self._apply(bundled, None, BUNDLED_NAME)
+        self.show_status(f"Now using the {BUNDLED_NAME.lower()}.")
+        return True
+
+    def entry_renamed(self, entry_id: str) -> None:
+        """Keep the name shown for the model in use in step with the library."""
+        if entry_id == self._entry_id:
+            self._model_name = self.library.entry(entry_id).name
+        self.libraryChanged.emit()
+
+    def entry_deleted(self, entry_id: str) -> None:
+        """The model in use was deleted from the library: fall back to the bundled one."""
+        if entry_id == self._entry_id:
+            self.use_bundled()
+        else:
+            self.libraryChanged.emit()
 
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
         self.statusMessage.emit(text, timeout_ms)
