@@ -18,6 +18,7 @@ class MainWindow(QMainWindow):
     def __init__(self, state: AppState | None = None) -> None:
         super().__init__()
         from gui.draw_tab import DrawTab
+        from gui.inspector_tab import InsideNetworkTab
         from gui.loss_tab import LossPlaygroundTab
         from gui.training_tab import TrainingTab
 
@@ -31,6 +32,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.loss_tab, "Loss playground")
         self.tabs.addTab(self.training_tab, "Training")
         self.tabs.addTab(self.draw_tab, "Draw")
+        self.inside_tab = InsideNetworkTab(self.state, self)
+        self.tabs.addTab(self.inside_tab, "Inside the network")
+        self.tabs.currentChanged.connect(self._follow_draw_tab)
         for index in range(self.tabs.count()):
             self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
         self.setCentralWidget(self.tabs)
@@ -49,7 +53,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         view_menu = self.menuBar().addMenu("&View")
-        for index, name in enumerate(("Loss playground", "Training", "Draw")):
+        for index, name in enumerate(("Loss playground", "Training", "Draw", "Inside the network")):
             action = QAction(name, self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
@@ -95,6 +99,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.loss_tab)
         self.loss_tab.set_pair(pair)
 
+    def _follow_draw_tab(self, index: int) -> None:
+        """Opening "Inside the network" brings the Draw tab's digit along (when it changed)."""
+        if self.tabs.widget(index) is self.inside_tab and not self.draw_tab.canvas.is_blank():
+            self.inside_tab.offer_picture(self.draw_tab.canvas.render_array())
+
     def _show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)
 
@@ -115,7 +124,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.save_settings()
-        for tab in (self.loss_tab, self.training_tab, self.draw_tab):
+        for tab in (self.loss_tab, self.training_tab, self.draw_tab, self.inside_tab):
             shutdown = getattr(tab, "shutdown", None)
             if shutdown is not None:
                 shutdown()  # stops and waits for any worker thread

@@ -81,3 +81,10 @@ def style_plot(
             item.setLabel(name, text, color=text_colour, **{"font-size": "10pt"})
     if title is not None:
         item.setTitle(title, color=text_colour, size="11pt")
+
+# "Inside the network" tab: the dark ground of unit grids and templates, the outline of the
+# hovered unit and of the strongest units, the drawn digit's marker on the map.
+INSPECT_BG = "#26262b"
+INSPECT_HOVER = "#56B4E9"
+INSPECT_TOP = "#009E73"
+INSPECT_MARKER = "#D55E00"
