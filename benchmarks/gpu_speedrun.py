@@ -92,7 +92,8 @@ def timed_run(config: TrainConfig, data: MnistData, warm_up: bool = False) -> di
     """One run as the Training tab starts it; setup, training and the end of the run (fitting
     calibration on the held-out digits) timed apart. A warm-up skips that end."""
     trained = data.train_samples - config.held_out_count(data.train_samples)
-    config = dataclasses.replace(config, report_every=report_every(trained, config.batch_size))
+    every = report_every(trained, config.batch_size, device_type=resolve_device(config.device).type)
+    config = dataclasses.replace(config, report_every=every)
     marks: dict = {"epochs": []}
 
     def on_event(event) -> None:

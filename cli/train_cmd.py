@@ -144,7 +144,7 @@ def run_train(args: argparse.Namespace) -> int:
     check_writable_file(out, "--out")  # before the work, not after it
     progress = _Progress(enabled=sys.stderr.isatty())
     trained = data.train_samples - config.held_out_count(data.train_samples)
-    config.report_every = report_every(trained, config.batch_size, live=progress.enabled)
+    config.report_every = report_every(trained, config.batch_size, progress.enabled, device.type)
     ended = Trainer(config, progress.on_event, data=data).run()
     progress.close()
     if ended.status != "finished" or ended.result is None:

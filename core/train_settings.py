@@ -19,9 +19,10 @@ API (all plain Python, no Qt):
 - ``restore_config(stored, base=None)``: a ``TrainConfig`` from ``{settings_key: raw}`` (what
   ``QSettings.value(key)`` returns, read WITHOUT ``type=``, which raises ``OverflowError``).
 - ``stored_values(config)``: ``{settings_key: value}`` to write back.
-- ``report_every(train_samples, batch_size, live=True)``: the one rule for how many batches
-  lie between two loss reports (about ``POINTS_PER_EPOCH`` per epoch; ``live=False``: no
-  per-batch reports at all, for a run nobody watches).
+- ``report_every(train_samples, batch_size, live=True, device_type="cpu")``: the one rule for
+  how many batches lie between two loss reports (about ``POINTS_PER_EPOCH`` per epoch, fewer
+  and never every batch on a GPU; ``live=False``: no per-batch reports, for a run nobody
+  watches).
 - ``PRESETS`` / ``apply_preset(config, name)``: named groups of settings, e.g. ``"speedrun"``.
 - ``coerce(raw, kind, default, low, high, choices)``: the same clamping for any other stored
   setting (e.g. a pen width), so every restored value goes through one rule.
@@ -49,6 +50,7 @@ from core.train_types import (
 # Aim for about this many loss points per epoch: enough for a smooth curve on the sample, few
 # enough that full MNIST does not pay a report (a device sync on CUDA) every batch.
 POINTS_PER_EPOCH = 100
+ACCELERATOR_POINTS_PER_EPOCH = 25
 QT_INT_MAX = 2**31 - 1  # a QSpinBox holds a C int
 
 
@@ -391,15 +393,21 @@ def apply_preset(config: TrainConfig, name: str) -> TrainConfig:
     return dataclasses.replace(config, **(PRESETS[name] if name else {}), preset=name)
 
 
-def report_every(train_samples: int, batch_size: int, live: bool = True) -> int:
+def report_every(
+    train_samples: int, batch_size: int, live: bool = True, device_type: str = "cpu"
+) -> int:
     """Batches between two loss reports: about ``POINTS_PER_EPOCH`` reports per epoch.
 
-    Each report is one device sync, so nobody watching (``live=False``, e.g. the CLI without a
+    Each report reads the loss from the device. On a GPU (``device_type`` "cuda"/"mps") that
+    read drains the queue of work, so reports there are ``ACCELERATOR_POINTS_PER_EPOCH`` an
+    epoch and never every batch. Nobody watching (``live=False``, e.g. the CLI without a
     progress bar) means no per-batch reports at all.
     """
     if not live:
         return SETTINGS["report_every"].high  # type: ignore[return-value]
     steps = max(1, -(-max(0, train_samples) // max(1, batch_size)))
+    if device_type in ("cuda", "mps"):
+        return max(2, steps // ACCELERATOR_POINTS_PER_EPOCH)
     return max(1, steps // POINTS_PER_EPOCH)
 
 

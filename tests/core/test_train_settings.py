@@ -107,6 +107,9 @@ def test_report_cadence_gives_about_a_hundred_points_per_epoch():
     assert report_every(60_000, 8192) == 1
     assert report_every(10, 64) == 1
     assert report_every(60_000, 64, live=False) > 10**9  # nobody watching: no batch reports
+    # On a GPU a report is a sync that drains the queue: never every batch.
+    assert report_every(55_000, 512, device_type="cuda") == 4
+    assert report_every(4_000, 8192, device_type="cuda") == 2
 
 
 def test_presets_are_valid_configs():
