@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
 from core.data import MnistData, load_sample
+from core.device import available_devices
 from core.evaluation import evaluate
 from core.models import build_model
+
+DEVICES = ["cpu"] + [name for name in ("cuda", "mps") if name in available_devices()]
 
 
 class ConstantModel(nn.Module):
@@ -62,10 +66,11 @@ def test_misclassified_list_is_capped_most_confident_first():
     assert all(m.predicted != m.true_label for m in result.misclassified)
 
 
-def test_nll_and_ce_heads_with_the_same_weights_agree_and_mode_is_restored():
+@pytest.mark.parametrize("device", DEVICES)
+def test_nll_and_ce_heads_with_the_same_weights_agree_and_mode_is_restored(device):
     torch.manual_seed(0)
-    nll_model = build_model("cnn", "nll")
-    ce_model = build_model("cnn", "ce")
+    nll_model = build_model("cnn", "nll").to(device)
+    ce_model = build_model("cnn", "ce").to(device)
     ce_model.load_state_dict(nll_model.state_dict())
     data = load_sample()
     small = MnistData(
@@ -77,8 +82,18 @@ def test_nll_and_ce_heads_with_the_same_weights_agree_and_mode_is_restored():
         data.test_labels[:300],
     )
     nll_model.train()
-    one = evaluate(nll_model, small, "cpu", "nll")
-    two = evaluate(ce_model, small, "cpu", "ce")
+    one = evaluate(nll_model, small, device, "nll")
+    two = evaluate(ce_model, small, device, "ce")
     assert nll_model.training  # evaluate put it back as it found it
     assert one.accuracy == two.accuracy and one.confusion == two.confusion
     assert abs(one.loss - two.loss) < 1e-5
+
+
+def test_calibration_outputs_are_the_scored_log_probabilities():
+    from core.evaluation import evaluate_outputs
+
+    data = data_with_labels([3, 3, 1, 2])
+    result, log_probs = evaluate_outputs(ConstantModel(), data, "cpu")
+    assert log_probs.shape == (4, 10)
+    assert torch.allclose(log_probs.exp().sum(1), torch.ones(4))
+    assert result.accuracy == 0.5
