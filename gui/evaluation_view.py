@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,6 +28,10 @@ from gui import theme
 THUMB = 56
 MAX_GALLERY = 200
 GALLERY_CHUNK = 25
+TRY_TIP = (
+    "Put this digit on the Draw tab's canvas: see what the model reads there, how sure it\n"
+    "is and which pixels decided it, and draw over it to find what would change its mind."
+)
 
 
 def digit_pixmap(image: np.ndarray, size: int) -> QPixmap:
@@ -94,6 +99,8 @@ class CountsItem(pg.GraphicsObject):
 class DigitDialog(QDialog):
     """One misclassified digit, large, with what the model thought."""
 
+    tryInDraw = Signal()
+
     def __init__(self, image: np.ndarray, entry: Misclassified, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"Test digit #{entry.index}")
@@ -107,13 +114,24 @@ class DigitDialog(QDialog):
             f"<p>Test set index {entry.index}. Shown as the network sees it: 28x28 pixels.</p>"
         )
         text.setWordWrap(True)
+        self.try_button = QPushButton("Try in &Draw")
+        self.try_button.setToolTip(TRY_TIP)
+        self.try_button.clicked.connect(self.tryInDraw)
+        self.try_button.clicked.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(picture)
         layout.addWidget(text)
+        layout.addWidget(self.try_button, 0, Qt.AlignmentFlag.AlignRight)
 
 
 class EvaluationView(QWidget):
-    """Shows one ``EvalResult``; ``show_result`` replaces what is shown."""
+    """Shows one ``EvalResult``; ``show_result`` replaces what is shown.
+
+    ``tryInDraw(image, true_label)`` asks for a misclassified digit (28x28 uint8, ink high) on
+    the Draw tab; the main window wires it.
+    """
+
+    tryInDraw = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +195,11 @@ class EvaluationView(QWidget):
         self.gallery.setToolTip("Label under each digit: true → predicted, and the confidence.")
         self.gallery.itemActivated.connect(self._enlarge)
         self.gallery.itemClicked.connect(self._enlarge)
+        self.gallery.currentItemChanged.connect(self._update_try_button)
+        self.try_button = QPushButton("Try in &Draw")
+        self.try_button.setToolTip(TRY_TIP + "\nSelect a digit first (arrow keys or a click).")
+        self.try_button.clicked.connect(lambda: self.try_in_draw(self.gallery.currentItem()))
+        self.try_button.setEnabled(False)
         self.dialog: DigitDialog | None = None
         self._pending: list[Misclassified] = []
         self._gallery_timer = QTimer(self)
@@ -191,7 +214,10 @@ class EvaluationView(QWidget):
         gallery_box = QWidget()
         gallery_layout = QVBoxLayout(gallery_box)
         gallery_layout.setContentsMargins(0, 0, 0, 0)
-        gallery_layout.addWidget(self.gallery_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.gallery_title, 1)
+        title_row.addWidget(self.try_button)
+        gallery_layout.addLayout(title_row)
         gallery_layout.addWidget(self.gallery)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
@@ -282,4 +308,15 @@ class EvaluationView(QWidget):
         if self.dialog is not None:
             self.dialog.close()
         self.dialog = DigitDialog(self._images[entry.index], entry, self)
+        self.dialog.tryInDraw.connect(lambda: self.try_in_draw(item))
         self.dialog.show()
+
+    def _update_try_button(self) -> None:
+        self.try_button.setEnabled(self.gallery.currentItem() is not None)
+
+    def try_in_draw(self, item: QListWidgetItem | None) -> None:
+        """Send ``item``'s digit and its true label to the Draw tab (``tryInDraw``)."""
+        entry = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if entry is None or self._images is None:
+            return
+        self.tryInDraw.emit(np.array(self._images[entry.index], dtype=np.uint8), entry.true_label)

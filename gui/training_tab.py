@@ -136,6 +136,7 @@ class TrainingTab(QWidget):
     runStarted = Signal(object)  # RunStarted, after the views took it
     runEnded = Signal(object)  # RunEnded, after the views took it
     openPlaygroundPair = Signal(str)  # a LossPair name the learner wants to see in the playground
+    tryInDraw = Signal(object, object)  # a test digit (28x28 uint8) and its true label
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +154,7 @@ class TrainingTab(QWidget):
         self.plots = TrainingPlots()
         self.plots.exportRequested.connect(self._export_csv_dialog)
         self.evaluation = EvaluationView()
+        self.evaluation.tryInDraw.connect(self.tryInDraw)
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Li&ve curves")
         self.views.addTab(self.evaluation, "Evaluatio&n")

@@ -493,6 +493,26 @@ def test_gallery_click_enlarges_a_digit(qtbot, tab):
     dialog.close()
 
 
+def test_try_in_draw_sends_a_misclassified_digit_to_the_draw_tab(qtbot, main_window):
+    import numpy as np
+
+    tab = main_window.training_tab
+    _configure(tab, epochs=1, batch_size=64)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+    gallery = tab.evaluation.gallery
+    qtbot.waitUntil(lambda: gallery.count() > 0)
+    assert not tab.evaluation.try_button.isEnabled()  # nothing selected yet
+    gallery.setCurrentRow(0)
+    entry = gallery.item(0).data(0x0100)
+    with qtbot.waitSignal(tab.tryInDraw) as sent:
+        tab.evaluation.try_button.click()
+    image, label = sent.args
+    assert label == entry.true_label and image.shape == (28, 28) and image.dtype == np.uint8
+    assert np.array_equal(image, tab._data.test_images[entry.index].numpy())
+    assert main_window.tabs.currentWidget() is main_window.draw_tab
+
+
 # ----------------------------------------------------------------- data panel
 
 
