@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": ("cli.train_cmd", "train a model on MNIST (or the bundled sample) and save it"),
     "evaluate": ("cli.train_cmd", "evaluate a saved model on the test set"),
+    "export-script": (
+        "cli.export_cmd",
+        "write a training run as a standalone PyTorch script (runs with torchrun too)",
+    ),
     "classify": ("cli.classify_cmd", "classify digit pictures with the current (or a given) model"),
     "inspect": ("cli.inspect_cmd", "show what each layer of the model does with one digit picture"),
     "map": ("cli.map_cmd", "map the test digits' hidden layer to 2-D (PCA) with its 5-NN accuracy"),

@@ -41,10 +41,7 @@ def _register_train(subparsers: Any) -> None:
         "mlp, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9. A --preset sets a group of them; "
         "options given next to it win.",
     )
-    for row in SETTINGS.values():
-        if row.cli_flag and row.name not in DATA_SETTINGS:
-            _add_setting(train, row, suppress=True)
-    _add_data_arguments(train, suppress=True)
+    add_config_arguments(train)
     train.add_argument(
         "--out",
         type=Path,
@@ -53,6 +50,15 @@ def _register_train(subparsers: Any) -> None:
     )
     train.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
     train.set_defaults(func=run_train)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every run setting ``train`` takes (``config_from_args`` reads them back); ``export-script``
+    takes the same, so any run the CLI can make can be exported."""
+    for row in SETTINGS.values():
+        if row.cli_flag and row.name not in DATA_SETTINGS:
+            _add_setting(parser, row, suppress=True)
+    _add_data_arguments(parser, suppress=True)
 
 
 def _register_evaluate(subparsers: Any) -> None:

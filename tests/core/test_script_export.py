@@ -100,3 +100,20 @@ def test_script_runs_under_torchrun_with_two_cpu_processes(tmp_path, sample_fold
     checkpoint = load_checkpoint(out)
     assert checkpoint.model_name == "mlp" and checkpoint.config["epochs"] == 1
     assert json.dumps(checkpoint.metrics)
+
+
+def test_export_script_command_takes_the_train_options(tmp_path):
+    from tests.helpers import run_main
+
+    out = tmp_path / "my_run"
+    done = run_main(
+        "export-script", "--model", "cnn", "--optimizer", "adam", "--lr", "0.002",
+        "--epochs", "3", "--schedule", "onecycle", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "my_run.py").read_text()
+    assert "class SmallCNN" in text and "torch.optim.Adam(model.parameters(), lr=0.002)" in text
+    assert "OneCycleLR" in text and "'epochs': 3" in text
+    bad = run_main("export-script", "--epochs", "0", "--out", str(tmp_path / "x.py"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+    assert len(bad.stderr.strip().splitlines()) == 1
