@@ -8,8 +8,9 @@ expected calibration error (ECE) uses 15 equal-width confidence bins, the paper'
 
 Contract: ``fit_temperature(logits, labels) -> float`` (the trainer calls it on its held-out
 slice; ``Checkpoint.temperature`` stores it), ``reliability(probabilities, labels)`` gives the
-bins a reliability diagram draws and the ECE, and ``calibration_report`` does both for a model on
-a test set (``evaluate --json`` prints its ``ece`` and ``temperature``). Nothing here imports Qt.
+bins a reliability diagram draws and the ECE, and ``calibration_report`` gives both, before and
+after T, for a model's outputs on a test set (``core.evaluation.log_probabilities`` computes them;
+``evaluate --json`` prints its ``ece`` and ``temperature``). Nothing here imports Qt.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from core.checkpoint import TEMPERATURE_RANGE
 
 ECE_BINS = 15
-EVAL_CHUNK = 1000  # images per forward pass when collecting logits (bounds memory)
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
 
@@ -141,18 +140,6 @@ def expected_calibration_error(
 ) -> float:
     """ECE with ``bins`` equal-width bins (15 by default), 0..1."""
     return reliability(probabilities, labels, bins).ece
-
-
-@torch.inference_mode()
-def collect_logits(model: nn.Module, inputs: torch.Tensor, chunk: int = EVAL_CHUNK) -> torch.Tensor:
-    """The model's outputs (N, 10) on the CPU for normalised inputs, in chunks, in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        outputs = [model(inputs[i : i + chunk]).float().cpu() for i in range(0, len(inputs), chunk)]
-    finally:
-        model.train(was_training)
-    return torch.cat(outputs) if outputs else torch.zeros((0, 10))
 
 
 def calibration_report(

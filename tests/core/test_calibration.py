@@ -11,12 +11,10 @@ import torch
 from core.calibration import (
     ECE_BINS,
     calibration_report,
-    collect_logits,
     expected_calibration_error,
     fit_temperature,
     reliability,
 )
-from core.models import build_model
 
 
 def sampled(n: int, scale: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,12 +101,3 @@ def test_scaling_never_changes_an_answer():
     logits, labels = sampled(2000, 3.0, seed=5)
     t = fit_temperature(logits, labels)
     assert torch.equal((logits / t).argmax(1), logits.argmax(1))
-
-
-def test_collect_logits_runs_in_eval_mode_and_restores_the_mode():
-    model = build_model("cnn", "ce")
-    model.train()
-    inputs = torch.randn(7, 1, 28, 28)
-    first = collect_logits(model, inputs, chunk=3)
-    assert first.shape == (7, 10) and model.training  # dropout off while collecting, mode kept
-    assert torch.allclose(first, collect_logits(model, inputs), atol=1e-6)
