@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -527,9 +528,11 @@ class Trainer:
         else:
             if state.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(
-                state.device.type, dtype=state.amp or torch.float32, enabled=state.amp is not None
-            ):
+            # A disabled autocast still sets the device's autocast dtype: no context at all.
+            mixed = (
+                torch.autocast(state.device.type, dtype=state.amp) if state.amp else nullcontext()
+            )
+            with mixed:
                 loss = state.criterion(state.model(xb), yb)
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
