@@ -56,7 +56,7 @@ $(CPU_STAMP): pyproject.toml packaging/requirements.py
 	test -x $(CPU_PY) || $(PYTHON) -m venv $(CPU_VENV)
 	$(CPU_PY) -m pip install -q $(CPU_PIP_ARGS) $(CPU_TORCH)
 	$(CPU_PY) packaging/requirements.py --check-cpu-torch
-	$(CPU_PY) packaging/requirements.py --without torch torchvision --extra package > $(CPU_VENV)/requirements.txt
+	$(CPU_PY) packaging/requirements.py --without torch torchvision --extra package --out $(CPU_VENV)/requirements.txt
 	$(CPU_PY) -m pip install -q -r $(CPU_VENV)/requirements.txt
 	$(CPU_PY) -m pip install -q --no-deps -e .
 	touch $@

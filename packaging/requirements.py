@@ -1,10 +1,10 @@
 """The CPU build environment's requirements, read from pyproject.toml (one list, not two).
 
-    python packaging/requirements.py --without torch torchvision --extra package
+    python packaging/requirements.py --without torch torchvision --extra package --out FILE
     python packaging/requirements.py --check-cpu-torch
 
-The first prints the project's dependencies (plus the named extras) except the named packages,
-one per line, for ``pip install``: the CPU flavour installs torch (and torchvision, where a CPU
+The first writes the project's dependencies (plus the named extras) except the named packages,
+one per line, for ``pip install -r FILE`` (stdout without ``--out``): the CPU flavour installs torch (and torchvision, where a CPU
 build of it exists) from the CPU wheels first, so pip must not be asked for PyPI's CUDA ones.
 The second exits 1 with one sentence when the environment's torch is built for CUDA.
 """
@@ -64,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without", nargs="*", default=[], metavar="NAME")
     parser.add_argument("--extra", nargs="*", default=[], metavar="EXTRA")
+    parser.add_argument("--out", type=Path, help="write here (UTF-8) instead of stdout")
     parser.add_argument("--check-cpu-torch", action="store_true")
     args = parser.parse_args(argv)
     if args.check_cpu_torch:
         return check_cpu_torch()
-    print("\n".join(requirements(ROOT / "pyproject.toml", args.without, args.extra)))
+    text = "\n".join(requirements(ROOT / "pyproject.toml", args.without, args.extra)) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")  # PowerShell's ">" would write UTF-16
+    else:
+        sys.stdout.write(text)
     return 0
 
 
