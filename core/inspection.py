@@ -144,14 +144,23 @@ def _layer(stage: StageSpec, values: torch.Tensor, top_k: int) -> LayerActivatio
 
 @torch.inference_mode()
 def inspect_tensor(
-    model: nn.Module, model_name: str, tensor: torch.Tensor, top_k: int = TOP_UNITS
+    model: nn.Module,
+    model_name: str,
+    tensor: torch.Tensor,
+    top_k: int = TOP_UNITS,
+    temperature: float = 1.0,
 ) -> Inspection:
-    """Run one normalised (1, 28, 28) input through ``model`` and read every declared stage."""
+    """Run one normalised (1, 28, 28) input through ``model`` and read every declared stage.
+
+    ``probabilities`` are ``softmax(logits / temperature)``: pass the classifier's calibration
+    temperature so the answer reads as the Draw tab and ``classify`` give it."""
     stages = stages_of(model_name)
     device = next(model.parameters()).device
     x = tensor.detach().reshape(1, 1, 28, 28).to(device, dtype=torch.float32)
     with capture(model, stages) as outputs:
-        probabilities = torch.softmax(model(x), dim=1)[0].double().cpu().tolist()
+        model(x)
+    logits = outputs[stages[-1].name].double().cpu()[0]
+    probabilities = torch.softmax(logits / temperature, dim=0).tolist()
     layers = [_layer(stage, outputs[stage.name], top_k) for stage in stages]
     digit = int(np.argmax(probabilities))
     return Inspection(model_name, digit, probabilities, layers)

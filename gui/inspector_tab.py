@@ -85,8 +85,8 @@ class ReferenceWorker(QObject):
 
 def _grid_height(stage: StageSpec, shape: tuple[int, ...]) -> int:
     if stage.kind == "conv":
-        return 120 if shape[-1] >= 28 else 96 if shape[-1] >= 14 else 80
-    return 44 if stage.kind == "logits" else 40
+        return 150 if shape[-1] >= 28 else 116 if shape[-1] >= 14 else 92
+    return 40 if stage.kind == "logits" else 48
 
 
 class LayerRow(QWidget):
@@ -102,7 +102,8 @@ class LayerRow(QWidget):
         self.title.setToolTip(stage.about)
         layout.addWidget(self.title)
         self.grid = UnitGridView(height=_grid_height(stage, shape))
-        self.grid.unit_label = "map" if stage.kind == "conv" else "unit"
+        self.grid.unit_label = {"conv": "map", "dense": "unit", "logits": "digit"}[stage.kind]
+        self.grid.show_indices = stage.kind == "logits"
         self.grid.setToolTip(stage.about)
         layout.addWidget(self.grid)
         self.shape_text = "×".join(str(n) for n in shape)
@@ -361,7 +362,10 @@ class InsideNetworkTab(QWidget):
 
         t0 = time.perf_counter()
         result = inspect_tensor(
-            self.classifier.model, self.classifier.checkpoint.model_name, item.tensor
+            self.classifier.model,
+            self.classifier.checkpoint.model_name,
+            item.tensor,
+            temperature=getattr(self.classifier, "temperature", 1.0),
         )
         self.inspect_ms = (time.perf_counter() - t0) * 1000.0
         self.inspection = result

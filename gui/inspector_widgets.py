@@ -73,6 +73,7 @@ class UnitGridView(QWidget):
         self._hover = -1
         self._marked: list[int] = []
         self.unit_label = "unit"
+        self.show_indices = False  # write each unit's index in its cell (the logits' digits)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
         return QSize(400, self.height())
@@ -195,10 +196,19 @@ class UnitGridView(QWidget):
         for unit in self._marked:
             if 0 <= unit < self.units:
                 painter.drawRect(self._unit_rect(unit, target).adjusted(-1, -1, 1, 1))
+        if self.show_indices:
+            self._paint_indices(painter, target)
         if 0 <= self._hover < self.units:
             painter.setPen(QPen(HOVER_PEN, 2))
             painter.drawRect(self._unit_rect(self._hover, target).adjusted(-1.5, -1.5, 1.5, 1.5))
         painter.end()
+
+    def _paint_indices(self, painter: QPainter, target: QRectF) -> None:
+        painter.setPen(QColor(theme.INK))
+        for unit in range(self.units):
+            rect = self._unit_rect(unit, target)
+            if rect.width() >= 14:
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(unit))
 
 
 class ArrayView(QWidget):

@@ -275,3 +275,13 @@ def test_dead_relus_are_counted_and_named():
 def test_exploding_updates_are_noted():
     report = inspection.GradientReport(1, 1, [inspection.LayerFlow("fc2", 50.0, 1.0, 0.5)])
     assert "explode" in inspection.flow_notes(report)[0]
+
+
+def test_temperature_softens_the_answer_like_the_classifier(digit):
+    model = _model("mlp")
+    raw = inspect_tensor(model, "mlp", digit)
+    warm = inspect_tensor(model, "mlp", digit, temperature=2.0)
+    logits = torch.tensor(raw.layer("logits").values, dtype=torch.float64)
+    np.testing.assert_allclose(warm.probabilities, torch.softmax(logits / 2, 0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(raw.probabilities, torch.softmax(logits, 0).numpy(), rtol=1e-6)
+    assert warm.digit == raw.digit
