@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
 MAX_NAME = 80
+MAX_INDEX_BYTES = 4 << 20  # thousands of entries; more is damage, not a library
 BUNDLED_NAME = "Bundled model"
 
 
@@ -160,8 +161,10 @@ def _parse_entry(raw: Any) -> LibraryEntry | None:
     id_ok = text_ok and _valid_id(entry.id)
     if not (text_ok and acc_ok and id_ok and isinstance(entry.created, str)):
         return None
-    if not isinstance(entry.temperature, int | float):
+    if not isinstance(entry.temperature, int | float) or isinstance(entry.temperature, bool):
         entry.temperature = 1.0
+    entry.dataset = entry.dataset if isinstance(entry.dataset, str) else "unknown data"
+    entry.source = entry.source if isinstance(entry.source, str) else "unknown"
     entry.name = entry.name[:MAX_NAME] or entry.id
     entry.problem = ""
     return entry
@@ -248,10 +251,12 @@ class ModelLibrary:
     def _read_index_file(self) -> tuple[_Index, bool]:
         """The stored index and whether it needs rewriting; damage gives an empty index."""
         try:
+            if self.index_file.stat().st_size > MAX_INDEX_BYTES:
+                raise ValueError("the index is far larger than any real one")
             raw = json.loads(self.index_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return _Index(), False
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             log.warning("the model library index is damaged; rebuilding it from the files")
             return _Index(), True
         if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):

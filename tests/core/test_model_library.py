@@ -112,11 +112,20 @@ def test_one_malformed_entry_does_not_lose_the_others(library):
     library.rename(b.id, "keep my name")
     index = json.loads(library.index_file.read_text())
     index["entries"][0] = {"id": a.id, "name": 42, "test_accuracy": "high"}
+    index["entries"][1]["dataset"] = ["not", "text"]
     index["entries"].append("garbage")
+    index["entries"].append({"id": "../../etc/passwd", "name": "x"})
     library.index_file.write_text(json.dumps(index))
     entries = {e.id: e for e in ModelLibrary().entries()}
     assert set(entries) == {a.id, b.id}  # the malformed one re-read from its file
-    assert entries[b.id].name == "keep my name"
+    assert entries[b.id].name == "keep my name" and entries[b.id].dataset == "unknown data"
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"entries": 3}', "\xff\xfe", " " * (5 << 20)])
+def test_any_damaged_index_is_rebuilt(library, text):
+    kept = library.add(model())
+    library.index_file.write_bytes(text.encode("latin-1"))
+    assert [e.id for e in ModelLibrary().entries()] == [kept.id]
 
 
 def test_files_missing_or_unknown_to_the_index_are_reconciled(library):
