@@ -10,6 +10,7 @@ torch and torchvision, and saves a checkpoint in the app's format, so the app ca
 
 from __future__ import annotations
 
+import ast
 import inspect
 import pprint
 import textwrap
@@ -55,6 +56,13 @@ def export_script(
         "origin": origin,
         "settings": _settings_line(config),
         "model_source": textwrap.dedent(inspect.getsource(model_class)).strip(),
+        "augment_source": _augment_block(config),
+        "stdlib_imports": _stdlib_imports(config),
+        "augment_setup": (
+            "BatchAugmenter(SETTINGS['seed'], device)"
+            if config.augment
+            else "None  # not augmented"
+        ),
         "model_class": model_class.__name__,
         "log_probs": config.loss == "nll",
         "loss_call": "F.nll_loss" if config.loss == "nll" else "F.cross_entropy",
@@ -80,14 +88,62 @@ def export_script(
     )
 
 
+def augmentation_source() -> str:
+    """core/augment.py's definitions, verbatim, for a script whose run augments its batches.
+
+    Everything but the imports, the module docstring and the GUI's example strip; the app's
+    normalisation constants become the script's ``MEAN``/``STD`` and ``UserError`` a ValueError.
+    """
+    from core import augment
+
+    source = inspect.getsource(augment)
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    parts = []
+    for node in tree.body[1:]:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if getattr(node, "name", "") in AUGMENT_LEFT_OUT:
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        parts.append("\n".join(lines[start - 1 : node.end_lineno]))
+    text = "\n\n\n".join(parts)
+    for old, new in (("MNIST_MEAN", "MEAN"), ("MNIST_STD", "STD"), ("UserError", "ValueError")):
+        text = text.replace(old, new)
+    return text
+
+
+AUGMENT_LEFT_OUT = ("augment_examples",)
+
+
 def _settings_line(config: TrainConfig) -> str:
     optimizer = f"{config.optimizer} lr {config.lr:g}"
     if config.optimizer == "sgd":
         optimizer += f" momentum {config.momentum:g}"
+    augment = "on" if config.augment else "off"
     return (
         f"model {config.model}, loss {config.loss}, optimizer {optimizer}, batch "
-        f"{config.batch_size}, {config.epochs} epochs, seed {config.seed}, schedule {config.schedule}"
+        f"{config.batch_size}, {config.epochs} epochs, seed {config.seed}, schedule "
+        f"{config.schedule}, augmentation {augment}"
     )
+
+
+def _stdlib_imports(config: TrainConfig) -> str:
+    modules = ["argparse", "gzip", "os", "shutil"] + (["math"] if config.augment else [])
+    lines = [f"import {name}" for name in sorted(modules)]
+    if config.augment:
+        lines.append("from dataclasses import dataclass")
+    return "\n".join(lines)
+
+
+def _augment_block(config: TrainConfig) -> str:
+    if not config.augment:
+        return ""
+    header = (
+        "# Augmentation, as the app does it: random per-sample affine warps, elastic distortion\n"
+        "# and stroke thickness, on whole batches on the training device (core/augment.py).\n\n"
+    )
+    return header + augmentation_source() + "\n\n\n"
 
 
 def _optimizer_code(config: TrainConfig) -> str:
@@ -100,7 +156,7 @@ def _scheduler_code(config: TrainConfig) -> str:
     if config.schedule == "onecycle":
         return (
             f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={config.lr!r}, "
-            "total_steps=epochs * len(train_loader))"
+            "total_steps=epochs * len(train_loader), cycle_momentum=False)"
         )
     return "None  # constant learning rate"
 
@@ -120,10 +176,9 @@ Run it on N GPUs (or N CPU processes with gloo) with PyTorch's own distributed e
 Only torch and torchvision are needed. The saved model loads in Digit Lab (Training tab > Load).
 """
 
-import argparse
-import gzip
-import os
-import shutil
+from __future__ import annotations
+
+{stdlib_imports}
 
 import torch
 import torch.distributed as dist
@@ -141,7 +196,7 @@ MEAN, STD = {mean!r}, {std!r}
 {model_source}
 
 
-def pick_device(local_rank):
+{augment_source}def pick_device(local_rank):
     if torch.cuda.is_available():
         return torch.device("cuda", local_rank)
     if torch.backends.mps.is_available():
@@ -175,10 +230,12 @@ def load_split(root, train, download):
     return TensorDataset(images, split.targets)
 
 
-def train(model, device, loader, optimizer, scheduler, epoch, log):
+def train(model, device, loader, optimizer, scheduler, augmenter, epoch, log):
     model.train()
     for batch, (data, target) in enumerate(loader):
         data, target = data.to(device), target.to(device)
+        if augmenter is not None:
+            data = augmenter(data)
         optimizer.zero_grad(set_to_none=True)
         loss = {loss_call}(model(data), target)
         loss.backward()
@@ -265,11 +322,12 @@ def main():
     optimizer = {optimizer}
     epochs = args.epochs
     scheduler = {scheduler}
+    augmenter = {augment_setup}
 
     for epoch in range(1, epochs + 1):
         if distributed:
             sampler.set_epoch(epoch)
-        train(model, device, train_loader, optimizer, scheduler, epoch, log)
+        train(model, device, train_loader, optimizer, scheduler, augmenter, epoch, log)
         if log:
             accuracy, loss = test(model, device, test_loader, log)
 

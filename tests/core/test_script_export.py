@@ -68,10 +68,15 @@ def test_exported_script_compiles_and_lints_clean(tmp_path, model):
             assert f"lr={config.lr!r}" in text and "DistributedSampler" in text
 
 
+AUGMENTED = {"augment": True, "schedule": "onecycle", "optimizer": "adam", "lr": 0.002}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["mlp", "cnn"])
-def test_script_trains_like_the_engine(tmp_path, sample_folder, model):
-    config = TrainConfig(model=model, epochs=1, dataset="sample", device="cpu", seed=1)
+@pytest.mark.parametrize(
+    ("model", "extra"), [("mlp", {}), ("cnn", {}), ("mlp", AUGMENTED)], ids=["mlp", "cnn", "aug"]
+)
+def test_script_trains_like_the_engine(tmp_path, sample_folder, model, extra):
+    config = TrainConfig(model=model, epochs=1, dataset="sample", device="cpu", seed=1, **extra)
     engine = Trainer(config, data=load_sample()).run()
     assert engine.status == "finished"
     engine_accuracy = engine.result.evaluation.accuracy * 100
