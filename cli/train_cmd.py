@@ -157,6 +157,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UserError(f"training {ended.status}: {ended.reason}")
     result = ended.result
     save_or_keep(result.checkpoint, out)  # saved before anything more is printed
+    _keep_in_library(result.checkpoint)
     evaluation = result.evaluation
     print(
         f"done: {evaluation.accuracy:.2%} test accuracy, test loss {evaluation.loss:.4f}, "
@@ -167,6 +168,16 @@ def run_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json_output.dumps(_train_summary(config, data, device.type, result, out)), flush=True)
     return 0
+
+
+def _keep_in_library(checkpoint: Any) -> None:
+    """Every trained model is listed in the app's Models view (kept there, not made current)."""
+    from core.model_library import ModelLibrary
+
+    try:
+        ModelLibrary().add(checkpoint, source="trained (command line)")
+    except UserError as exc:
+        print(f"note: not kept in the model library: {exc}", file=sys.stderr, flush=True)
 
 
 def save_or_keep(checkpoint: Any, out: Path) -> Path:

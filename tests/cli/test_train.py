@@ -75,6 +75,10 @@ def test_defaults_are_the_seeds_and_out_goes_to_the_user_data_dir(isolated_user_
     assert (summary["lr"], summary["momentum"]) == (0.01, 0.9)
     checkpoint = Path(summary["checkpoint"])
     assert checkpoint.parent == isolated_user_dirs / "models" and checkpoint.is_file()
+    from core.model_library import ModelLibrary
+
+    (kept,) = ModelLibrary().entries()  # listed in the app's Models view, not made current
+    assert kept.model_kind == "mlp" and ModelLibrary().current_id() is None
 
 
 @pytest.mark.parametrize(
