@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +22,10 @@ from core.atomic import write_text_atomic
 from core.train_types import BatchEvent, EpochEvent, EvalResult, RunEnded, RunStarted, TrainConfig
 
 DEFAULT_SMOOTHING = 0.6
-# The speed of one report swings by orders of magnitude (a garbage collection, another
-# process); a heavy fixed average shows the trend a learner can read. It averages the time per
-# sample (then inverted), so a slow report weighs by the time it took, as in a real throughput.
-SPEED_SMOOTHING = 0.9
+# The speed of one report is measured over a batch or a few (a millisecond on the sample), so
+# it swings by orders of magnitude with timer jitter and whatever else the machine does. The
+# plotted speed is the real throughput over the last SPEED_WINDOW reports: samples / seconds.
+SPEED_WINDOW = 20
 # A loss axis spanning more than this factor is drawn on a log scale in "auto" mode: one
 # diverged run (loss ~1e31) would otherwise flatten every other run to zero.
 LOG_SCALE_RATIO = 1e3
@@ -55,12 +56,14 @@ class BatchBlock:
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     samples_per_second: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # training time so far at each report
     last: BatchEvent | None = None
 
     def add(self, event: BatchEvent) -> None:
         self.steps.append(event.step)
         self.losses.append(event.loss)
         self.samples_per_second.append(event.samples_per_second)
+        self.seconds.append(event.seconds)
         self.last = event
 
     def __len__(self) -> int:
@@ -134,11 +137,11 @@ class RunRecord:
     losses: GrowingArray = field(default_factory=GrowingArray)
     smoothed: GrowingArray = field(default_factory=GrowingArray)
     speed: GrowingArray = field(default_factory=GrowingArray)
-    speed_smoothed: GrowingArray = field(default_factory=GrowingArray)
+    speed_smoothed: GrowingArray = field(default_factory=GrowingArray)  # over SPEED_WINDOW
+    seconds: GrowingArray = field(default_factory=GrowingArray)
     epochs: list[EpochEvent] = field(default_factory=list)
     nonfinite_losses: int = 0  # reported batch losses that are NaN or inf (not drawn)
     loss_ema: Ema = field(default_factory=lambda: Ema(DEFAULT_SMOOTHING), repr=False)
-    speed_ema: Ema = field(default_factory=lambda: Ema(SPEED_SMOOTHING), repr=False)
 
     @property
     def label(self) -> str:
@@ -164,9 +167,23 @@ class RunRecord:
         self.steps.extend(block.steps)
         self.losses.extend(losses)
         self.smoothed.extend(self.loss_ema.smooth(losses))
+        first_new = len(self.speed)
         self.speed.extend(block.samples_per_second)
-        self.speed_smoothed.extend(_smooth_rate(self.speed_ema, block.samples_per_second))
+        self.seconds.extend(block.seconds)
+        self.speed_smoothed.extend(self._window_speed(first_new))
         self.nonfinite_losses += int(np.count_nonzero(~np.isfinite(losses)))
+
+    def _window_speed(self, first_new: int) -> np.ndarray:
+        """Samples per second over the last ``SPEED_WINDOW`` reports, for the reports from
+        ``first_new`` on; a report without enough history keeps its own figure."""
+        steps, seconds, speed = self.steps.view, self.seconds.view, self.speed.view
+        new = np.arange(first_new, len(steps))
+        start = np.maximum(0, new - SPEED_WINDOW)
+        elapsed = seconds[new] - seconds[start]
+        samples = (steps[new] - steps[start]) * self.config.batch_size
+        usable = (new > start) & (elapsed > 0)
+        rate = np.divide(samples, elapsed, out=np.zeros_like(elapsed), where=usable)
+        return np.where(usable, rate, speed[new])
 
     def resmooth(self, smoothing: float) -> None:
         """Recompute the smoothed loss from the raw losses with a new ``smoothing``."""
@@ -187,16 +204,6 @@ class RunRecord:
 
     def epoch_of_step(self, step: int) -> int:
         return (step - 1) // self.steps_per_epoch + 1
-
-
-def _smooth_rate(ema: Ema, rates: list[float]) -> np.ndarray:
-    """``rates`` smoothed as a throughput: the average of 1/rate, inverted (NaN where unknown)."""
-    rates = np.asarray(rates, dtype=np.float64)
-    usable = np.isfinite(rates) & (rates > 0)
-    seconds_per_item = np.divide(1.0, rates, out=np.full_like(rates, np.nan), where=usable)
-    smoothed = np.asarray(ema.smooth(seconds_per_item))
-    positive = np.isfinite(smoothed) & (smoothed > 0)
-    return np.divide(1.0, smoothed, out=np.full_like(smoothed, np.nan), where=positive)
 
 
 def finite_positive_range(arrays: list[np.ndarray]) -> tuple[float, float] | None:
@@ -227,6 +234,21 @@ def decade_range(value_range: tuple[float, float] | None) -> tuple[int, int] | N
     low, high = value_range
     decades = (math.floor(math.log10(low)), math.ceil(math.log10(high)))
     return decades if decades[1] > decades[0] else (decades[0], decades[0] + 1)
+
+
+def calibration_on_test_digits(checkpoint: Any, data: Any) -> Any:
+    """How far a run's confidence can be trusted on its test digits (a ``CalibrationReport``
+    at T = 1 and at the checkpoint's fitted temperature), scored on the CPU.
+
+    ``checkpoint``: a ``core.checkpoint.Checkpoint``; ``data``: the ``MnistData`` it was trained
+    with. Torch is imported here, so the rest of this module stays light.
+    """
+    from core.calibration import calibration_report
+    from core.evaluation import evaluate_outputs
+
+    model = checkpoint.build("cpu")
+    _, log_probs = evaluate_outputs(model, data, "cpu", max_misclassified=0)
+    return calibration_report(log_probs.cpu(), data.test_labels, checkpoint.temperature)
 
 
 class RunHistory:

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.calibration import CalibrationReport
 from core.train_types import EvalResult, Misclassified
 from gui import theme
+from gui.reliability_plot import ReliabilityPlot
 
 THUMB = 56
 MAX_GALLERY = 200
@@ -146,6 +148,7 @@ class EvaluationView(QWidget):
         self.summary.setFont(font)
         self._build_plots()
         self._build_gallery()
+        self._build_reliability()
         self._build_layout()
 
     def _build_plots(self) -> None:
@@ -183,6 +186,14 @@ class EvaluationView(QWidget):
         self.class_plot.getPlotItem().setRange(xRange=(-0.6, 9.6), yRange=(0, 104), padding=0)
         self.confusion_plot.getPlotItem().setRange(xRange=(-0.5, 9.5), yRange=(-0.5, 9.5))
 
+    def _build_reliability(self) -> None:
+        self.reliability = ReliabilityPlot()
+        self.reliability.setToolTip(
+            "Is the model as sure as it is right? Each bar: the share of right answers among\n"
+            "the test digits answered with that confidence. Bars below the diagonal mean\n"
+            "over-confidence; the ECE is the average gap."
+        )
+
     def _build_gallery(self) -> None:
         self.gallery_title = QLabel("<b>Misclassified test digits</b> (click to enlarge)")
         self.gallery = QListWidget()
@@ -219,10 +230,15 @@ class EvaluationView(QWidget):
         title_row.addWidget(self.try_button)
         gallery_layout.addLayout(title_row)
         gallery_layout.addWidget(self.gallery)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(gallery_box)
+        bottom.addWidget(self.reliability)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
-        body.addWidget(gallery_box)
-        body.setSizes([430, 260])
+        body.addWidget(bottom)
+        body.setSizes([400, 290])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
@@ -243,6 +259,16 @@ class EvaluationView(QWidget):
         self._show_confusion(np.asarray(result.confusion, dtype=np.int64))
         self._show_per_class(np.asarray(result.per_class_accuracy, dtype=float))
         self._fill_gallery(result.misclassified[:MAX_GALLERY], wrong)
+        self.reliability.set_report(None)
+        self.reliability.caption.setText("Scoring how far the confidence can be trusted…")
+
+    def show_calibration(self, report: CalibrationReport | None) -> None:
+        """The shown model's reliability on the test digits (None: it could not be scored)."""
+        self.reliability.set_report(report)
+        if report is None:
+            self.reliability.caption.setText(
+                "The calibration of this model could not be scored (the log says why)."
+            )
 
     def _show_confusion(self, counts: np.ndarray) -> None:
         rows = counts.sum(axis=1, keepdims=True).clip(min=1)

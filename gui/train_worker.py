@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import UserError
-from core.run_history import BatchBlock
+from core.run_history import BatchBlock, calibration_on_test_digits
 from core.train_settings import report_every
 from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
 
@@ -48,6 +48,8 @@ class TrainWorker(QObject):
     batchesReady = Signal(object)  # BatchBlock
     epochEnded = Signal(object)  # EpochEvent
     runEnded = Signal(object)  # RunEnded, exactly once per work()
+    # CalibrationReport of the scored model on the test digits, after runEnded (None: failed)
+    calibrationReady = Signal(object)
     finished = Signal()
 
     def __init__(
@@ -71,6 +73,7 @@ class TrainWorker(QObject):
         self.trainer = trainer_factory(config, on_event=self._on_event, data=data)
         self._block = BatchBlock()
         self._last_flush = 0.0
+        self._loaded: Any = data  # the data the run trained on, once known
 
     # ------------------------------------------------------------ control (any thread)
     def stop(self) -> None:
@@ -108,6 +111,7 @@ class TrainWorker(QObject):
             if ended is None:
                 ended = RunEnded("failed", "the training thread ended unexpectedly")
             self.runEnded.emit(ended)
+            self._report_calibration(ended)
             self.finished.emit()
 
     def _train(self) -> RunEnded:
@@ -124,8 +128,20 @@ class TrainWorker(QObject):
             every = report_every(len(data.train_labels), config.batch_size)
             config = replace(config, report_every=every)
         self.config = trainer.config = config
-        trainer.data = data
+        trainer.data = self._loaded = data
         return trainer.run()
+
+    def _report_calibration(self, ended: RunEnded) -> None:
+        """The reliability diagram's numbers for a scored run, computed here, off the GUI."""
+        result = ended.result
+        if result is None or result.checkpoint is None or self._loaded is None:
+            return
+        try:
+            report = calibration_on_test_digits(result.checkpoint, self._loaded)
+        except Exception:  # noqa: BLE001 (logged and said in the view; the run itself stands)
+            log.exception("scoring the calibration on the test digits failed")
+            report = None
+        self.calibrationReady.emit(report)
 
     def _on_event(self, event: Any) -> None:
         """Called by the trainer in this thread; must stay cheap (it runs between batches)."""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.run_history import (
+    SPEED_WINDOW,
     BatchBlock,
     RunHistory,
     RunRecord,
@@ -133,8 +134,9 @@ class TrainingPlots(QWidget):
             "samples / s",
             "step (batches)",
             "Training speed (smoothed)",
-            "Training samples processed per second (evaluation not counted), as a moving\n"
-            "average of the reports: a single report swings with whatever else the machine does.",
+            f"Training samples processed per second (evaluation not counted), measured over\n"
+            f"the last {SPEED_WINDOW} reports: a single report lasts a few milliseconds and swings\n"
+            "with whatever else the machine does.",
         )
         # Log scale: an MLP and a CNN differ by 10-50x, and overlaid runs should both be legible.
         self.speed_plot.setLogMode(x=False, y=True)

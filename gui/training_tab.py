@@ -448,6 +448,7 @@ class TrainingTab(QWidget):
         worker.batchesReady.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
         worker.runEnded.connect(self._on_run_ended)
+        worker.calibrationReady.connect(self.evaluation.show_calibration)
         self._worker, self._run_over = worker, False
         self.show_message("Loading data…" if data is None else "Starting…")
         self.progress.setRange(0, 0)

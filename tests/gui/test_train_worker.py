@@ -24,8 +24,12 @@ class Collector(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.seen: dict[str, list] = {
-            k: [] for k in ("started", "blocks", "epochs", "ended", "data")
+            k: [] for k in ("started", "blocks", "epochs", "ended", "data", "calibration")
         }
+
+    @Slot(object)
+    def calibration(self, report) -> None:  # noqa: ANN001
+        self.seen["calibration"].append((report, len(self.seen["ended"])))
 
     @Slot(object)
     def started(self, event) -> None:  # noqa: ANN001
@@ -56,6 +60,7 @@ def _run(qtbot, qapp, worker: TrainWorker, timeout_ms: int = 60_000):
     worker.epochEnded.connect(collector.epochs)
     worker.runEnded.connect(collector.ended)
     worker.dataReady.connect(collector.data)
+    worker.calibrationReady.connect(collector.calibration)
     thread = start_worker(worker, qapp)
     qtbot.waitUntil(lambda: len(collector.seen["ended"]) == 1, timeout=timeout_ms)
     qtbot.waitUntil(lambda: _finished(thread), timeout=10_000)
@@ -90,6 +95,11 @@ def test_real_run_reports_through_buffered_signals(qtbot, qapp, sample):
     steps = [s for block in seen["blocks"] for s in block.steps]
     assert steps == sorted(steps) and steps[-1] == seen["started"][0].total_steps
     assert len(seen["blocks"]) < len(steps)  # coalesced, not one signal per point
+    # After the run: how far its confidence can be trusted, on every test digit.
+    ((report, ended_before),) = seen["calibration"]
+    assert ended_before == 1  # runEnded first: the learner sees the result without waiting
+    assert report.before.samples == report.after.samples == sample.test_samples
+    assert report.temperature == ended.result.checkpoint.temperature
 
 
 def test_blocks_are_flushed_by_time_not_per_batch(qtbot, qapp, sample):

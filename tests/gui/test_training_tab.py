@@ -78,6 +78,8 @@ def test_a_short_run_fills_curves_progress_evaluation_and_current_model(qtbot, t
     assert "trained on" in tab.model_label.text()
     assert tab.evaluation.result is ended.result.evaluation
     qtbot.waitUntil(lambda: tab.evaluation.gallery_complete)  # filled in chunks
+    qtbot.waitUntil(lambda: tab.evaluation.reliability.report is not None)  # then calibration
+    assert "ECE" in tab.evaluation.reliability.title_text()
     assert tab.evaluation.gallery.count() == min(200, len(ended.result.evaluation.misclassified))
     assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
     assert "data/folder" not in tab.data_panel.active_label.text()
@@ -340,6 +342,8 @@ def test_controls_come_from_the_settings_table(qtbot, tab):
         assert widget.toolTip().startswith(setting.tooltip.splitlines()[0])
         if setting.choices:
             assert [widget.itemData(i) for i in range(widget.count())] == list(setting.values)
+        elif setting.kind is bool:
+            assert widget.text() == setting.label  # the label's mnemonic works on the box
         else:
             assert widget.minimum() == setting.control_range[0]
 
@@ -434,9 +438,9 @@ def test_run_list_toggles_from_the_keyboard(qtbot, tab):
 
 
 def test_every_button_can_be_reached_from_the_keyboard(qtbot, tab):
-    from PySide6.QtWidgets import QAbstractButton
+    from PySide6.QtWidgets import QPushButton
 
-    for button in tab.findChildren(QAbstractButton):
+    for button in tab.findChildren(QPushButton):
         if not button.text():
             continue  # e.g. a combo box's arrow, a scroll bar
         has_key = not button.shortcut().isEmpty() or "&" in button.text()
