@@ -96,11 +96,18 @@ class ModelLibraryDialog(QDialog):
         self.delete_button = QPushButton("&Delete")
         self.delete_button.setToolTip("Remove the selected model and its file (Delete)")
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
+        self.add_button = QPushButton("&Add a file…")
+        self.add_button.setToolTip(
+            "Keep a Digit Lab model file (.pt) in the library. Files are read weights-only:\n"
+            "one that would need to run code is refused."
+        )
+        self.add_button.clicked.connect(self._add_dialog)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         for button in (self.use_button, self.bundled_button, self.rename_button):
             row.addWidget(button)
         row.addWidget(self.delete_button)
+        row.addWidget(self.add_button)
         row.addStretch(1)
         row.addWidget(close)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._start_rename)
@@ -244,6 +251,29 @@ class ModelLibraryDialog(QDialog):
             return False
         self.state.entry_renamed(selected)
         self.show_message(f"Renamed to {entry.name}.")
+        return True
+
+    def _add_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add a model file", "", "Digit Lab models (*.pt);;All files (*)"
+        )
+        if path:
+            self.add_file(path)
+
+    def add_file(self, path: str) -> bool:
+        """Keep a model file in the library (it does not become the model in use)."""
+        from core.checkpoint import load_checkpoint
+
+        try:
+            entry = self.state.library.add(load_checkpoint(path), source="loaded")
+        except UserError as exc:
+            self.show_message(f"Not added: {exc}.", error=True)
+            return False
+        self.state.libraryChanged.emit()
+        self._select(entry.id)
+        self.show_message(f"Added {entry.name}; choose Use this model to answer with it.")
         return True
 
     def delete_selected(self, *, confirm: bool = True) -> bool:

@@ -276,3 +276,16 @@ def _write_digit(path: Path) -> None:
     picture = np.zeros((28, 28), dtype=np.uint8)
     picture[5:23, 13:16] = 255
     Image.fromarray(picture).save(path)
+
+
+def test_a_file_is_added_without_being_used_and_bad_files_are_refused_in_place(dialog, tmp_path):
+    from core.checkpoint import save_checkpoint
+
+    state = dialog.state
+    path = save_checkpoint(model("cnn", 0.96, seed=5), tmp_path / "friend.pt")
+    assert dialog.add_file(str(path))
+    assert state.current_name == BUNDLED_NAME and len(state.library.entries()) == 3
+    assert dialog.table.rowCount() == 4 and dialog.selected_id() == state.library.entries()[-1].id
+    (tmp_path / "notes.pt").write_text("shopping list")
+    assert not dialog.add_file(str(tmp_path / "notes.pt"))
+    assert "Not added: 'notes.pt' is not a model file" in dialog.message.text()
