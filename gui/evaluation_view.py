@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -218,10 +219,16 @@ class EvaluationView(QWidget):
         self._gallery_timer.timeout.connect(self._add_gallery_chunk)
 
     def _build_layout(self) -> None:
+        # Per-digit accuracy and calibration share a place: both read best at the same size.
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.class_plot, "Per di&git")
+        self.side_tabs.addTab(self.reliability, "Confidence")
+        self.side_tabs.setTabToolTip(0, "How often each digit is read correctly")
+        self.side_tabs.setTabToolTip(1, self.reliability.toolTip())
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.confusion_plot)
-        top.addWidget(self.class_plot)
-        top.setSizes([520, 420])
+        top.addWidget(self.side_tabs)
+        top.setSizes([480, 460])
         gallery_box = QWidget()
         gallery_layout = QVBoxLayout(gallery_box)
         gallery_layout.setContentsMargins(0, 0, 0, 0)
@@ -230,15 +237,10 @@ class EvaluationView(QWidget):
         title_row.addWidget(self.try_button)
         gallery_layout.addLayout(title_row)
         gallery_layout.addWidget(self.gallery)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(gallery_box)
-        bottom.addWidget(self.reliability)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
-        body.addWidget(bottom)
-        body.setSizes([400, 290])
+        body.addWidget(gallery_box)
+        body.setSizes([430, 260])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
@@ -260,12 +262,17 @@ class EvaluationView(QWidget):
         self._show_per_class(np.asarray(result.per_class_accuracy, dtype=float))
         self._fill_gallery(result.misclassified[:MAX_GALLERY], wrong)
         self.reliability.set_report(None)
+        self.side_tabs.setTabText(1, "Confidence")
         self.reliability.caption.setText("Scoring how far the confidence can be trusted…")
 
     def show_calibration(self, report: CalibrationReport | None) -> None:
         """The shown model's reliability on the test digits (None: it could not be scored)."""
         self.reliability.set_report(report)
-        if report is None:
+        if report is not None:
+            bins = self.reliability.shown_bins
+            self.side_tabs.setTabText(1, f"Confidence (ECE {bins.ece:.1%})")
+        else:
+            self.side_tabs.setTabText(1, "Confidence")
             self.reliability.caption.setText(
                 "The calibration of this model could not be scored (the log says why)."
             )
