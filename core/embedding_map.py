@@ -103,26 +103,79 @@ def fit_pca(features: torch.Tensor) -> Projection:
     )
 
 
-def knn_accuracy(
-    points: np.ndarray, labels: np.ndarray, k: int = KNN_K, chunk: int = 2048
-) -> float:
+def nearest_brute(points: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` nearest other points of each of ``rows`` (default all), nearest first, by
+    computing every distance: (len(rows), k) indices."""
+    xy = torch.as_tensor(np.asarray(points, dtype=np.float64))
+    rows = np.arange(len(xy)) if rows is None else rows
+    result = []
+    for start in range(0, len(rows), 1024):
+        part = torch.as_tensor(rows[start : start + 1024])
+        distances = torch.cdist(xy[part], xy)
+        distances[torch.arange(len(part)), part] = float("inf")  # leave the point itself out
+        result.append(distances.topk(k, dim=1, largest=False).indices.numpy())
+    return np.concatenate(result) if result else np.zeros((0, k), np.int64)
+
+
+def nearest_grid(points: np.ndarray, k: int) -> np.ndarray:
+    """The same as ``nearest_brute`` for all points, in about linear time: points are binned in
+    square cells holding ~3 points each and only the 3x3 cells around a point are searched.
+    A result is kept only when its k-th distance is within one cell side (then nothing outside
+    the 3x3 block can be nearer); the few other points fall back to ``nearest_brute``."""
+    xy = np.asarray(points, dtype=np.float64)
+    n = len(xy)
+    low = xy.min(0)
+    span = np.maximum(xy.max(0) - low, 1e-12)
+    side = max(float(np.sqrt(span[0] * span[1] * 3.0 / n)), float(span.max()) / 4096, 1e-12)
+    cells = np.floor((xy - low) / side).astype(np.int64)
+    columns = int(cells[:, 1].max()) + 3
+    cell_id = (cells[:, 0] + 1) * columns + (cells[:, 1] + 1)  # a margin of empty cells
+    order = np.argsort(cell_id, kind="stable")
+    sorted_ids = cell_id[order]
+    owners, candidates = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            target = cell_id + dx * columns + dy
+            first = np.searchsorted(sorted_ids, target, "left")
+            count = np.searchsorted(sorted_ids, target, "right") - first
+            owner = np.repeat(np.arange(n), count)
+            offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+            owners.append(owner)
+            candidates.append(order[np.repeat(first, count) + offset])
+    owner, candidate = np.concatenate(owners), np.concatenate(candidates)
+    keep = owner != candidate
+    owner, candidate = owner[keep], candidate[keep]
+    distance = ((xy[owner] - xy[candidate]) ** 2).sum(1)
+    by_distance = np.argsort(distance, kind="stable")
+    ranked = by_distance[np.argsort(owner[by_distance], kind="stable")]  # by owner, then distance
+    owner, candidate, distance = owner[ranked], candidate[ranked], distance[ranked]
+    group_start = np.searchsorted(owner, np.arange(n), "left")
+    group_size = np.searchsorted(owner, np.arange(n), "right") - group_start
+    result = np.zeros((n, k), np.int64)
+    enough = group_size >= k
+    picks = group_start[enough, None] + np.arange(k)
+    result[enough] = candidate[picks]
+    exact = np.zeros(n, bool)
+    exact[enough] = distance[picks[:, -1]] <= side * side
+    redo = np.flatnonzero(~exact)
+    if len(redo):
+        result[redo] = nearest_brute(xy, k, redo)
+    return result
+
+
+def knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int = KNN_K) -> float:
     """Leave-one-out k-nearest-neighbour accuracy of ``labels`` in the plane (majority vote,
     ties to the nearest neighbour's label)."""
-    xy = torch.as_tensor(np.asarray(points, dtype=np.float32))
-    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    y = np.asarray(labels, dtype=np.int64)
     n = len(y)
     if n <= k:
         raise UserError(f"a {k}-nearest-neighbour measure needs more than {k} digits, got {n}")
-    correct = 0
-    for start in range(0, n, chunk):
-        distances = torch.cdist(xy[start : start + chunk], xy)
-        rows = torch.arange(distances.shape[0])
-        distances[rows, rows + start] = float("inf")  # leave the digit itself out
-        neighbours = y[distances.topk(k, dim=1, largest=False).indices]  # nearest first
-        votes = torch.nn.functional.one_hot(neighbours, 10).sum(1).float()
-        votes[rows, neighbours[:, 0]] += 0.5  # tie-break towards the nearest
-        correct += int((votes.argmax(1) == y[start : start + chunk]).sum())
-    return correct / n
+    neighbours = y[nearest_grid(points, k)]  # nearest first
+    classes = int(y.max()) + 1
+    votes = np.zeros((n, classes))
+    np.add.at(votes, (np.repeat(np.arange(n), k), neighbours.ravel()), 1.0)
+    votes[np.arange(n), neighbours[:, 0]] += 0.5  # tie-break towards the nearest
+    return float((votes.argmax(1) == y).mean())
 
 
 def build_map(

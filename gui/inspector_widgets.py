@@ -204,11 +204,18 @@ class UnitGridView(QWidget):
         painter.end()
 
     def _paint_indices(self, painter: QPainter, target: QRectF) -> None:
-        painter.setPen(QColor(theme.INK))
+        """Each unit's index in its cell, dark on light cells and white on dark ones."""
+        scale = target.width() / self._image.width()
         for unit in range(self.units):
             rect = self._unit_rect(unit, target)
-            if rect.width() >= 14:
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(unit))
+            if rect.width() < 14:
+                continue
+            x = int((rect.center().x() - target.left()) / scale)
+            y = int((rect.center().y() - target.top()) / scale)
+            ground = self._image.pixelColor(min(x, self._image.width() - 1), y)
+            light = ground.lightnessF() > 0.55
+            painter.setPen(QColor(theme.INK) if light else QColor("white"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(unit))
 
 
 class ArrayView(QWidget):

@@ -8,7 +8,14 @@ import torch
 
 from core.checkpoint import load_checkpoint
 from core.data import load_sample, normalize
-from core.embedding_map import build_map, fit_pca, knn_accuracy, map_test_digits
+from core.embedding_map import (
+    build_map,
+    fit_pca,
+    knn_accuracy,
+    map_test_digits,
+    nearest_brute,
+    nearest_grid,
+)
 from core.errors import UserError
 from core.inspection import stage_outputs
 from core.models import MODELS, build_model
@@ -92,9 +99,26 @@ def test_knn_accuracy_counts_each_point_by_its_neighbours():
     assert knn_accuracy(points, labels) == 1.0
     labels[4] = 1  # an odd one out: its neighbours say 0, and it outvotes nobody
     assert knn_accuracy(points, labels) == pytest.approx(11 / 12)
-    assert knn_accuracy(points, labels, chunk=5) == pytest.approx(11 / 12)
     with pytest.raises(UserError, match="more than 5 digits"):
         knn_accuracy(points[:5], labels[:5])
+
+
+@pytest.mark.parametrize("layout", ["gaussian", "clusters_and_outliers", "a_line"])
+def test_grid_search_finds_the_same_neighbours_as_brute_force(layout):
+    rng = np.random.default_rng(7)
+    if layout == "gaussian":
+        points = rng.normal(size=(3000, 2))
+    elif layout == "clusters_and_outliers":
+        centres = rng.normal(size=(10, 2)) * 20
+        points = np.concatenate(
+            [
+                centres[rng.integers(0, 10, 2500)] + rng.normal(size=(2500, 2)),
+                rng.normal(size=(40, 2)) * 200,
+            ]
+        )
+    else:  # all on one line: a degenerate box
+        points = np.stack([rng.random(1500), np.zeros(1500)], axis=1)
+    np.testing.assert_array_equal(nearest_grid(points, 5), nearest_brute(points, 5))
 
 
 def test_csv_has_a_header_and_one_row_per_digit(trained, name, sample, tmp_path):
