@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -41,11 +42,14 @@ from core.losses import (
     compare,
     default_example,
     log_scales,
+    onehot,
     pytorch_code,
     random_example,
     stability_sweep,
+    sweep_summary,
 )
 from core.tensor_text import format_number, parse_number
+from gui import theme
 from gui.loss_widgets import (
     COMPOSED_COLOUR,
     FUSED_COLOUR,
@@ -55,31 +59,16 @@ from gui.loss_widgets import (
     TensorGrid,
 )
 
-ERROR_STYLE = "color: #b3261e;"
-NOTE_STYLE = "color: #9a5b00;"
+ERROR_STYLE = theme.text_style(theme.ERROR)
+NOTE_STYLE = theme.text_style(theme.NOTE)
+LINE_ERROR_STYLE = f"QLineEdit {{ background: {theme.ERROR_BG}; }}"
 # Inputs and results above, stability plot below (pixels at 1280x800).
-SPLITTER_SIZES = (390, 290)
+SPLITTER_SIZES = (400, 280)
 SPLITTER_SIZES_GRID_TARGET = (500, 180)
-LINE_ERROR_STYLE = "QLineEdit { background: #f8c9c4; }"
-
-# What to look for in the gradient grids, per pair (shown under them).
-HINTS = {
-    "ce-nll": "What to notice: without weights or smoothing each gradient row is (softmax(x) − "
-    "onehot(y)) / N, so it sums to 0; compare it with softmax(x) on the left. The true class is "
-    "the one blue cell.",
-    "ce-manual": "What to notice: the hand-written formula needs torch.logsumexp to stay exact; "
-    "with exp().sum().log() large logits would overflow to inf.",
-    "ce-soft": "What to notice: the gradient is (softmax(x) − t) / N; a one-hot target row gives "
-    "exactly the class-index loss.",
-    "bce-logits": "What to notice: the gradient is (sigmoid(x) − t) / N. When sigmoid saturates, "
-    "the composed gradient becomes 0: training stops learning from that sample.",
-    "ce-on-probs": "What to notice: the look-alike's gradients are orders of magnitude smaller, "
-    "and its loss cannot drop much below log C, however right the model is.",
-    "nll-on-logits": "What to notice: the look-alike's gradient is −1/N at the true class and 0 "
-    "everywhere else: nothing pushes the wrong classes down.",
-    "ce-after-logsoftmax": "What to notice: values and gradients match to the last bit; "
-    "log_softmax(log_softmax(x)) = log_softmax(x).",
-}
+TOP_MIN_HEIGHT = 200
+GROW_MARGIN = 16  # wrapped labels ask for a little more than sizeHint says
+PLOT_MIN_HEIGHT = 200  # the stability plot keeps this much when the results grow
+MAX_SHOWN_VALUES = 24  # a "none" vector longer than this shows its first values and a count
 
 
 def _flatten(value: float | list) -> list[float]:
@@ -89,12 +78,31 @@ def _flatten(value: float | list) -> list[float]:
 
 
 def display_value(value: float | list) -> str:
-    """4 decimals as the seed notebook printed; lists shortened for the cards."""
+    """4 decimals as the seed notebook printed; a vector (reduction "none") whole, up to
+    MAX_SHOWN_VALUES values, then how many more there are (the tooltip has them all)."""
     if not isinstance(value, list):
         return format_number(value)
     flat = _flatten(value)
-    shown = ", ".join(format_number(v) for v in flat[:3])
-    return f"[{shown}{', …' if len(flat) > 3 else ''}]"
+    shown = ", ".join(format_number(v) for v in flat[:MAX_SHOWN_VALUES])
+    more = len(flat) - MAX_SHOWN_VALUES
+    return f"[{shown}{f', … {more} more' if more > 0 else ''}]"
+
+
+def verdict_reason(result: LossComparison, mistake: bool) -> str:
+    """Why the forms agree or differ, in a few words; an overflow is named, never "rounding"."""
+    if result.overflow:
+        return f"not finite: {result.overflow_step} overflowed ({result.options.dtype})"
+    if result.agree:
+        return (
+            "harmless: the extra step changes nothing"
+            if mistake
+            else ("equivalent forms, as expected")
+        )
+    if mistake:
+        return "as expected: this is the mistake"
+    if result.notes:
+        return "an option or a saturated value parts them (see the notes)"
+    return "same maths, but float rounding parts them here (see the plot below)"
 
 
 def _label(text: str = "", style: str = "", wrap: bool = False) -> QLabel:
@@ -106,11 +114,18 @@ def _label(text: str = "", style: str = "", wrap: bool = False) -> QLabel:
 
 
 class LossPlaygroundTab(QWidget):
+    """The playground. It talks to the rest of the window only through ``statusMessage``
+    (text, timeout in ms), which ``gui.main_window`` connects to its status bar."""
+
+    statusMessage = Signal(str, int)  # noqa: N815 (Qt signal naming)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.comparison: LossComparison | None = None
         self.error: InputError | None = None
         self._target_kind = ""
+        self._user_split = False
+        self._needs_fit = False
         self._sweep_timer = QTimer(self)
         self._sweep_timer.setSingleShot(True)
         self._sweep_timer.setInterval(120)
@@ -146,6 +161,7 @@ class LossPlaygroundTab(QWidget):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes(list(SPLITTER_SIZES))
         self.splitter = splitter
+        splitter.splitterMoved.connect(self._on_splitter_moved)
         root.addWidget(splitter, 1)
 
     def _build_top_row(self) -> QHBoxLayout:
@@ -162,7 +178,7 @@ class LossPlaygroundTab(QWidget):
             index = self.pair_combo.count() - 1
             self.pair_combo.setItemData(index, pair.explanation, Qt.ItemDataRole.ToolTipRole)
         self.pair_combo.setToolTip(
-            "Which two forms to compare. The first four are equivalent pairs; the rest are "
+            "Which two forms to compare. The first five are equivalent pairs; the rest are "
             "common mistakes (and one harmless look-alike)."
         )
         self.pair_combo.setMinimumContentsLength(42)
@@ -225,8 +241,8 @@ class LossPlaygroundTab(QWidget):
         self.scale_spin.setToolTip("Scale of the normal logits")
         self.seed_button = QPushButton("Seed example")
         self.seed_button.setToolTip(
-            "The seed notebook's tensors (reconstructed): CE 1.6802 and BCE 0.7907 for both "
-            "forms. (Ctrl+E)"
+            "The seed notebook's printed tensors (3×5 logits with targets 0, 1, 4; 3×1 logits "
+            "with targets 0, 1, 0): CE 1.6802 and BCE 0.7907 for both forms. (Ctrl+E)"
         )
         self.copy_button = QPushButton("Copy as PyTorch code")
         self.copy_button.setToolTip(
@@ -252,21 +268,27 @@ class LossPlaygroundTab(QWidget):
         banner = QFrame()
         banner.setObjectName("lossBanner")
         banner.setStyleSheet(
-            "#lossBanner { background: #eef3fb; border: 1px solid #c9d6ea; border-radius: 4px; }"
+            f"#lossBanner {{ background: {theme.INFO_BG}; border: 1px solid {theme.INFO_BORDER};"
+            " border-radius: 4px; }"
         )
         layout = QVBoxLayout(banner)
         layout.setContentsMargins(10, 4, 10, 4)
         layout.setSpacing(1)
         self.title_label = _label(style="font-weight: bold; font-size: 13px;")
-        self.formula_label = _label(style="font-family: monospace; color: #1d3557;")
+        self.formula_label = _label(
+            style=theme.text_style(theme.INFO_INK, extra=" font-family: monospace;")
+        )
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula_label.setWordWrap(True)  # a long formula wraps instead of widening the window
         heading = QHBoxLayout()
         heading.setSpacing(16)
         heading.addWidget(self.title_label)
         heading.addWidget(self.formula_label, 1)
         layout.addLayout(heading)
         self.explain_label = _label(wrap=True)
-        self.lesson_label = _label(style="color: #1d3557; font-style: italic;", wrap=True)
+        self.lesson_label = _label(
+            style=theme.text_style(theme.INFO_INK, extra=" font-style: italic;"), wrap=True
+        )
         layout.addWidget(self.explain_label)
         layout.addWidget(self.lesson_label)
         return banner
@@ -282,7 +304,8 @@ class LossPlaygroundTab(QWidget):
         self.prediction_title = _label("x: logits (row = sample, column = class)")
         self.prediction_title.setToolTip(
             "Raw, unnormalised scores straight from the last Linear layer. Double-click or just "
-            "type in a cell to edit; everything recomputes as you type."
+            "type in a cell to edit; everything recomputes as you type. Ctrl+V pastes a whole "
+            "tensor ([[0.1, 2.0], …] or torch's printout), Ctrl+C copies one."
         )
         self.target_title = _label("y")
         self.prediction_grid = TensorGrid("prediction")
@@ -305,7 +328,7 @@ class LossPlaygroundTab(QWidget):
         layout.addLayout(between)
         layout.addWidget(self.intermediate_table)
         layout.addStretch(1)
-        box.setMinimumWidth(475)
+        box.setMinimumWidth(410)
         box.setMaximumWidth(520)
         return box
 
@@ -387,6 +410,18 @@ class LossPlaygroundTab(QWidget):
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(4, 0, 0, 0)
         layout.setSpacing(4)
+        layout.addLayout(self._build_cards())
+        self.notes_label = _label(style=NOTE_STYLE, wrap=True)
+        self.notes_label.hide()
+        layout.addWidget(self.notes_label)
+        layout.addLayout(self._build_gradients())
+        self.hint_label = _label(style=theme.text_style(theme.INK), wrap=True)
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.hint_label)
+        layout.addStretch(1)
+        return panel
+
+    def _build_cards(self) -> QHBoxLayout:
         cards = QHBoxLayout()
         self.fused_card = ResultCard("fused / reference", FUSED_COLOUR)
         self.fused_card.setToolTip(
@@ -395,38 +430,41 @@ class LossPlaygroundTab(QWidget):
             "probabilities to 0 or 1, and backward has a simple exact formula (softmax - onehot)."
         )
         self.composed_card = ResultCard("composed / look-alike", COMPOSED_COLOUR)
+        cards.addWidget(self.fused_card, 5)
+        cards.addWidget(self._build_verdict(), 3)
+        cards.addWidget(self.composed_card, 5)
+        return cards
+
+    def _build_verdict(self) -> QFrame:
         self.verdict = QFrame()
         self.verdict.setObjectName("verdict")
         verdict_layout = QVBoxLayout(self.verdict)
-        verdict_layout.setContentsMargins(10, 6, 10, 6)
+        verdict_layout.setContentsMargins(8, 6, 8, 6)
         verdict_layout.setSpacing(2)
         self.verdict_label = _label(style="font-size: 17px; font-weight: bold;")
         self.verdict_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.diff_label = _label()
+        self.diff_label = _label(style=theme.text_style(theme.INK, size_px=12))
         self.diff_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.diff_label.setToolTip(
-            "|Δ value|: largest absolute difference of the two losses. max |Δ grad|: largest "
+            "Δ value: largest absolute difference of the two losses. Δ grad: largest absolute "
             "difference of the gradients with respect to x; about 1e-7 is float32 rounding."
         )
-        self.expect_label = _label(style="color: #5f6670; font-size: 11px;", wrap=True)
+        self.expect_label = _label(style=theme.text_style(theme.MUTED, size_px=11), wrap=True)
         self.expect_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         for widget in (self.verdict_label, self.diff_label, self.expect_label):
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             verdict_layout.addWidget(widget)
-        cards.addWidget(self.fused_card, 5)
-        cards.addWidget(self.verdict, 3)
-        cards.addWidget(self.composed_card, 5)
-        layout.addLayout(cards)
-        self.notes_label = _label(style=NOTE_STYLE, wrap=True)
-        self.notes_label.hide()
-        layout.addWidget(self.notes_label)
+        return self.verdict
 
+    def _build_gradients(self) -> QHBoxLayout:
         tables = QHBoxLayout()
         self.fused_grad = HeatTable()
         self.composed_grad = HeatTable()
         grad_tip = (
             "Gradient of the loss with respect to each logit (∂loss/∂x): red pushes the logit "
             "down, blue pushes it up when training subtracts it. For cross-entropy it is "
-            "(softmax - onehot) / N. Both grids share one colour scale."
+            "(softmax - onehot) / N. Both grids share one colour scale. Right-click to copy "
+            "the gradient as a tensor."
         )
         for title, table, colour in (
             ("∂loss/∂x, fused   (red +, blue −)", self.fused_grad, FUSED_COLOUR),
@@ -434,19 +472,15 @@ class LossPlaygroundTab(QWidget):
         ):
             column = QVBoxLayout()
             column.setSpacing(2)
-            heading = _label(title, f"color: {colour}; font-weight: bold;")
+            heading = _label(title, theme.text_style(colour, extra=" font-weight: bold;"))
             heading.setToolTip(grad_tip)
+            heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             table.setToolTip(grad_tip)
             column.addWidget(heading)
             column.addWidget(table)
             column.addStretch(1)
             tables.addLayout(column, 1)
-        layout.addLayout(tables)
-        self.hint_label = _label(style="color: #4a5059;", wrap=True)
-        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.hint_label)
-        layout.addStretch(1)
-        return panel
+        return tables
 
     def _build_plot(self) -> QWidget:
         box = QGroupBox("Stability: scale the logits by s = 1 … 1000")
@@ -460,7 +494,7 @@ class LossPlaygroundTab(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         self.plot = StabilityPlot()
-        self.plot_caption = _label(style="color: #3b4048;", wrap=True)
+        self.plot_caption = _label(style=theme.text_style(theme.INK), wrap=True)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.plot_caption)
         return box
@@ -477,8 +511,16 @@ class LossPlaygroundTab(QWidget):
         self.seed_button.clicked.connect(self.load_seed_example)
         self.copy_button.clicked.connect(self.copy_code)
         self._copied_timer.timeout.connect(lambda: self.copy_button.setText("Copy as PyTorch code"))
-        self.prediction_grid.edited.connect(self.recompute)
-        self.target_grid.edited.connect(self.recompute)
+        for grid in (self.prediction_grid, self.target_grid):
+            grid.edited.connect(self.recompute)
+            grid.pasted.connect(lambda values, g=grid: self.paste_tensor(g.field, values))
+            grid.paste_failed.connect(self._show_error)
+            grid.copied.connect(
+                lambda text, g=grid: self.statusMessage.emit(
+                    f"{g.field} copied as a tensor: {text[:60]}{'…' if len(text) > 60 else ''}",
+                    4000,
+                )
+            )
         self.weight_edit.textChanged.connect(self.recompute)
         self.pos_weight_edit.textChanged.connect(self.recompute)
         self.smoothing_spin.valueChanged.connect(self.recompute)
@@ -541,11 +583,10 @@ class LossPlaygroundTab(QWidget):
 
     def _configure_for_pair(self) -> None:
         pair = PAIRS[self.pair_name]
-        if pair.target_kind != self._target_kind and self._target_kind:
-            # A probability target is a second full grid: give the inputs the room it needs.
-            grid = pair.target_kind == PROBABILITY
-            self.splitter.setSizes(list(SPLITTER_SIZES_GRID_TARGET if grid else SPLITTER_SIZES))
+        refit = pair.target_kind != self._target_kind and bool(self._target_kind)
         self._target_kind = pair.target_kind
+        if refit:
+            self._needs_fit = True  # once the new tensors are in the grids (set_example)
         self.target_grid.kind = "class" if pair.target_kind == CLASS else "number"
         if pair.target_kind == CLASS:
             self.target_title.setText("y: class")
@@ -572,6 +613,57 @@ class LossPlaygroundTab(QWidget):
         self.explain_label.setText(pair.explanation)
         self.fused_card.heading.setText("reference (correct)" if pair.mistake else "fused")
         self.composed_card.heading.setText("look-alike" if pair.mistake else "composed")
+
+    def fit_splitter(self) -> None:
+        """Give the inputs and results the height they ask for and the plot the rest.
+
+        A probability target is a second full grid below x, so its pair asks for more. Called
+        on every resize until the learner moves the splitter, and when the kind of pair changes.
+        """
+        total = sum(self.splitter.sizes()) or sum(SPLITTER_SIZES)
+        preferred = (
+            SPLITTER_SIZES_GRID_TARGET if self._target_kind == PROBABILITY else SPLITTER_SIZES
+        )
+        wanted = self._top_wanted_height()
+        top = max(TOP_MIN_HEIGHT, min(wanted, preferred[0]))
+        self.splitter.setSizes([top, max(total - top, self.plot.minimumHeight())])
+
+    def _top_wanted_height(self) -> int:
+        """The inputs' and results' preferred height now, not as cached before the last edit
+        (Qt recomputes layouts lazily, so every nested layout is invalidated first)."""
+        top = self.splitter.widget(0)
+        for child in top.findChildren(QWidget):
+            if child.layout() is not None:
+                child.layout().invalidate()
+        top.layout().invalidate()
+        return top.sizeHint().height()
+
+    def _refit_after_layout(self) -> None:
+        """Runs once Qt has laid out the new result: a new kind of pair gets a fresh split,
+        otherwise the top only grows if it has to."""
+        if self._needs_fit:
+            self._needs_fit = False
+            self.fit_splitter()
+        else:
+            self._grow_top_if_needed()
+
+    def _grow_top_if_needed(self) -> None:
+        """Long notes (e.g. BCE saturation) need more height: take it from the plot, keeping the
+        plot at least PLOT_MIN_HEIGHT, so no gradient row is hidden behind a scroll bar."""
+        top, bottom = self.splitter.sizes()
+        wanted = self._top_wanted_height() + GROW_MARGIN
+        if wanted > top and bottom > PLOT_MIN_HEIGHT:
+            grow = min(wanted - top, bottom - PLOT_MIN_HEIGHT)
+            self.splitter.setSizes([top + grow, bottom - grow])
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
+        """Until the learner drags the splitter, every window size gets the fitted split."""
+        super().resizeEvent(event)
+        if not self._user_split:
+            self.fit_splitter()
+
+    def _on_splitter_moved(self) -> None:
+        self._user_split = True
 
     # ================================================================== actions
     def _on_pair_changed(self) -> None:
@@ -619,33 +711,77 @@ class LossPlaygroundTab(QWidget):
         del blockers
 
     def load_seed_example(self) -> None:
-        """The seed's tensors for the current kind of pair (one-hot targets for ce-soft)."""
-        kind = PAIRS[self.pair_name].target_kind
-        if kind == BINARY:
+        """The seed's printed tensors for the current kind of pair (one-hot targets for ce-soft)."""
+        pair = PAIRS[self.pair_name]
+        if pair.target_kind == BINARY:
             self.load_preset("Seed example: BCE")
             return
         x, y = SEED_EXAMPLES["ce-nll"]
-        if kind == CLASS:
-            pair = self.pair_name
-            self.load_preset("Seed example: CE")
-            if pair != "ce-nll":
-                with QSignalBlocker(self.pair_combo):
-                    self.set_pair(pair)
-                self._configure_for_pair()
-                self.recompute()
-                other = "gives the same" if PAIRS[pair].agrees else "does not give it"
-                self.lesson_label.setText(
-                    "The seed notebook's tensors (reconstructed): CrossEntropyLoss gives 1.6802; "
-                    f"{PAIRS[pair].composed_label} {other}."
-                )
+        if pair.target_kind == PROBABILITY:
+            self._reset_options()
+            self.set_example(x, onehot(y, len(x[0])))
+            self.lesson_label.setText(
+                "The seed's logits with one-hot targets: the same 1.6802 as with class indices."
+            )
+            self.lesson_label.show()
             return
-        onehot = [[1.0 if c == label else 0.0 for c in range(len(x[0]))] for label in y]
-        self._reset_options()
-        self.set_example(x, onehot)
-        self.lesson_label.setText(
-            "The seed's logits with one-hot targets: the same 1.6802 as with class indices."
-        )
-        self.lesson_label.show()
+        self.load_preset("Seed example: CE")
+        if pair.name != "ce-nll":
+            with QSignalBlocker(self.pair_combo):
+                self.set_pair(pair.name)
+            self._configure_for_pair()
+            self.recompute()
+            other = "gives the same" if pair.agrees else "does not give it"
+            self.lesson_label.setText(
+                "The seed notebook's printed tensors: CrossEntropyLoss gives 1.6802; "
+                f"{pair.composed_label} {other}."
+            )
+
+    def paste_tensor(self, field: str, values: float | list) -> None:
+        """Show a pasted tensor in the ``field`` grid ("prediction" or "target"), resizing the
+        N and C spins to its shape; a shape that does not fit the pair is shown as an error."""
+        kind = self._target_kind
+        rows = values if isinstance(values, list) else [values]
+        if field == "target" and kind == CLASS:
+            rows = [r[0] if isinstance(r, list) and len(r) == 1 else r for r in rows]
+            if any(isinstance(r, list) for r in rows):
+                self._show_error(
+                    InputError("a class target is one index per row, e.g. [0, 1, 4]", field=field)
+                )
+                return
+            self.target_grid.set_values(rows)
+            self.recompute()
+            return
+        if not isinstance(rows[0], list):  # a flat list: one sample (CE) or one column (BCE)
+            rows = [[v] for v in rows] if kind == BINARY or field == "target" else [rows]
+        if len(rows) > self.rows_spin.maximum() or len(rows[0]) > self.cols_spin.maximum():
+            self._show_error(
+                InputError(
+                    f"the pasted {field} is {len(rows)}×{len(rows[0])}; the playground shows at "
+                    f"most {self.rows_spin.maximum()}×{self.cols_spin.maximum()}",
+                    field=field,
+                )
+            )
+            return
+        if field == "target":
+            self.target_grid.set_values(rows)
+            self.recompute()
+            return
+        self._show_pasted_prediction(rows)
+
+    def _show_pasted_prediction(self, rows: list[list[float]]) -> None:
+        target = self.target_grid
+        with QSignalBlocker(self.rows_spin), QSignalBlocker(self.cols_spin):
+            self.rows_spin.setValue(len(rows))
+            self.cols_spin.setValue(len(rows[0]))
+        self.prediction_grid.set_values(rows)
+        if self._target_kind == CLASS:
+            target.set_shape(len(rows), 1, fill="0")
+        else:
+            target.set_shape(len(rows), len(rows[0]), fill="0.0")
+        self._place_target(beside=target.columnCount() == 1)
+        self.lesson_label.hide()
+        self.recompute()
 
     def randomize(self, normal: bool = False) -> None:
         seed = self.seed_spin.value()
@@ -668,10 +804,7 @@ class LossPlaygroundTab(QWidget):
         QGuiApplication.clipboard().setText(code)
         self.copy_button.setText("Copied ✓")
         self._copied_timer.start()
-        window = self.window()
-        status = getattr(window, "statusBar", None)
-        if callable(status):
-            status().showMessage("PyTorch code for this comparison is on the clipboard", 4000)
+        self.statusMessage.emit("PyTorch code for this comparison is on the clipboard", 4000)
         return code
 
     def _on_shape_changed(self) -> None:
@@ -731,15 +864,11 @@ class LossPlaygroundTab(QWidget):
     def show_comparison(self, result: LossComparison) -> None:
         self.comparison = result
         pair = PAIRS[result.pair]
-        self.fused_card.show_result(
-            result.fused.label, display_value(result.fused.value), result.fused.grad_fn
-        )
-        self.composed_card.show_result(
-            result.composed.label, display_value(result.composed.value), result.composed.grad_fn
-        )
-        self.fused_card.value.setToolTip(repr(result.fused.value))
-        self.composed_card.value.setToolTip(repr(result.composed.value))
-        self._show_verdict(result, pair.agrees, pair.mistake)
+        for card, form in ((self.fused_card, result.fused), (self.composed_card, result.composed)):
+            vector = isinstance(form.value, list)
+            card.show_result(form.label, display_value(form.value), form.grad_fn, vector=vector)
+            card.value.setToolTip(repr(form.value))
+        self._show_verdict(result, pair.mistake)
         scale = max(
             (
                 abs(v)
@@ -757,36 +886,28 @@ class LossPlaygroundTab(QWidget):
             index = self.intermediate_combo.findText(current)
             self.intermediate_combo.setCurrentIndex(max(index, 0))
         self._show_intermediate()
-        notes = result.notes
-        self.hint_label.setText(HINTS.get(result.pair, ""))
+        QTimer.singleShot(0, self._refit_after_layout)
+        notes = ([f"Not finite: {result.overflow}"] if result.overflow else []) + result.notes
+        self.hint_label.setText(pair.hint)
         self.notes_label.setText("\n".join(f"• {n}" for n in notes))
         self.notes_label.setVisible(bool(notes))
 
-    def _show_verdict(self, result: LossComparison, expected: bool, mistake: bool) -> None:
+    def _show_verdict(self, result: LossComparison, mistake: bool) -> None:
         if result.agree:
-            text, colour, background = "agree ✓", "#1b7f3b", "#e7f5ec"
+            text, colour, background = "agree ✓", theme.OK, theme.OK_BG
         else:
-            text, colour, background = "differ ✗", "#b3261e", "#fdecea"
+            text, colour, background = "differ ✗", theme.ERROR, theme.ERROR_SOFT_BG
         self.verdict.setStyleSheet(
             f"#verdict {{ background: {background}; border: 1px solid {colour}; "
             "border-radius: 4px; }"
         )
         self.verdict_label.setText(text)
-        self.verdict_label.setStyleSheet(f"font-size: 17px; font-weight: bold; color: {colour};")
-        self.diff_label.setText(
-            f"|Δ value| = {result.value_diff:.3g}\nmax |Δ grad| = {result.grad_diff:.3g}"
+        self.verdict_label.setStyleSheet(
+            theme.text_style(colour, size_px=17, extra=" font-weight: bold;")
         )
-        if result.agree and not mistake:
-            why = "equivalent forms, as expected"
-        elif result.agree:
-            why = "harmless: the extra step changes nothing"
-        elif mistake:
-            why = "as expected: this is the mistake"
-        elif result.notes:
-            why = "an option the composed form cannot honour"
-        else:
-            why = "same maths, but float rounding parts them here (see the plot below)"
-        self.expect_label.setText(why)
+        self.diff_label.setText(f"Δ value {result.value_diff:.2g}\nΔ grad {result.grad_diff:.2g}")
+        self.expect_label.setText(verdict_reason(result, mistake))
+        self.expect_label.setToolTip(result.overflow or "")
 
     def _show_intermediate(self) -> None:
         if self.comparison is None:
@@ -807,29 +928,7 @@ class LossPlaygroundTab(QWidget):
             result.pair, result.prediction, result.target, result.options, log_scales(points=41)
         )
         self.plot.show_sweep(sweep)
-        self.plot_caption.setText(self._sweep_caption(sweep))
-
-    @staticmethod
-    def _sweep_caption(sweep) -> str:  # noqa: ANN001
-        parts = []
-        for dtype in ("float32", "float64"):
-            fused = sweep.fused[dtype]
-            diffs = sweep.difference(dtype)
-            where = next(
-                (
-                    s
-                    for s, d, f in zip(sweep.scales, diffs, fused, strict=True)
-                    if d > 1e-3 * max(1.0, abs(f))
-                ),
-                None,
-            )
-            if max(diffs) == 0:
-                parts.append(f"{dtype}: identical at every s (difference exactly 0)")
-            elif where is None:
-                parts.append(f"{dtype}: the forms agree for every s up to 1000")
-            else:
-                parts.append(f"{dtype}: the forms part from s ≈ {where:.3g}")
-        return ";  ".join(parts) + "."
+        self.plot_caption.setText(sweep_summary(sweep))
 
     def shutdown(self) -> None:
         """Called by the main window on close: stop the timers (there are no threads)."""

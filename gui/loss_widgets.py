@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -25,13 +26,20 @@ from PySide6.QtWidgets import (
 
 from core.errors import InputError
 from core.losses import StabilitySweep
-from core.tensor_text import parse_class_index, parse_number
+from core.tensor_text import format_tensor_text, parse_class_index, parse_number, parse_tensor_text
+from gui import theme
 
-ERROR_BG = QColor("#f8c9c4")
-CELL_WIDTH = 62
+ERROR_BG = QColor(theme.ERROR_BG)
+CELL_WIDTH = 62  # preferred; columns shrink to MIN_CELL_WIDTH before a scroll bar appears
+MIN_CELL_WIDTH = 50
 ROW_HEIGHT = 22
-FUSED_COLOUR = "#1f77b4"
-COMPOSED_COLOUR = "#e4572e"
+FUSED_COLOUR = theme.FUSED
+COMPOSED_COLOUR = theme.COMPOSED
+PASTE_TIP = (
+    "Ctrl+V pastes a whole tensor: JSON as the CLI takes it ([[0.1, 2.0], [0.3, 0.4]]), "
+    "torch's printout (tensor([[...]])) or cells copied from a spreadsheet. Ctrl+C copies "
+    "this grid as a tensor."
+)
 
 
 def cell_text(value: float) -> str:
@@ -41,15 +49,40 @@ def cell_text(value: float) -> str:
     return repr(float(value))
 
 
+def fit_columns(table: QTableWidget) -> None:
+    """Share the viewport between the columns: CELL_WIDTH each when there is room, down to
+    MIN_CELL_WIDTH on a small window, and only then a horizontal scroll bar."""
+    cols = table.columnCount()
+    if not cols:
+        return
+    available = table.viewport().width() or table.width() - table.verticalHeader().width()
+    width = max(MIN_CELL_WIDTH, min(CELL_WIDTH, available // cols))
+    header = table.horizontalHeader()
+    if header.defaultSectionSize() != width:
+        header.setDefaultSectionSize(width)
+        for c in range(cols):
+            header.resizeSection(c, width)
+        table.updateGeometries()  # re-decide the scroll bars now, not at the next layout pass
+
+
 def fit_height(table: QTableWidget, max_rows: int = 64) -> None:
-    """Let the table be as tall as its rows (up to ``max_rows``) so no blank area shows."""
+    """Let the table be exactly as tall as its rows (up to ``max_rows``): no blank area, and no
+    vertical scroll bar while the layout gives it that height.
+
+    Header heights come from ``sizeHint`` because a header that has not been shown yet reports
+    a height of 0 or 30 px, which is what cut the first launch's tables short.
+    """
+    fit_columns(table)
     rows = min(table.rowCount(), max_rows)
-    header = table.horizontalHeader().height() if table.horizontalHeader().isVisible() else 0
-    needed = table.verticalHeader().sizeHint().width() + table.columnCount() * CELL_WIDTH
-    too_wide = needed + 2 * table.frameWidth() > table.viewport().width() + 1
+    horizontal = table.horizontalHeader()
+    header = horizontal.sizeHint().height() if not horizontal.isHidden() else 0
+    needed = table.verticalHeader().sizeHint().width() + horizontal.length()
+    too_wide = needed + 2 * table.frameWidth() > table.width()
     scroll = table.horizontalScrollBar().sizeHint().height() if too_wide else 0
-    height = header + rows * ROW_HEIGHT + 2 * table.frameWidth() + scroll + 2
+    height = header + rows * ROW_HEIGHT + 2 * table.frameWidth() + scroll
     table.setMaximumHeight(height)
+    # Squeezed by a small window, the table keeps a header and one row, then scrolls.
+    table.setMinimumHeight(min(height, header + ROW_HEIGHT + 2 * table.frameWidth() + scroll))
 
 
 def _setup_table(table: QTableWidget) -> None:
@@ -61,6 +94,16 @@ def _setup_table(table: QTableWidget) -> None:
     table.verticalHeader().setMinimumWidth(24)
     table.setAlternatingRowColors(False)
     table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+
+def _add_action(widget: QWidget, text: str, keys: QKeySequence | None, slot) -> QAction:  # noqa: ANN001
+    action = QAction(text, widget)
+    if keys is not None:
+        action.setShortcut(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    action.triggered.connect(slot)
+    widget.addAction(action)
+    return action
 
 
 class LiveEditDelegate(QStyledItemDelegate):
@@ -78,10 +121,16 @@ class TensorGrid(QTableWidget):
     """An editable grid of numbers (``kind="number"``) or class indices (``kind="class"``).
 
     ``edited`` fires on every cell edit. :meth:`read` parses all cells, marks the bad ones red
-    with the message as tooltip, and raises the first ``InputError``.
+    with the message as tooltip, and raises the first ``InputError``. Ctrl+V (or the context
+    menu) parses the clipboard with the CLI's parser and emits ``pasted`` with the values, or
+    ``paste_failed`` with the ``InputError``; the owner decides how the new shape fits. Ctrl+C
+    copies the grid as JSON text and emits ``copied``.
     """
 
     edited = Signal()
+    pasted = Signal(object)  # the parsed values: a float, a flat list or a list of rows
+    paste_failed = Signal(object)  # the InputError
+    copied = Signal(str)
 
     def __init__(self, field: str, kind: str = "number", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +146,34 @@ class TensorGrid(QTableWidget):
         self.setItemDelegate(LiveEditDelegate(self))
         self.itemChanged.connect(self._on_item_changed)
         self._marked: set[tuple[int, int]] = set()
+        self.setToolTip(PASTE_TIP)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        _add_action(self, "Copy as tensor", QKeySequence(QKeySequence.StandardKey.Copy), self.copy)
+        _add_action(self, "Paste tensor", QKeySequence(QKeySequence.StandardKey.Paste), self.paste)
+
+    # --------------------------------------------------------------- clipboard
+    def paste(self, text: str | None = None) -> None:
+        """Parse ``text`` (default: the clipboard) as a whole tensor; see the class docstring."""
+        if text is None:
+            text = QGuiApplication.clipboard().text()
+        try:
+            values = parse_tensor_text(text, field=self.field)
+        except InputError as exc:
+            self.paste_failed.emit(exc)
+            return
+        self.pasted.emit(values)
+
+    def copy(self) -> str | None:
+        """Put the grid on the clipboard as JSON (what ``--prediction``/``--target`` take)."""
+        try:
+            values = self.read()
+        except InputError as exc:
+            self.paste_failed.emit(exc)
+            return None
+        text = format_tensor_text(values)
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
+        return text
 
     # --------------------------------------------------------------- shape and values
     def set_shape(self, rows: int, cols: int, fill: str = "0.0") -> None:
@@ -220,12 +297,12 @@ class TensorGrid(QTableWidget):
         fit_height(self)
 
 
-def short_number(value: float) -> str:
-    """Fits a grid cell: 4 decimals, or 3 significant digits in scientific notation."""
+def short_number(value: float, decimals: int = 4) -> str:
+    """Fits a grid cell: ``decimals`` decimals, or 2 significant digits in scientific notation."""
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else str(value)
-    if 1e-4 <= abs(value) < 1e5:
-        return f"{value:.4f}"
+    if 10.0**-decimals <= abs(value) < 1e5:
+        return f"{value:.{decimals}f}"
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
@@ -256,8 +333,25 @@ class HeatTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.values: list = []
+        self._scale: float | None = None
+        self._mode = "diverging"
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        _add_action(self, "Copy as tensor", None, self.copy)
 
-    def set_grid(self, values: list, *, scale: float | None = None, mode: str = "diverging"):
+    def copy(self) -> str:
+        """The values shown, as JSON text on the clipboard (full precision, not the rounding)."""
+        text = format_tensor_text(self.values)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def set_grid(
+        self, values: list, *, scale: float | None = None, mode: str = "diverging"
+    ) -> None:
+        """Show ``values`` coloured by ``mode`` ("diverging" around 0 with ``scale`` as full
+        colour, "probability" white to green, "plain")."""
+        self.values = values
+        self._scale, self._mode = scale, mode
         rows = [row if isinstance(row, list) else [row] for row in values]
         self.setUpdatesEnabled(False)
         if self.rowCount() != len(rows) or self.columnCount() != len(rows[0]):
@@ -268,7 +362,7 @@ class HeatTable(QTableWidget):
             self.setVerticalHeaderLabels([str(r) for r in range(self.rowCount())])
         if scale is None:
             scale = max((abs(v) for row in rows for v in row if math.isfinite(v)), default=0.0)
-        black = QBrush(QColor("#111111"))
+        black = QBrush(QColor(theme.INK))
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 item = self.item(r, c)
@@ -279,7 +373,7 @@ class HeatTable(QTableWidget):
                     )
                     item.setForeground(black)
                     self.setItem(r, c, item)
-                item.setText(short_number(value))
+                item.setText(short_number(value, self._decimals()))
                 item.setToolTip(f"[{r}][{c}] = {value!r}")
                 if mode == "probability":
                     colour = sequential_colour(value)
@@ -291,68 +385,95 @@ class HeatTable(QTableWidget):
         self.setUpdatesEnabled(True)
         fit_height(self)
 
+    def _decimals(self) -> int:
+        """4 decimals in a full-width column; 3 when a small window narrows the columns, so a
+        negative value such as -0.2670 is shown as -0.267 instead of being cut to "-0.26…"."""
+        return 4 if self.horizontalHeader().defaultSectionSize() >= CELL_WIDTH else 3
+
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
         super().resizeEvent(event)
+        decimals = self._decimals()
         fit_height(self)
+        if self.values and decimals != self._decimals():
+            self.set_grid(self.values, scale=self._scale, mode=self._mode)
+
+
+def breakable(text: str) -> str:
+    """Allow a long PyTorch expression to wrap after "(" and "," (zero-width spaces), so a card
+    title on a small window wraps instead of being cut."""
+    return text.replace("(", "(\u200b").replace(", ", ",\u200b ")
 
 
 class ResultCard(QFrame):
-    """One form's result: its PyTorch expression, the loss value and its grad_fn."""
+    """One form's result: its PyTorch expression, the loss value and its grad_fn.
+
+    A scalar loss is shown large; a vector (reduction "none") is shown whole, in a smaller font
+    that wraps, so no value is cut off.
+    """
+
+    GRAD_FN_TIP = (
+        "grad_fn is the autograd node that produced the loss: backward() starts there and "
+        "walks the graph back to x. CrossEntropyLoss shows NllLossBackward0 because it is "
+        "implemented as log_softmax followed by nll_loss."
+    )
 
     def __init__(self, heading: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("resultCard")
         self.setStyleSheet(
-            "#resultCard { background: #fbfbfd; border: 1px solid #d5d8de;"
+            f"#resultCard {{ background: {theme.CARD_BG}; border: 1px solid {theme.CARD_BORDER};"
             f" border-top: 4px solid {colour}; border-radius: 4px; }}"
         )
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.heading = QLabel(heading)
+        self.heading.setStyleSheet(theme.text_style(theme.MUTED, size_px=11))
+        self.form = QLabel()
+        self.form.setFont(mono)
+        self.form.setWordWrap(True)
+        self.form.setStyleSheet(theme.text_style(colour, extra=" font-weight: bold;"))
+        self.value = QLabel("–")
+        self.value.setWordWrap(True)
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._set_value_size(vector=False)
+        self.grad_fn = QLabel()
+        self.grad_fn.setFont(mono)
+        self.grad_fn.setStyleSheet(theme.text_style(theme.INK, size_px=11))
+        self.grad_fn.setToolTip(self.GRAD_FN_TIP)
+        self.grad_fn_heading = QLabel("grad_fn")
+        self.grad_fn_heading.setStyleSheet(theme.text_style(theme.MUTED, size_px=11))
+        self.grad_fn_heading.setToolTip(self.GRAD_FN_TIP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
-        self.heading = QLabel(heading)
-        self.heading.setStyleSheet("color: #5f6670; font-size: 11px;")
-        self.form = QLabel()
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.form.setFont(mono)
-        self.form.setStyleSheet(f"color: {colour}; font-weight: bold;")
-        self.value = QLabel("–")
-        value_font = QFont()
-        value_font.setPointSize(20)
-        value_font.setBold(True)
-        self.value.setFont(value_font)
-        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.grad_fn = QLabel()
-        self.grad_fn.setFont(mono)
-        self.grad_fn.setStyleSheet("color: #3b4048; font-size: 11px;")
-        self.grad_fn.setToolTip(
-            "grad_fn is the autograd node that produced the loss: backward() starts there and "
-            "walks the graph back to x. CrossEntropyLoss shows NllLossBackward0 because it is "
-            "implemented as log_softmax followed by nll_loss."
-        )
-        self.grad_fn_heading = QLabel("grad_fn")
-        self.grad_fn_heading.setStyleSheet("color: #5f6670; font-size: 11px;")
-        self.grad_fn_heading.setToolTip(self.grad_fn.toolTip())
         for widget in (self.heading, self.form, self.value, self.grad_fn_heading, self.grad_fn):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             layout.addWidget(widget)
 
-    def show_result(self, form: str, value: str, grad_fn: str) -> None:
-        self.form.setText(form)
+    def _set_value_size(self, vector: bool) -> None:
+        font = QFont()
+        font.setPointSize(11 if vector else 20)
+        font.setBold(True)
+        self.value.setFont(font)
+
+    def show_result(self, form: str, value: str, grad_fn: str, *, vector: bool = False) -> None:
+        self.form.setText(breakable(form))
+        self.form.setToolTip(form)
+        self._set_value_size(vector)
         self.value.setText(value)
         self.grad_fn.setText(grad_fn)
-        self.grad_fn.setToolTip(
-            f"type(loss.grad_fn).__name__ = {grad_fn!r}\n\n" + self.grad_fn_heading.toolTip()
-        )
+        self.grad_fn.setToolTip(f"type(loss.grad_fn).__name__ = {grad_fn!r}\n\n{self.GRAD_FN_TIP}")
 
 
 class StabilityPlot(QWidget):
-    """Loss of both forms and their difference as the logits are scaled by s = 1..1000."""
+    """Loss of both forms and their difference as the logits are scaled by s = 1..1000.
+
+    Where the composed form stops being finite (the naive softmax's exp overflowing), a dashed
+    vertical line per dtype marks the scale, so the break is seen, not only read.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from PySide6.QtWidgets import QHBoxLayout
-
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.loss_plot = self._make_plot("loss of s·x", "loss")
@@ -361,6 +482,15 @@ class StabilityPlot(QWidget):
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.diff_plot, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self._add_loss_curves()
+        self._add_diff_curves()
+        self.breaks: dict[str, list[pg.InfiniteLine]] = {}
+        self._add_break_lines()
+        self.floor = 1e-17
+        self.diff_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.sweep: StabilitySweep | None = None
+
+    def _add_loss_curves(self) -> None:
         styles = {
             "fused float32": (FUSED_COLOUR, Qt.PenStyle.SolidLine),
             "composed float32": (COMPOSED_COLOUR, Qt.PenStyle.SolidLine),
@@ -374,47 +504,68 @@ class StabilityPlot(QWidget):
             self.curves[name] = self.loss_plot.plot(
                 name=name, pen=pg.mkPen(colour, width=width, style=style)
             )
+
+    def _add_diff_curves(self) -> None:
         self.diff_plot.setTitle(
-            "|fused − composed|: <span style='color:#6a3d9a'>float32 (solid)</span>, "
-            "<span style='color:#33a02c'>float64 (dashed)</span>",
-            color="#333",
+            f"|fused − composed|: <span style='color:{theme.DIFF_FLOAT32}'>float32 (solid)</span>, "
+            f"<span style='color:{theme.DIFF_FLOAT64}'>float64 (dashed)</span>",
+            color=theme.INK,
             size="9pt",
         )
         self.curves["diff float32"] = self.diff_plot.plot(
-            name="float32", pen=pg.mkPen("#6a3d9a", width=2.5)
+            name="float32", pen=pg.mkPen(theme.DIFF_FLOAT32, width=2.5)
         )
         self.curves["diff float64"] = self.diff_plot.plot(
-            name="float64", pen=pg.mkPen("#33a02c", width=1.5, style=Qt.PenStyle.DashLine)
+            name="float64",
+            pen=pg.mkPen(theme.DIFF_FLOAT64, width=1.5, style=Qt.PenStyle.DashLine),
         )
-        self.floor = 1e-17
-        self.diff_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.sweep: StabilitySweep | None = None
+
+    def _add_break_lines(self) -> None:
+        for dtype, colour in (("float32", theme.DIFF_FLOAT32), ("float64", theme.DIFF_FLOAT64)):
+            lines = []
+            for plot in (self.loss_plot, self.diff_plot):
+                line = pg.InfiniteLine(
+                    angle=90,
+                    pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DotLine),
+                    label=f"composed not finite ({dtype})",
+                    labelOpts={"position": 0.35 if dtype == "float32" else 0.15, "color": colour},
+                )
+                line.setVisible(False)
+                plot.addItem(line, ignoreBounds=True)
+                lines.append(line)
+            self.breaks[dtype] = lines
 
     @staticmethod
     def _make_plot(title: str, left: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget(background="w")
-        plot.setTitle(title, color="#333", size="9pt")
-        plot.setLabel("left", left, color="#333")
-        plot.setLabel("bottom", "scale s (logits × s)", color="#333")
+        plot = pg.PlotWidget(background=theme.PLOT_BG)
+        plot.setTitle(title, color=theme.INK, size="9pt")
+        plot.setLabel("left", left, color=theme.INK)
+        plot.setLabel("bottom", "scale s (logits × s)", color=theme.INK)
         plot.setLogMode(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        for axis in ("left", "bottom"):
-            plot.getAxis(axis).setPen(pg.mkPen("#777"))
-            plot.getAxis(axis).setTextPen(pg.mkPen("#333"))
+        theme.style_plot(plot)
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(150)
         return plot
 
     def show_sweep(self, sweep: StabilitySweep) -> None:
+        """Draw ``sweep``: non-finite points leave gaps, and a line marks where they start."""
         self.sweep = sweep
         s = np.asarray(sweep.scales)
         for form, values in (("fused", sweep.fused), ("composed", sweep.composed)):
             for dtype in ("float32", "float64"):
-                self.curves[f"{form} {dtype}"].setData(s, np.asarray(values[dtype]))
+                y = np.asarray(values[dtype], dtype=float)
+                y = np.where(np.isfinite(y), y, np.nan)
+                self.curves[f"{form} {dtype}"].setData(s, y, connect="finite")
         for dtype in ("float32", "float64"):
-            diff = np.asarray(sweep.difference(dtype))
+            diff = np.asarray(sweep.difference(dtype), dtype=float)
             diff = np.where(np.isfinite(diff), np.maximum(diff, self.floor), np.nan)
             self.curves[f"diff {dtype}"].setData(s, diff, connect="finite")
+            broken = sweep.non_finite_scale(dtype)
+            for line in self.breaks[dtype]:
+                line.setVisible(broken is not None)
+                if broken is not None:
+                    line.setValue(math.log10(broken))
         self.loss_plot.enableAutoRange()
         finite = [
             d

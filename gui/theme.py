@@ -82,6 +82,20 @@ def style_plot(
     if title is not None:
         item.setTitle(title, color=text_colour, size="11pt")
 
+
+# Loss playground: the two forms, the two dtypes of the difference plot, and its panels.
+FUSED = "#1f77b4"
+COMPOSED = "#e4572e"
+DIFF_FLOAT32 = "#6a3d9a"
+DIFF_FLOAT64 = "#33a02c"
+OK_BG = "#e7f5ec"
+ERROR_SOFT_BG = "#fdecea"
+INFO_BG = "#eef3fb"
+INFO_BORDER = "#c9d6ea"
+INFO_INK = "#1d3557"
+CARD_BG = "#fbfbfd"
+CARD_BORDER = "#d5d8de"
+
 # "Inside the network" tab: the dark ground of unit grids and templates, the outline of the
 # hovered unit and of the strongest units, the drawn digit's marker on the map.
 INSPECT_BG = "#26262b"

@@ -54,6 +54,7 @@ class LossComparison:
     prediction: list
     target: list
     overflow: str | None = None
+    overflow_step: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (non-finite numbers become null, with a note)."""
@@ -106,8 +107,8 @@ def compare(
     with torch.no_grad():
         x = torch.tensor(x_list, dtype=options.torch_dtype)
         intermediates = {name: v.tolist() for name, v in spec.intermediates(x).items()}
-        overflow = find_overflow(spec, x, t, options, (fused_loss, fused_grad), "fused")
-        overflow = overflow or find_overflow(
+        found = find_overflow(spec, x, t, options, (fused_loss, fused_grad), "fused")
+        found = found or find_overflow(
             spec, x, t, options, (composed_loss, composed_grad), "composed"
         )
         notes = _notes(spec, options, t_list)
@@ -125,7 +126,8 @@ def compare(
         notes=notes,
         prediction=x_list,
         target=t_list,
-        overflow=overflow,
+        overflow=found[0] if found else None,
+        overflow_step=found[1] if found else None,
     )
 
 
@@ -172,9 +174,9 @@ def find_overflow(
     options: LossOptions,
     result: tuple[torch.Tensor, torch.Tensor],
     which: str,
-) -> str | None:
-    """The first step of form ``which`` ("fused"/"composed") whose values are not finite, as a
-    sentence; ``None`` when that form's value and gradient are finite."""
+) -> tuple[str, str] | None:
+    """The first step of form ``which`` ("fused"/"composed") whose values are not finite: the
+    sentence and the step's name; ``None`` when that form's value and gradient are finite."""
     loss, grad = result
     if bool(torch.isfinite(loss).all()) and bool(torch.isfinite(grad).all()):
         return None
@@ -187,14 +189,16 @@ def find_overflow(
         if not bool(torch.isfinite(values).all()):
             index, bad = _first_bad(values)
             where_text = _at_prediction(index, x) if values.dim() in (1, 2) else ""
-            return (
+            sentence = (
                 f"in {label}, {step} is {_describe(bad)} in {options.dtype}{where_text}"
                 f"{_advice(step, options.dtype)}"
             )
-    return (
+            return sentence, step
+    sentence = (
         f"in {label}, the value is finite but its gradient is not in {options.dtype}: "
         "backward overflowed"
     )
+    return sentence, "the backward pass"
 
 
 def _advice(step: str, dtype: str) -> str:
@@ -226,18 +230,20 @@ def bce_saturation_notes(
         p_k, t_k = float(flat_p[k]), float(flat_t[k])
         cell = where("x", *divmod(k, width)) if x.dim() == 2 else where("x", k)
         lead = f"{cell} = {float(flat_x[k]):g}"
-        grads = f"{format_number(float(composed_flat[k]))} instead of {format_number(float(fused_flat[k]))}"
+        grads = (
+            f"{format_number(float(composed_flat[k]))} "
+            f"(exact: {format_number(float(fused_flat[k]))})"
+        )
         if (p_k == 1.0 and t_k < 1.0) or (p_k == 0.0 and t_k > 0.0):
             notes.append(
-                f"{lead}: Sigmoid rounds to exactly {p_k:g} in {dtype}, so BCELoss takes log 0 "
-                f"= −inf and clamps it to −100; this sample's gradient is {grads}"
+                f"{lead}: Sigmoid rounds to exactly {p_k:g} in {dtype}; BCELoss clamps "
+                f"log 0 = −inf to −100, so the gradient is {grads}"
             )
         elif 0.0 < p_k * (1.0 - p_k) < BCE_BACKWARD_FLOOR:
             factor = p_k * (1.0 - p_k) / BCE_BACKWARD_FLOOR
             notes.append(
-                f"{lead}: σ(x)(1 − σ(x)) = {p_k * (1 - p_k):.2g} is below the 1e-12 that "
-                f"BCELoss's backward divides by at least, so its gradient is scaled by "
-                f"{factor:.2g}: {grads}"
+                f"{lead}: σ(1 − σ) = {p_k * (1 - p_k):.2g} is below the 1e-12 BCELoss's "
+                f"backward divides by at least, so the gradient shrinks ×{factor:.2g}: {grads}"
             )
     if len(notes) > MAX_SATURATION_NOTES:
         rest = len(notes) - MAX_SATURATION_NOTES

@@ -418,8 +418,11 @@ def test_bce_saturation_notes_explain_the_composed_gradient():
     result = compare("bce-logits", [[25.0], [-30.0], [40.0], [-18.0]], [[0.0], [1.0], [0.0], [1.0]])
     assert round(result.composed.grad[1][0], 4) == -0.0234  # torch's backward floor at work
     text = " ".join(result.notes)
-    assert "x[0][0] = 25: Sigmoid rounds to exactly 1" in text and "clamps it to −100" in text
-    assert "x[1][0] = -30" in text and "1e-12" in text and "-0.0234 instead of -0.2500" in text
+    assert (
+        "x[0][0] = 25: Sigmoid rounds to exactly 1" in text
+        and "clamps log 0 = −inf to −100" in text
+    )
+    assert "x[1][0] = -30" in text and "1e-12" in text and "-0.0234 (exact: -0.2500)" in text
     assert not compare("bce-logits", BCE_X, BCE_T).notes  # nothing saturates at the seed
 
 

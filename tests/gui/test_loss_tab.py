@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,7 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from core.losses import PAIRS, PRESETS, SEED_EXAMPLES, compare
+from gui import theme
 from gui.loss_tab import LossPlaygroundTab
+from gui.loss_widgets import ROW_HEIGHT
 
 
 @pytest.fixture
@@ -70,7 +74,7 @@ def test_bad_cell_is_marked_and_last_valid_result_stays(tab):
     assert "not a number" in tab.prediction_grid.item(1, 2).toolTip()
     assert values(tab) == before  # the last valid result is still shown
     assert not tab.fused_card.isEnabled()  # ...greyed out as stale
-    tab.prediction_grid.set_text(1, 2, "0.3935")
+    tab.prediction_grid.set_text(1, 2, repr(SEED_EXAMPLES["ce-nll"][0][1][2]))
     assert tab.error_label.text() == ""
     assert not tab.prediction_grid.marked_cells()
     assert tab.fused_card.isEnabled() and values(tab) == before
@@ -104,7 +108,7 @@ def test_seed_example_button_for_each_kind(tab, qtbot):
     assert tab.pair_name == "ce-manual" and values(tab) == ("1.6802", "1.6802")
     tab.set_pair("nll-on-logits")
     qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
-    assert tab.pair_name == "nll-on-logits" and values(tab) == ("1.6802", "-0.4610")
+    assert tab.pair_name == "nll-on-logits" and values(tab) == ("1.6802", "-0.4268")
     assert "does not give it" in tab.lesson_label.text()
     tab.set_pair("ce-soft")
     qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
@@ -153,7 +157,7 @@ def test_mistake_pair_differs(tab):
     tab.set_pair("nll-on-logits")
     assert tab.verdict_label.text().startswith("differ")
     assert "mistake" in tab.expect_label.text()
-    assert tab.composed_card.value.text() == "-0.4610"
+    assert tab.composed_card.value.text() == "-0.4268"
 
 
 def test_options_update_and_unsupported_ones_are_said_plainly(tab):
@@ -223,16 +227,145 @@ def test_lives_in_the_main_window(main_window):
     assert main_window.loss_tab.fused_card.value.text() == "1.6802"
 
 
-def test_probability_targets_get_more_room_for_the_inputs(main_window):
+def test_probability_targets_get_more_room_for_the_inputs(main_window, qtbot):
     main_window.resize(1280, 800)
     main_window.show()
     tab = main_window.loss_tab
     tab.set_pair("ce-nll")
     top, bottom = tab.splitter.sizes()
-    tab.set_pair("ce-soft")
-    soft_top, soft_bottom = tab.splitter.sizes()
-    assert soft_top / soft_bottom > top / bottom
+
+    def ratio() -> float:
+        upper, lower = tab.splitter.sizes()
+        return upper / lower
+
+    tab.set_pair("ce-soft")  # the split is refitted once Qt has laid out the new grids
+    qtbot.waitUntil(lambda: ratio() > top / bottom, timeout=3000)
+    soft = ratio()
     tab.set_pair("ce-nll")
-    back_top, back_bottom = tab.splitter.sizes()
-    assert back_top / back_bottom < soft_top / soft_bottom
-    assert abs(back_top / back_bottom - top / bottom) < 0.05
+    qtbot.waitUntil(lambda: ratio() < soft, timeout=3000)
+    assert abs(ratio() - top / bottom) < 0.05
+
+
+# ------------------------------------------------------------------ seed, hints, overflow
+def test_seed_example_shows_the_notebooks_printed_tensors(tab, qtbot):
+    tab.randomize()
+    qtbot.mouseClick(tab.seed_button, Qt.MouseButton.LeftButton)
+    assert tab.prediction_grid.read() == SEED_EXAMPLES["ce-nll"][0]
+    assert tab.target_grid.read() == [0, 1, 4]
+    assert "reconstructed" not in tab.lesson_label.text() + tab.seed_button.toolTip()
+    assert "printed" in tab.lesson_label.text()
+
+
+def test_hint_comes_from_the_pair(tab):
+    for name in ("ce-nll", "bce-logits", "ce-naive"):
+        tab.set_pair(name)
+        assert tab.hint_label.text() == PAIRS[name].hint
+
+
+def test_a_cell_too_large_for_float32_is_marked_and_float64_takes_it(tab):
+    tab.prediction_grid.set_text(0, 0, "1e39")
+    assert "1e39, which does not fit in float32 (largest 3.4e38): use float64" in (
+        tab.error_label.text()
+    )
+    assert (0, 0) in tab.prediction_grid.marked_cells()
+    tab.dtype_combo.setCurrentText("float64")
+    assert tab.error_label.text() == "" and tab.comparison.options.dtype == "float64"
+
+
+def test_a_weight_too_large_for_float32_marks_the_weight_field(tab):
+    tab.weight_edit.setText("1e39, 1, 1, 1, 1")
+    assert "weight[0] is 1e39" in tab.error_label.text()
+    assert theme.ERROR_BG in tab.weight_edit.styleSheet()
+
+
+def test_naive_overflow_is_named_in_the_verdict_never_rounding(tab, qtbot):
+    tab.load_preset("Large logits: naive softmax overflows")
+    assert tab.verdict_label.text().startswith("differ")
+    assert tab.expect_label.text() == "not finite: exp(x) overflowed (float32)"
+    assert "rounding" not in tab.expect_label.text()
+    assert "Not finite: in NLLLoss(log(exp(x)" in tab.notes_label.text()
+    qtbot.waitUntil(lambda: tab.plot.sweep is not None and tab.plot.sweep.pair == "ce-naive")
+    assert tab.plot.breaks["float32"][0].isVisible()  # the break is drawn, not only told
+    assert "not finite from s" in tab.plot_caption.text()
+
+
+def test_bce_saturation_preset_explains_the_composed_gradient(tab):
+    tab.load_preset("Large logits: Sigmoid+BCE saturates")
+    assert tab.composed_grad.item(1, 0).text() == "-0.0234"
+    notes = tab.notes_label.text()
+    assert tab.notes_label.isVisibleTo(tab)
+    assert "x[1][0] = -30" in notes and "1e-12" in notes and "-0.0234 (exact: -0.2500)" in notes
+    assert "−0.0234" in tab.lesson_label.text()
+
+
+def test_reduction_none_shows_the_whole_vector(tab):
+    tab.reduction_combo.setCurrentText("none")
+    shown = tab.fused_card.value.text()
+    expected = [f"{v:.4f}" for v in tab.comparison.fused.value]
+    assert shown == "[" + ", ".join(expected) + "]" and "…" not in shown
+
+
+# ------------------------------------------------------------------ paste and copy
+def test_pasting_a_json_tensor_reshapes_the_grids(tab):
+    tab.prediction_grid.paste("[[0.1, 2.0], [0.3, 0.4]]")
+    assert (tab.rows_spin.value(), tab.cols_spin.value()) == (2, 2)
+    assert tab.comparison.prediction == [[0.1, 2.0], [0.3, 0.4]]
+    assert tab.target_grid.rowCount() == 2 and tab.error_label.text() == ""
+    tab.target_grid.paste("[1, 0]")
+    assert tab.comparison.target == [1, 0]
+
+
+def test_pasting_torch_printout_and_a_bad_paste(tab):
+    tab.set_pair("bce-logits")
+    tab.prediction_grid.paste("tensor([[0.1320],\n        [0.3074]], requires_grad=True)")
+    assert tab.comparison.prediction == [[0.132], [0.3074]]
+    before = tab.comparison
+    tab.prediction_grid.paste("[[1, 2], [3]]")
+    assert "ragged" in tab.error_label.text() and tab.comparison is before
+
+
+def test_copy_puts_the_grid_on_the_clipboard_as_the_cli_reads_it(tab, qtbot):
+    with qtbot.waitSignal(tab.statusMessage, timeout=2000) as blocker:
+        text = tab.prediction_grid.copy()
+    assert "prediction copied" in blocker.args[0]
+    assert QGuiApplication.clipboard().text() == text
+    assert json.loads(text) == SEED_EXAMPLES["ce-nll"][0]
+    assert json.loads(tab.fused_grad.copy()) == tab.comparison.fused.grad
+
+
+def test_copy_code_reports_through_the_status_signal(main_window):
+    main_window.loss_tab.copy_code()
+    assert "clipboard" in main_window.statusBar().currentMessage()
+
+
+# ------------------------------------------------------------------ layout at two sizes
+def _rows_all_visible(table) -> bool:
+    header = table.horizontalHeader().height()
+    return table.viewport().height() >= table.rowCount() * ROW_HEIGHT and header > 0
+
+
+def test_first_launch_at_1280x800_shows_every_row_without_scroll_bars(main_window, qtbot):
+    main_window.resize(1280, 800)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    tab = main_window.loss_tab
+    for table in (tab.prediction_grid, tab.target_grid, tab.intermediate_table, tab.fused_grad):
+        assert _rows_all_visible(table), table
+        assert not table.verticalScrollBar().isVisible()
+        assert not table.horizontalScrollBar().isVisible()
+
+
+def test_at_1024x700_gradient_grids_show_all_columns_and_titles_are_whole(main_window, qtbot):
+    main_window.resize(1024, 700)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    tab = main_window.loss_tab
+    for pair in ("ce-nll", "ce-on-probs", "ce-naive"):
+        tab.set_pair(pair)
+        for table in (tab.fused_grad, tab.composed_grad):
+            qtbot.waitUntil(lambda t=table: not t.horizontalScrollBar().isVisible(), timeout=2000)
+            assert table.horizontalHeader().length() <= table.viewport().width()
+            assert "…" not in table.item(0, 0).text()
+        for card in (tab.fused_card, tab.composed_card):
+            label = card.form
+            qtbot.waitUntil(lambda lb=label: lb.height() >= lb.heightForWidth(lb.width()))
