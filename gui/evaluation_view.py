@@ -225,6 +225,8 @@ class EvaluationView(QWidget):
         self.side_tabs.addTab(self.reliability, "Confidence")
         self.side_tabs.setTabToolTip(0, "How often each digit is read correctly")
         self.side_tabs.setTabToolTip(1, self.reliability.toolTip())
+        # The diagram's toggle and title need this much; the confusion matrix gives way.
+        self.side_tabs.setMinimumWidth(max(330, self.reliability.minimumSizeHint().width() + 12))
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.confusion_plot)
         top.addWidget(self.side_tabs)
