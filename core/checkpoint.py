@@ -131,7 +131,6 @@ def _plain(value: Any) -> Any:
 def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Path:
     """Write ``checkpoint`` to ``path`` atomically (temp file in the same folder, then replace)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -148,6 +147,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Pat
     if checkpoint.ood is not None:
         payload["ood"] = _plain(checkpoint.ood)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             torch.save(payload, handle)
             handle.flush()

@@ -370,3 +370,11 @@ def test_any_corruption_is_a_model_or_one_sentence(tmp_path, saved):
             assert all(torch.isfinite(t).all() for t in loaded.state_dict.values())
             outcomes["loaded"] += 1
     assert outcomes["refused"] >= 30  # most corruptions are caught (zip checksums)
+
+
+def test_an_impossible_target_folder_is_one_sentence(tmp_path, saved):
+    with pytest.raises(CheckpointError, match="could not write") as info:
+        save_checkpoint(make_checkpoint(), saved / "inside-a-file" / "m.pt")
+    assert ".tmp" not in str(info.value)
+    with pytest.raises(CheckpointError, match="path is too long"):
+        save_checkpoint(make_checkpoint(), tmp_path / ("d" * 300) / "m.pt")
