@@ -235,6 +235,10 @@ class TrainingPanel(QWidget):
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self.redraw)
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        self.redraw()
+
     def reset(self, description: str) -> None:
         self.plot.clear()
         self.legend.clear()
@@ -270,8 +274,8 @@ class TrainingPanel(QWidget):
 
     def redraw(self) -> None:
         """Push the buffers into the curves (timer-driven; cheap when nothing changed)."""
-        if not self._dirty or self.latest is None:
-            return
+        if not self._dirty or self.latest is None or not self.isVisible():
+            return  # a hidden panel costs nothing; it catches up when shown
         self._dirty = False
         steps = np.asarray(self.steps, dtype=float)
         for name, curve in self.curves.items():

@@ -89,6 +89,26 @@ def _grid_height(stage: StageSpec, shape: tuple[int, ...]) -> int:
     return 40 if stage.kind == "logits" else 48
 
 
+def template_caption(stage: StageSpec, shape: tuple[int, ...], unit: int) -> str:
+    """What the hovered unit's template shows, in words a learner can use."""
+    colours = "Orange: ink (or activity) there raises it; blue: lowers it."
+    if stage.kind == "conv":
+        return (
+            f"Map {unit} is made by one filter slid over the layer below; here it is "
+            f"({shape[0]}x{shape[1]}, one tile per input map). {colours}"
+        )
+    if shape == (28, 28):
+        return (
+            f"Unit {unit} weighs all 784 pixels; its weights drawn as a 28x28 picture are the "
+            f"pattern it looks for. {colours}"
+        )
+    what = "digit's score" if stage.kind == "logits" else f"unit {unit}"
+    return (
+        f"The weights of this {what} on every value of the layer below, laid out like that "
+        f"layer. {colours}"
+    )
+
+
 class LayerRow(QWidget):
     """One stage in the flow: a title line and its units."""
 
@@ -114,7 +134,10 @@ class LayerRow(QWidget):
         kind = {"conv": "feature maps", "dense": "units", "logits": "scores"}[layer.kind]
         self.title.setText(f"<b>{layer.name}</b> · {kind} {self.shape_text}{active_text}")
         signed = self.stage.activation is None
-        self.grid.set_values(layer.values, signed=signed, marked=[i for i, _ in layer.top_units])
+        top = [i for i, _ in layer.top_units]
+        self.grid.set_values(
+            layer.values, signed=signed, marked=top[:1] if layer.kind == "logits" else top
+        )
 
 
 class InsideNetworkTab(QWidget):
@@ -409,9 +432,8 @@ class InsideNetworkTab(QWidget):
         template = unit_template(self.classifier.model, name, row.stage.name, unit)
         values = self.inspection.layer(row.stage.name).values
         value = float(values[unit].max()) if values.ndim == 3 else float(values[unit])
-        self.unit_panel.show_unit(
-            row.stage.name, unit, template, value, row.stage.about, self.reference
-        )
+        about = template_caption(row.stage, template.shape, unit)
+        self.unit_panel.show_unit(row.stage.name, unit, template, value, about, self.reference)
         if self.panels.currentWidget() is not self.unit_panel:
             self.panels.setCurrentWidget(self.unit_panel)
 

@@ -177,6 +177,7 @@ def test_training_panel_follows_gradient_reports(qtbot, tab):
         tab.on_training_event(report)
     tab.on_training_event(DeadReluReport(1, {}))
     panel = tab.training_panel
+    tab.panels.setCurrentWidget(panel)  # a hidden panel does not redraw
     qtbot.waitUntil(lambda: panel.templates.units == 128, timeout=3000)  # drawn by its timer
     assert set(panel.curves) == set(monitor.names)
     xs, ys = panel.curves["fc1"].getData()
