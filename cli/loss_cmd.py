@@ -28,7 +28,7 @@ def register(subparsers) -> None:  # noqa: ANN001 (argparse's private subparsers
     parser.add_argument(
         "--target",
         metavar="JSON",
-        help="class indices '[1]' (ce-nll, ce-manual, mistakes) or probabilities "
+        help="class indices '[1]' (ce-nll, ce-manual, ce-naive, mistakes) or probabilities "
         "shaped like the prediction (ce-soft, bce-logits)",
     )
     parser.add_argument("--reduction", choices=REDUCTIONS, default="mean")
@@ -152,7 +152,11 @@ def print_pairs(as_json: bool = False) -> None:
         return
     name_w = max(len(n) for n in PAIRS) + 2
     fused_w = max(len(p.fused_label) for p in PAIRS.values()) + 2
-    print(f"{'pair':<{name_w}}{'fused / reference':<{fused_w}}{'composed / look-alike':<36}agree")
+    comp_w = max(len(p.composed_label) for p in PAIRS.values()) + 2
+    print(
+        f"{'pair':<{name_w}}{'fused / reference':<{fused_w}}"
+        f"{'composed / look-alike':<{comp_w}}agree"
+    )
     for p in PAIRS.values():
         agree = "yes" if p.agrees else "no (mistake)"
-        print(f"{p.name:<{name_w}}{p.fused_label:<{fused_w}}{p.composed_label:<36}{agree}")
+        print(f"{p.name:<{name_w}}{p.fused_label:<{fused_w}}{p.composed_label:<{comp_w}}{agree}")

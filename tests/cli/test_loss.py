@@ -160,6 +160,10 @@ def test_list_pairs(capsys):
     assert code == 0
     for name in PAIRS:
         assert name in out
+    lines = out.strip().splitlines()
+    column = lines[0].index("agree")  # the last column lines up, whatever the label lengths
+    assert all(line[column - 2 : column] == "  " for line in lines[1:])
+    assert all(line[column:].startswith(("yes", "no")) for line in lines[1:])
     code, out, _ = run_inline(capsys, "--list-pairs", "--json")
     assert [p["name"] for p in json.loads(out)] == list(PAIRS)
 
