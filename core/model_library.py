@@ -183,7 +183,7 @@ class ModelLibrary:
         self.index_file = self.folder / "index.json"
         self.legacy_file = self.root / current_model_file().name
         self.problem = ""  # why the library cannot be read at all ("" when it can)
-        self.migration_note = ""  # what happened to an earlier version's current model
+        self.choice_note = ""  # why the choice was dropped (earlier current.pt damaged, file gone)
 
     # ------------------------------------------------------------- reading
     def entries(self) -> list[LibraryEntry]:
@@ -234,6 +234,7 @@ class ModelLibrary:
             dirty = True
         index = _Index(stored.current if stored.current in seen else None, entries)
         if stored.current is not None and index.current is None:
+            self.choice_note = f"the chosen model's file {stored.current}.pt is gone"
             dirty = True
         if fresh and not entries:
             dirty = self._import_legacy(index) or dirty
@@ -298,12 +299,12 @@ class ModelLibrary:
         try:
             checkpoint = load_checkpoint(self.legacy_file)
         except CheckpointError as exc:
-            self.migration_note = f"the saved current model could not be used: {exc}"
+            self.choice_note = f"the saved current model could not be used: {exc}"
             return True
         try:
             entry = self._store(checkpoint, default_name(checkpoint), "earlier version")
         except UserError as exc:
-            self.migration_note = str(exc)
+            self.choice_note = str(exc)
             return False
         index.entries.append(entry)
         index.current = entry.id
@@ -407,7 +408,7 @@ class ModelLibrary:
         """The chosen model, or the bundled one (``bundled``: its file, default the shipped one)
         with the reason when the choice cannot be used."""
         index = self._read()
-        reason = self.problem or self.migration_note
+        reason = self.problem or self.choice_note
         if index.current is not None:
             entry = _find(index, index.current)
             try:

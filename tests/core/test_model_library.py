@@ -211,3 +211,12 @@ def test_a_damaged_earlier_current_model_falls_back_saying_why():
     current_model_file().write_bytes(torch.zeros(3).numpy().tobytes())
     result = current_checkpoint()
     assert result.is_bundled and "saved current model could not be used" in result.reason
+
+
+def test_a_chosen_model_whose_file_is_gone_falls_back_saying_so_once(library):
+    chosen = library.add(model())
+    library.set_current(chosen.id)
+    (library.folder / chosen.file_name).unlink()
+    result = current_checkpoint()
+    assert result.is_bundled and f"{chosen.id}.pt is gone" in result.reason
+    assert current_checkpoint().reason == ""  # the repaired index no longer claims it
