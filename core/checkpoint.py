@@ -407,40 +407,50 @@ def _check_header(payload: Any, name: str) -> tuple[str, str]:
 
 
 def _check_weights(state: Any, model_name: str, name: str) -> dict[str, torch.Tensor]:
-    """Refuse weights that are not exactly the registry model's: keys, layout, dtype, shape, size."""
+    """Refuse weights that are not exactly the registry model's: keys, layout, dtype, shape, size.
+
+    Floating-point entries may be any real floating dtype (they are cast when built); the few
+    non-floating buffers a model has (BatchNorm's batch counter) must have the model's own dtype.
+    """
     if not isinstance(state, dict) or not state:
         raise CheckpointError(f"{name} has no usable weights")
-    expected = {k: tuple(v.shape) for k, v in build_model(model_name).state_dict().items()}
+    reference = build_model(model_name).state_dict()
     if not all(isinstance(k, str) for k in state):
         raise CheckpointError(f"{name} has weights under names that are not text")
-    for key, tensor in state.items():
-        if not isinstance(tensor, torch.Tensor) or tensor.layout != torch.strided:
-            raise CheckpointError(
-                f"{name} has weight {key[:40]!r} that is not a plain dense tensor"
-            )
-        if tensor.is_quantized or tensor.dtype not in WEIGHT_DTYPES:
-            raise CheckpointError(
-                f"{name} has weight {key[:40]!r} of type {str(tensor.dtype).removeprefix('torch.')}"
-                "; a model's weights are real floating-point numbers"
-            )
-    if set(state) != set(expected):
-        missing = sorted(set(expected) - set(state)) or sorted(set(state) - set(expected))
+    if set(state) != set(reference):
+        odd = sorted(set(reference) - set(state)) or sorted(set(state) - set(reference))
         raise CheckpointError(
-            f"{name}: weights do not fit model {model_name!r} (at {missing[0][:40]!r})"
+            f"{name}: weights do not fit model {model_name!r} (at {odd[0][:40]!r})"
         )
     for key, tensor in state.items():
-        if tuple(tensor.shape) != expected[key]:
-            raise CheckpointError(
-                f"{name}: weights do not fit model {model_name!r} ({key} is "
-                f"{tuple(tensor.shape)}, the model needs {expected[key]})"
-            )
-        if not torch.isfinite(tensor).all():
-            raise CheckpointError(f"{name} has weights that are NaN or infinite (a diverged run?)")
-        if tensor.numel() and float(tensor.abs().max()) > MAX_WEIGHT:
-            raise CheckpointError(
-                f"{name} has weights over {MAX_WEIGHT:g} in magnitude (a broken run?)"
-            )
+        _check_tensor(tensor, reference[key], key, model_name, name)
     return {k: v.contiguous() for k, v in state.items()}
+
+
+def _check_tensor(
+    tensor: Any, expected: torch.Tensor, key: str, model_name: str, name: str
+) -> None:
+    if not isinstance(tensor, torch.Tensor) or tensor.layout != torch.strided:
+        raise CheckpointError(f"{name} has weight {key[:40]!r} that is not a plain dense tensor")
+    floating = expected.is_floating_point()
+    allowed = WEIGHT_DTYPES if floating else (expected.dtype,)
+    if tensor.is_quantized or tensor.dtype not in allowed:
+        kind = "real floating-point numbers" if floating else str(expected.dtype)[6:]
+        raise CheckpointError(
+            f"{name} has weight {key[:40]!r} of type {str(tensor.dtype).removeprefix('torch.')}"
+            f"; this model's {key[:40]!r} holds {kind}"
+        )
+    if tuple(tensor.shape) != tuple(expected.shape):
+        raise CheckpointError(
+            f"{name}: weights do not fit model {model_name!r} ({key} is "
+            f"{tuple(tensor.shape)}, the model needs {tuple(expected.shape)})"
+        )
+    if floating and not torch.isfinite(tensor).all():
+        raise CheckpointError(f"{name} has weights that are NaN or infinite (a diverged run?)")
+    if floating and tensor.numel() and float(tensor.abs().max()) > MAX_WEIGHT:
+        raise CheckpointError(
+            f"{name} has weights over {MAX_WEIGHT:g} in magnitude (a broken run?)"
+        )
 
 
 def _check_extras(payload: dict, name: str) -> tuple[tuple[float, float], float]:

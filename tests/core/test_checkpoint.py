@@ -378,3 +378,22 @@ def test_an_impossible_target_folder_is_one_sentence(tmp_path, saved):
     assert ".tmp" not in str(info.value)
     with pytest.raises(CheckpointError, match="path is too long"):
         save_checkpoint(make_checkpoint(), tmp_path / ("d" * 300) / "m.pt")
+
+
+def test_models_with_integer_buffers_round_trip(tmp_path):
+    """BatchNorm's batch counter is an int64 buffer of the model itself: accepted as such."""
+    from core.models import MODELS
+
+    for name in MODELS:
+        checkpoint = make_checkpoint(name)
+        for tensor in checkpoint.state_dict.values():
+            if not tensor.is_floating_point():
+                tensor.fill_(123_456)  # counts batches: may exceed the weights' bound
+        loaded = load_checkpoint(save_checkpoint(checkpoint, tmp_path / f"{name}.pt"))
+        assert loaded.model_name == name
+    if "cnn-bn" in MODELS:
+        payload = payload_of(save_checkpoint(make_checkpoint("cnn-bn"), tmp_path / "bn.pt"))
+        counter = next(k for k, v in payload["state_dict"].items() if not v.is_floating_point())
+        payload["state_dict"][counter] = payload["state_dict"][counter].float()
+        torch.save(payload, tmp_path / "bn-float.pt")
+        assert "holds int64" in refusal(tmp_path / "bn-float.pt")
