@@ -4,6 +4,7 @@ cards and the stability plot. They show data; the engine (core.losses) computes 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -96,11 +97,9 @@ def _setup_table(table: QTableWidget) -> None:
     table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
 
-def _add_action(widget: QWidget, text: str, keys: QKeySequence | None, slot) -> QAction:  # noqa: ANN001
+def _add_action(widget: QWidget, text: str, slot: Callable[[], object]) -> QAction:
+    """A context-menu action on ``widget`` (its keys, if any, are written after a tab)."""
     action = QAction(text, widget)
-    if keys is not None:
-        action.setShortcut(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
     action.triggered.connect(slot)
     widget.addAction(action)
     return action
@@ -148,8 +147,20 @@ class TensorGrid(QTableWidget):
         self._marked: set[tuple[int, int]] = set()
         self.setToolTip(PASTE_TIP)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        _add_action(self, "Copy as tensor", QKeySequence(QKeySequence.StandardKey.Copy), self.copy)
-        _add_action(self, "Paste tensor", QKeySequence(QKeySequence.StandardKey.Paste), self.paste)
+        # The keys are handled in keyPressEvent (the view's own Copy/Paste handling and its
+        # "any key edits" trigger would take them first); the menu shows them.
+        _add_action(self, "Copy as tensor\tCtrl+C", lambda: self.copy())
+        _add_action(self, "Paste tensor\tCtrl+V", lambda: self.paste())
+
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+            event.accept()
+        elif event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
 
     # --------------------------------------------------------------- clipboard
     def paste(self, text: str | None = None) -> None:
@@ -337,7 +348,7 @@ class HeatTable(QTableWidget):
         self._scale: float | None = None
         self._mode = "diverging"
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        _add_action(self, "Copy as tensor", None, self.copy)
+        _add_action(self, "Copy as tensor", lambda: self.copy())
 
     def copy(self) -> str:
         """The values shown, as JSON text on the clipboard (full precision, not the rounding)."""

@@ -369,3 +369,29 @@ def test_at_1024x700_gradient_grids_show_all_columns_and_titles_are_whole(main_w
         for card in (tab.fused_card, tab.composed_card):
             label = card.form
             qtbot.waitUntil(lambda lb=label: lb.height() >= lb.heightForWidth(lb.width()))
+
+
+def test_ctrl_v_and_ctrl_c_on_a_grid(tab, qtbot):
+    tab.activateWindow()
+    grid = tab.prediction_grid
+    grid.setFocus()
+    QGuiApplication.clipboard().setText("[[1.0, 2.0, 3.0]]")
+    qtbot.keyClick(grid, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert tab.comparison.prediction == [[1.0, 2.0, 3.0]] and tab.rows_spin.value() == 1
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert json.loads(QGuiApplication.clipboard().text()) == [[1.0, 2.0, 3.0]]
+
+
+def test_context_menu_actions_copy_and_paste(tab):
+    grid = tab.prediction_grid
+    copy, paste = grid.actions()
+    QGuiApplication.clipboard().setText("0.5\t1.5\n2.5\t3.5")  # cells from a spreadsheet
+    paste.trigger()
+    assert tab.comparison.prediction == [[0.5, 1.5], [2.5, 3.5]]
+    QGuiApplication.clipboard().clear()
+    copy.trigger()
+    assert json.loads(QGuiApplication.clipboard().text()) == [[0.5, 1.5], [2.5, 3.5]]
+    (copy_grad,) = tab.composed_grad.actions()
+    copy_grad.trigger()
+    assert json.loads(QGuiApplication.clipboard().text()) == tab.comparison.composed.grad
