@@ -94,7 +94,7 @@ class CountsItem(pg.GraphicsObject):
                 continue
             centre = transform.map(QPointF(col, row))
             box = QRectF(centre.x() - 30, centre.y() - 10, 60, 20)
-            painter.setPen(QColor("white") if self._light[row, col] else QColor(theme.INK))
+            painter.setPen(QColor(theme.ON_DARK) if self._light[row, col] else QColor(theme.INK))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(int(n)))
         painter.restore()
 
@@ -164,7 +164,7 @@ class EvaluationView(QWidget):
             "as nines). Colour shows the share of that row, so rare mistakes stand out."
         )
         self.confusion_image = pg.ImageItem()
-        colours = pg.ColorMap([0.0, 0.5, 1.0], [(255, 255, 255), (120, 170, 220), (20, 60, 140)])
+        colours = pg.ColorMap([0.0, 0.5, 1.0], [QColor(c) for c in theme.CONFUSION_RAMP])
         self.confusion_image.setLookupTable(colours.getLookupTable(0.0, 1.0, 256))
         self.confusion_plot.addItem(self.confusion_image)
         self.confusion_counts = CountsItem()

@@ -102,3 +102,8 @@ INSPECT_BG = "#26262b"
 INSPECT_HOVER = "#56B4E9"
 INSPECT_TOP = "#009E73"
 INSPECT_MARKER = "#D55E00"
+
+# Evaluation view: the confusion matrix's colour ramp (share of the true class, 0 to 1) and the
+# count text on its dark cells.
+CONFUSION_RAMP = ("#ffffff", "#78aadc", "#143c8c")
+ON_DARK = "#ffffff"
