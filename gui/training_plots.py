@@ -306,7 +306,7 @@ class TrainingPlots(QWidget):
                 symbol="o",
                 symbolSize=9,
                 symbolBrush=base,
-                symbolPen=pg.mkPen("w"),
+                symbolPen=pg.mkPen(theme.PLOT_BG),
             ),
             "accuracy": self.acc_plot.plot(
                 pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
