@@ -142,15 +142,17 @@ _AMP_TIPS = {
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # tuomaso/train_mnist_fast's ideas: big batches, OneCycle, Adam, mixed precision on a GPU,
-    # the CNN (channels_last on every device); 99% on full MNIST in about 2 epochs on a GPU.
+    # tuomaso/train_mnist_fast's ideas: big batches, OneCycle, Adam, mixed precision and
+    # channels-last on a GPU. Tuned on the CPU (MNIST's training files, last 10,000 as test):
+    # 2 epochs at lr 0.004 stopped at 98.4%, 4 at 98.85%; 8 at lr 0.006 reach 99.05% after
+    # epoch 6 and 99.23% after 8 (704 steps of 512: few steps, which is what a GPU wants).
     "speedrun": {
         "model": "cnn",
         "loss": "ce",
         "optimizer": "adam",
-        "lr": 0.004,
+        "lr": 0.006,
         "batch_size": 512,
-        "epochs": 2,
+        "epochs": 8,
         "schedule": "onecycle",
         "amp": "auto",
     },
