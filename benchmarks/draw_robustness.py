@@ -1,6 +1,7 @@
 """Does preprocessing make a drawn digit look like MNIST? Accuracy on redrawn test digits.
 
     .venv/bin/python benchmarks/draw_robustness.py [--model PATH] [--limit N] [--json]
+    .venv/bin/python benchmarks/draw_robustness.py --ood [--per-kind 100] [--json]
 
 Each of the bundled sample's 1,000 test digits is redrawn as a canvas picture (280x280, dark
 ink on white, as the Draw tab renders) in several ways, then classified through the app's one
@@ -8,6 +9,12 @@ path (``canvas_to_input`` + ``Classifier``). The baseline is the model on the or
 digits with no preprocessing at all. Goal: every variant within 3 points of the baseline.
 The same variants without the MNIST steps (plain resize of the whole canvas) show why they
 are there.
+
+``--ood`` measures "is this a digit?" instead (``core.ood``): each method is fitted on the
+bundled sample's training digits, then the share flagged is counted on the 1,000 test digits
+(never used for fitting), on the same digits redrawn on a 280x280 canvas, and on generated
+non-digit drawings (``core.ood.probe_drawings``, a seed the tests do not use). The separation is
+the ROC AUC between test digits and drawings.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,6 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.checkpoint import load_checkpoint  # noqa: E402
 from core.data import load_sample, normalize  # noqa: E402
 from core.inference import Classifier, default_checkpoint  # noqa: E402
+from core.ood import (  # noqa: E402
+    CHECK_DIGITS,
+    FLAG_RATE,
+    METHODS,
+    THRESHOLD_DIGITS,
+    digit_inputs,
+    fit_ood,
+    model_outputs,
+    probe_drawings,
+)
+from core.preprocess import canvas_to_input  # noqa: E402
 
 CANVAS = 280
 GOAL_POINTS = 3.0
@@ -90,15 +109,99 @@ def variants(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.nd
     }
 
 
+def _auroc(negatives: np.ndarray, positives: np.ndarray) -> float:
+    """P(score of a drawing > score of a digit): 1.0 separates perfectly, 0.5 is chance."""
+    values = np.concatenate([negatives, positives])
+    ranks = np.empty(len(values))
+    ranks[np.argsort(values, kind="stable")] = np.arange(1, len(values) + 1)
+    positive_ranks = ranks[len(negatives) :].sum()
+    n_pos, n_neg = len(positives), len(negatives)
+    return float((positive_ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def measure_ood(checkpoint, per_kind: int, seed: int, flag_rate: float) -> dict:  # noqa: ANN001
+    """Flag rates and separation of every method in ``core.ood.METHODS``."""
+    model = checkpoint.build()
+    norm = checkpoint.normalization
+    data = load_sample()
+    check = data.test_images[CHECK_DIGITS]
+    test_inputs, _ = digit_inputs(check, norm)
+    rng = np.random.default_rng(seed)
+    redraw = variants(rng)["scaled up"]
+    redrawn = [canvas_to_input(redraw(d), normalization=norm) for d in check.numpy()]
+    redrawn_inputs = torch.stack([item.tensor for item in redrawn if item.tensor is not None])
+    probes = {
+        kind: torch.stack([canvas_to_input(p, normalization=norm).tensor for p in pictures])
+        for kind, pictures in probe_drawings(per_kind, seed=seed + 1000).items()
+    }
+    outputs = {
+        "test": model_outputs(model, test_inputs),
+        "redrawn": model_outputs(model, redrawn_inputs),
+    } | {kind: model_outputs(model, x) for kind, x in probes.items()}
+    rows = []
+    for method in METHODS:
+        stats = fit_ood(
+            model,
+            data.train_images,
+            data.train_labels,
+            normalization=norm,
+            method=method,
+            flag_rate=flag_rate,
+            threshold_images=data.test_images[THRESHOLD_DIGITS],
+        )
+        scores = {name: stats.score(out) for name, out in outputs.items()}
+        flagged = {name: float(np.mean(v > stats.threshold)) for name, v in scores.items()}
+        drawings = np.concatenate([scores[k] for k in probes])
+        rows.append(
+            {
+                "method": method,
+                "auroc": round(_auroc(scores["test"], drawings), 4),
+                "test_digits_flagged": round(flagged["test"], 4),
+                "redrawn_digits_flagged": round(flagged["redrawn"], 4),
+                "drawings_flagged": round(float(np.mean(drawings > stats.threshold)), 4),
+                "by_kind": {k: round(flagged[k], 3) for k in probes},
+            }
+        )
+    return {
+        "model": checkpoint.summary(),
+        "flag_rate_on_threshold_digits": flag_rate,
+        "test_digits": len(test_inputs),
+        "drawings": per_kind * len(probes),
+        "methods": rows,
+    }
+
+
+def print_ood(summary: dict) -> None:
+    print(
+        f"{summary['model']}\n  statistics from the training digits; threshold: "
+        f"{summary['flag_rate_on_threshold_digits']:.0%} of the even-numbered test digits flagged; "
+        f"'test' = the {summary['test_digits']} odd-numbered ones, never used"
+    )
+    print(f"  {'method':<26} {'AUROC':>6} {'test':>6} {'redrawn':>8} {'drawings':>9}  by kind")
+    for r in summary["methods"]:
+        kinds = ", ".join(f"{k} {v:.0%}" for k, v in r["by_kind"].items())
+        print(
+            f"  {r['method']:<26} {r['auroc']:>6.3f} {r['test_digits_flagged']:>6.1%} "
+            f"{r['redrawn_digits_flagged']:>8.1%} {r['drawings_flagged']:>9.1%}  {kinds}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="checkpoint (default: the app's default)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N test digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--ood", action="store_true", help="measure 'is this a digit?' instead")
+    parser.add_argument("--per-kind", type=int, default=100, help="drawings of each kind (--ood)")
+    parser.add_argument("--flag-rate", type=float, default=FLAG_RATE)
     args = parser.parse_args(argv)
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
+    if args.ood:
+        summary = measure_ood(checkpoint, args.per_kind, args.seed, args.flag_rate)
+        print(json.dumps(summary)) if args.json else print_ood(summary)
+        return 0
     classifier = Classifier(checkpoint)
     data = load_sample()
     images, labels = data.test_images, data.test_labels.numpy()

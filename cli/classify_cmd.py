@@ -1,19 +1,28 @@
 """``classify IMAGE [IMAGE ...] [--model PATH] [--json]``: read digits from picture files.
 
 A contract other checks rely on: one result per image, in order; ``--json`` prints one object per
-line with ``path``, ``digit``, ``confidence`` and ``probabilities`` (or ``error``). An unreadable
-image is reported and skipped, the rest are still classified, and the exit code is 1 at the end.
-The model is loaded once and all readable images go through it as one batch.
+line with ``path``, ``digit``, ``confidence``, ``probabilities``, ``looks_like_digit`` (false:
+"this does not look like a digit to the model", see ``core.ood``) and ``ood_score`` (or
+``error``). An unreadable image is reported and skipped, the rest are still classified, and the
+exit code is 1 at the end. The model is loaded once; images go through it in chunks of
+``CHUNK``, each printed as soon as it is done, so memory does not grow with the number of
+images.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli import EXIT_FAILED, EXIT_OK
 from core import json_output
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    from core.inference import Classifier, Prediction
+
+CHUNK = 64  # images per model batch: one chunk of inputs in memory at a time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,44 +51,64 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.checkpoint import load_checkpoint
     from core.inference import Classifier, default_checkpoint
-    from core.preprocess import load_image_file
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
+    failed = False
+    for start in range(0, len(args.images), CHUNK):
+        paths = args.images[start : start + CHUNK]
+        for path, outcome in zip(paths, classify_files(classifier, paths, args), strict=True):
+            failed |= isinstance(outcome, str)
+            _print(path, outcome, args.json)
+        sys.stdout.flush()
+    return EXIT_FAILED if failed else EXIT_OK
 
-    errors: dict[int, str] = {}
-    preprocessed = {}
-    for index, path in enumerate(args.images):
+
+def classify_files(
+    classifier: Classifier, paths: list[str], args: argparse.Namespace
+) -> list[Prediction | str]:
+    """A prediction, or the one-sentence reason there is none, for each path, in order.
+
+    Each picture goes through ``core.preprocess.read_paper`` (the Draw tab's reader) and the
+    classifier's preprocessing without its intermediate steps, so memory holds one chunk of
+    28x28 inputs, not every picture's crops.
+    """
+    from core.preprocess import blank_message, read_paper
+
+    outcomes: list[Prediction | str] = []
+    items = []
+    for path in paths:
         try:
-            preprocessed[index] = classifier.preprocess(
-                load_image_file(path), center=not args.no_center
-            )
+            paper = read_paper(path)
         except UserError as exc:
-            errors[index] = str(exc)
-    predictions = dict(
-        zip(preprocessed, classifier.predict_preprocessed(list(preprocessed.values())), strict=True)
-    )
-    for index, prediction in predictions.items():
-        if prediction.is_empty:
-            errors[index] = "no digit found: the picture is blank"
-
-    for index, path in enumerate(args.images):
-        if index in errors:
-            if args.json:
-                print(json_output.dumps({"path": path, "error": errors[index]}))
-            else:
-                print(f"{path}: error: {errors[index]}")
+            outcomes.append(str(exc))
             continue
-        prediction = predictions[index]
-        if args.json:
-            record = {
-                "path": path,
-                "digit": prediction.digit,
-                "confidence": round(prediction.confidence, 6),
-                "probabilities": [round(p, 6) for p in prediction.probabilities],
-            }
-            print(json_output.dumps(record))
+        item = classifier.preprocess(paper.pixels, center=not args.no_center, keep_steps=False)
+        if item.is_empty:
+            outcomes.append("no digit found: " + blank_message(paper.name))
+            continue
+        outcomes.append(None)  # filled in below, after one batch through the model
+        items.append(item)
+    answers = iter(classifier.predict_preprocessed(items))
+    return [next(answers) if outcome is None else outcome for outcome in outcomes]
+
+
+def _print(path: str, outcome: Prediction | str, as_json: bool) -> None:
+    if isinstance(outcome, str):
+        if as_json:
+            print(json_output.dumps({"path": path, "error": outcome}))
         else:
-            print(f"{path}: {prediction.describe()}")
-    sys.stdout.flush()
-    return EXIT_FAILED if errors else EXIT_OK
+            print(f"{path}: error: {outcome}")
+        return
+    if not as_json:
+        print(f"{path}: {outcome.describe()}")
+        return
+    record = {
+        "path": path,
+        "digit": outcome.digit,
+        "confidence": round(outcome.confidence, 6),
+        "probabilities": [round(p, 6) for p in outcome.probabilities],
+        "looks_like_digit": outcome.looks_like_digit,
+        "ood_score": None if outcome.ood_score is None else round(outcome.ood_score, 4),
+    }
+    print(json_output.dumps(record))

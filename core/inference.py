@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from core.checkpoint import Checkpoint, load_checkpoint
-from core.errors import CheckpointError
+from core.checkpoint import Checkpoint
+from core.model_library import current_checkpoint
+from core.ood import OodStats, model_outputs, ood_stats_for
 from core.preprocess import Preprocessed, canvas_to_input
-from core.resources import bundled_model_file, current_model_file
+from core.resources import bundled_model_file
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,21 @@ LOW_CONFIDENCE = 0.5
 
 @dataclass
 class Prediction:
-    """The answer for one picture. ``is_empty`` pictures have no ink: digit -1, all zeros."""
+    """The answer for one picture. ``is_empty`` pictures have no ink: digit -1, all zeros.
+
+    ``logits`` are the output layer's raw scores (before any ``log_softmax``); ``probabilities``
+    are their softmax (after the model's calibration temperature, if it has one).
+    ``ood_score`` is ``core.ood``'s "how unlike a digit" score (None when the model has no
+    statistics); ``looks_like_digit`` is False when it is above the model's threshold.
+    """
 
     digit: int
     confidence: float
     probabilities: list[float]
     is_empty: bool = False
+    logits: list[float] = field(default_factory=list)
+    ood_score: float | None = None
+    looks_like_digit: bool = True
 
     @property
     def runner_up(self) -> int:
@@ -41,12 +51,15 @@ class Prediction:
 
     @property
     def is_confident(self) -> bool:
-        return not self.is_empty and self.confidence >= LOW_CONFIDENCE
+        return not self.is_empty and self.looks_like_digit and self.confidence >= LOW_CONFIDENCE
 
     def describe(self) -> str:
-        """Plain words: "7 (98.1%)", "not sure: 4 or 9? (41.0%)" or "nothing drawn"."""
+        """Plain words: "7 (98.1%)", "not sure: 4 or 9? (41.0%)", "nothing drawn" or
+        "not a digit? (closest: 0, 99.8%)"."""
         if self.is_empty:
             return "nothing drawn"
+        if not self.looks_like_digit:
+            return f"not a digit? (closest: {self.digit}, {self.confidence:.1%})"
         if self.is_confident:
             return f"{self.digit} ({self.confidence:.1%})"
         return f"not sure: {self.digit} or {self.runner_up}? ({self.confidence:.1%})"
@@ -54,14 +67,56 @@ class Prediction:
 
 EMPTY_PREDICTION = Prediction(digit=-1, confidence=0.0, probabilities=[0.0] * 10, is_empty=True)
 
+AUTO = "auto"
+
+
+def checkpoint_temperature(checkpoint: Checkpoint) -> float:
+    """The calibration temperature a checkpoint carries (MODELS' field), else 1 (none)."""
+    value = getattr(checkpoint, "temperature", None)
+    if value is None:
+        value = checkpoint.metrics.get("temperature")
+    try:
+        temperature = float(value) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+    return temperature if np.isfinite(temperature) and temperature > 0 else 1.0
+
 
 class Classifier:
-    """A checkpoint's model built once, in eval mode, answering batches of pictures."""
+    """A checkpoint's model built once, in eval mode, answering batches of pictures.
 
-    def __init__(self, checkpoint: Checkpoint, device: torch.device | str = "cpu") -> None:
+    ``ood``: the "is this a digit" statistics; ``"auto"`` takes them from the checkpoint, or
+    fits them once on the bundled sample (``core.ood.ood_stats_for``, on first use); ``None``
+    answers without that verdict. ``temperature``: ``"auto"`` uses the checkpoint's calibration
+    temperature; ``1.0`` shows the raw softmax.
+    """
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        device: torch.device | str = "cpu",
+        *,
+        ood: OodStats | str | None = AUTO,
+        temperature: float | str = AUTO,
+    ) -> None:
         self.checkpoint = checkpoint
         self.device = torch.device(device)
         self.model = checkpoint.build(self.device)
+        self._ood = ood
+        self.temperature = (
+            checkpoint_temperature(checkpoint) if temperature == AUTO else float(temperature)
+        )
+
+    @property
+    def ood_stats(self) -> OodStats | None:
+        """The detector's statistics, resolved (and, for "auto", fitted) at first use."""
+        if self._ood == AUTO:
+            self._ood = ood_stats_for(self.checkpoint, self.model)
+        return self._ood if isinstance(self._ood, OodStats) else None
+
+    def set_ood(self, stats: OodStats | None) -> None:
+        """Use ``stats`` from now on (the GUI fits them in a worker thread, then hands them in)."""
+        self._ood = stats
 
     def warm_up(self) -> None:
         """Run the model once on a blank input: the first call allocates and picks kernels
@@ -76,47 +131,69 @@ class Classifier:
     def normalization(self) -> tuple[float, float]:
         return self.checkpoint.normalization
 
-    def preprocess(self, image: np.ndarray, *, center: bool = True) -> Preprocessed:
+    def preprocess(
+        self, image: np.ndarray, *, center: bool = True, keep_steps: bool = True
+    ) -> Preprocessed:
         """``canvas_to_input`` with this model's normalisation."""
-        return canvas_to_input(image, center=center, normalization=self.normalization)
+        return canvas_to_input(
+            image, center=center, normalization=self.normalization, keep_steps=keep_steps
+        )
 
     def predict(self, images: Sequence[np.ndarray], *, center: bool = True) -> list[Prediction]:
         """One prediction per picture, in order; the model runs once for the whole batch."""
         return self.predict_preprocessed(
-            [self.preprocess(image, center=center) for image in images]
+            [self.preprocess(image, center=center, keep_steps=False) for image in images]
         )
 
     def predict_preprocessed(self, items: Sequence[Preprocessed]) -> list[Prediction]:
         """Predictions for already preprocessed pictures (empty ones get ``EMPTY_PREDICTION``)."""
         tensors = [item.tensor for item in items if not item.is_empty and item.tensor is not None]
-        probabilities = self.probabilities(torch.stack(tensors)) if tensors else np.zeros((0, 10))
-        results: list[Prediction] = []
-        row = 0
-        for item in items:
-            if item.is_empty or item.tensor is None:
-                results.append(EMPTY_PREDICTION)
-                continue
-            probs = probabilities[row]
-            row += 1
+        answers = iter(self._answer(torch.stack(tensors)) if tensors else [])
+        return [
+            EMPTY_PREDICTION if item.is_empty or item.tensor is None else next(answers)
+            for item in items
+        ]
+
+    def _answer(self, batch: torch.Tensor) -> list[Prediction]:
+        outputs = model_outputs(self.model, batch)
+        probabilities = torch.softmax(outputs.logits.double() / self.temperature, dim=1).numpy()
+        stats = self.ood_stats
+        scores = stats.score(outputs) if stats is not None else None
+        results = []
+        for row, probs in enumerate(probabilities):
             digit = int(np.argmax(probs))
-            results.append(Prediction(digit, float(probs[digit]), [float(p) for p in probs]))
+            score = None if scores is None else float(scores[row])
+            results.append(
+                Prediction(
+                    digit,
+                    float(probs[digit]),
+                    [float(p) for p in probs],
+                    logits=[float(v) for v in outputs.logits[row]],
+                    ood_score=score,
+                    looks_like_digit=score is None or bool(score <= stats.threshold),
+                )
+            )
         return results
 
     @torch.inference_mode()
     def probabilities(self, batch: torch.Tensor, chunk: int = 1024) -> np.ndarray:
         """Softmax probabilities (N, 10) for a batch of normalised (N, 1, 28, 28) inputs."""
-        outputs = []
-        for start in range(0, len(batch), chunk):
-            part = batch[start : start + chunk].to(self.device, dtype=torch.float32)
-            outputs.append(torch.softmax(self.model(part), dim=1).cpu())
-        return torch.cat(outputs).numpy().astype(np.float64)
+        logits = model_outputs(self.model, batch, chunk).logits.double()
+        return torch.softmax(logits / self.temperature, dim=1).numpy()
 
     def saliency(self, tensor: torch.Tensor, target: int | None = None) -> np.ndarray:
-        """|d score / d input| for the predicted (or ``target``) class, 28x28 scaled to 0..1.
+        """|d score / d input| for the predicted (or ``target``) class, 28x28 scaled to 0..1."""
+        return self.saliency_map(tensor, target)[0]
+
+    def saliency_map(
+        self, tensor: torch.Tensor, target: int | None = None
+    ) -> tuple[np.ndarray, float]:
+        """The saliency scaled to 0..1, and its peak |d log p / d input| (what 1.0 stands for).
 
         The score is the class's log-probability: the same autograd the loss playground shows,
         pointed at the input instead of the weights. Bright pixels are where a change of ink
-        would change the answer most.
+        would change the answer most. The peak is per unit of normalised input (one unit is
+        0.31 of full ink), so a scale can say what the brightest pixel means.
         """
         x = tensor.detach().reshape(1, 1, 28, 28).to(self.device, dtype=torch.float32)
         x.requires_grad_(True)
@@ -126,24 +203,17 @@ class Classifier:
             (grad,) = torch.autograd.grad(log_probs[0, cls], x)
         heat = grad.abs().reshape(28, 28).cpu().numpy()
         peak = float(heat.max())
-        return (heat / peak).astype(np.float32) if peak > 0 else heat.astype(np.float32)
+        scaled = heat / peak if peak > 0 else heat
+        return scaled.astype(np.float32), peak
 
 
 def default_checkpoint() -> Checkpoint:
     """The model the app and the CLI use unless told otherwise.
 
-    The user's saved current model when it loads, else the bundled default model.
+    The learner's choice in the model library (``core.model_library``), else the bundled model;
+    when a chosen model cannot be used the reason is logged and the bundled model answers.
     """
-    current = current_model_file()
-    if current.is_file():
-        try:
-            return load_checkpoint(current)
-        except CheckpointError as exc:
-            log.warning("ignoring the saved current model: %s", exc)
-    bundled = bundled_model_file()
-    if not bundled.is_file():
-        raise CheckpointError(
-            f"no model available: the bundled model {str(bundled)!r} is missing; "
-            "train one with 'python main.py train' or rerun tools/train_default_model.py"
-        )
-    return load_checkpoint(bundled)
+    choice = current_checkpoint(bundled=bundled_model_file())
+    if choice.reason:
+        log.warning("using the bundled model: %s", choice.reason)
+    return choice.checkpoint

@@ -14,19 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from core.checkpoint import MNIST_MEAN, MNIST_STD
 from core.errors import UserError
+from core.image_io import MAX_SIDE, Picture, read_picture
 
 SIZE = 28
 BOX = 20
 # After background removal, a pixel is ink when brighter than this (0..1). Keeps JPEG noise and
 # paper texture out of the bounding box without cutting anti-aliased stroke edges much.
 INK_THRESHOLD = 0.15
-# Pictures larger than this are reduced before preprocessing: a digit needs no more detail, and a
-# 4000x3000 photo would otherwise cost tens of milliseconds.
-MAX_SIDE = 1024
 
 
 @dataclass
@@ -37,7 +35,8 @@ class Preprocessed:
     picture holds no ink (``is_empty``): the caller says "nothing drawn" instead of guessing.
     ``steps`` maps a step name to a float image in 0..1 (``normalised`` is in model units):
     ``crop``, ``fit20``, ``centred``, ``normalised`` with centring on; ``resized``, ``normalised``
-    with it off.
+    with it off; empty when the caller asked for ``keep_steps=False`` (the CLI: a crop of a big
+    picture is megabytes, and nobody shows it).
     """
 
     tensor: torch.Tensor | None
@@ -117,6 +116,7 @@ def canvas_to_input(
     *,
     center: bool = True,
     normalization: tuple[float, float] = (MNIST_MEAN, MNIST_STD),
+    keep_steps: bool = True,
 ) -> Preprocessed:
     """Preprocess one grayscale picture (H, W), uint8 or float, either polarity, any size.
 
@@ -155,40 +155,73 @@ def canvas_to_input(
     normalised = (centred - mean) / std
     steps["normalised"] = normalised
     tensor = torch.from_numpy(np.ascontiguousarray(normalised)).unsqueeze(0)
+    if not keep_steps:
+        steps = {}
     return Preprocessed(tensor=tensor, is_empty=False, steps=steps, inverted=inverted)
 
 
-def load_image_file(path: str | Path) -> np.ndarray:
-    """Read a picture file (PNG, JPEG, BMP, ...) as a 2-D uint8 grayscale array.
+@dataclass(frozen=True)
+class Paper:
+    """A picture file as the Draw tab shows it: a square of paper, dark ink on light.
 
-    Transparent pixels are laid on a background that contrasts with the opaque ones, so a black
-    digit on a transparent PNG reads as dark-on-light and a white one as light-on-dark.
+    ``pixels`` is (side, side) uint8, side <= ``MAX_SIDE``. The Draw tab puts it on the canvas
+    and classifies the canvas; ``classify`` classifies ``pixels`` directly. Both are the same
+    array, so a file gets the same answer everywhere.
     """
-    path = Path(path)
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            picture = ImageOps.exif_transpose(opened) or opened
-            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-                rgba = picture.convert("RGBA")
-                alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-                gray = np.asarray(rgba.convert("L"), dtype=np.float32)
-                opaque = alpha > 0.5
-                ink_is_dark = not opaque.any() or float(gray[opaque].mean()) < 128.0
-                backdrop = 255.0 if ink_is_dark else 0.0
-                mixed = gray * alpha + backdrop * (1.0 - alpha)
-                return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
-            if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                values = np.asarray(picture, dtype=np.float32)
-                span = float(values.max() - values.min()) or 1.0
-                return ((values - values.min()) / span * 255.0 + 0.5).astype(np.uint8)
-            return np.asarray(picture.convert("L"), dtype=np.uint8).copy()
-    except FileNotFoundError:
-        raise UserError(f"image file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise UserError(f"{str(path)!r} is a folder, not an image file") from None
-    except UnidentifiedImageError:
-        raise UserError(f"{path.name} is not an image file Digit Lab can read") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else "unreadable"
-        raise UserError(f"cannot read image {path.name}: {reason}") from None
+
+    pixels: np.ndarray
+    name: str
+    original_size: tuple[int, int]
+    is_blank: bool
+
+
+def picture_to_paper(pixels: np.ndarray) -> np.ndarray:
+    """Any grayscale picture as dark-on-light paper, padded to a square with its background.
+
+    Light ink on dark is inverted (the canvas is paper; preprocessing inverts it back), and the
+    padding uses the background's grey so it adds no ink.
+    """
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    if not is_dark_on_light(pixels):
+        pixels = 255 - pixels
+    height, width = pixels.shape
+    side = max(height, width)
+    fill = int(round(background_level(pixels.astype(np.float32) / 255.0) * 255))
+    square = np.full((side, side), fill, dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = pixels
+    return square
+
+
+def paper_from_picture(picture: Picture) -> Paper:
+    return Paper(
+        pixels=picture_to_paper(picture.pixels),
+        name=picture.name,
+        original_size=picture.original_size,
+        is_blank=picture.is_blank,
+    )
+
+
+def read_paper(path: str | Path) -> Paper:
+    """Read a picture file (``core.image_io.read_picture``) and lay it out as ``Paper``.
+
+    The one path from a file to the model's input for the Draw tab (Open, drag-and-drop) and
+    ``classify``. Raises ``core.image_io.ImageError`` (a ``UserError``) with one sentence.
+    """
+    return paper_from_picture(read_picture(path))
+
+
+def digit_to_paper(image: np.ndarray, side: int = 280) -> np.ndarray:
+    """A data set digit (28x28, ink high) as the canvas would show it: ``side`` px of paper.
+
+    For "Try in Draw": the learner can draw over a misclassified test digit; bilinear scaling
+    keeps its grey edges, and preprocessing brings it back to 28x28.
+    """
+    unit = to_unit_float(image)
+    grown = _resize(unit, side, side)
+    return np.clip((1.0 - grown) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def blank_message(name: str) -> str:
+    """What to say when a picture holds no ink at all (not just "nothing drawn")."""
+    return f"{name} is blank: it holds no ink to classify (every pixel is about the same grey)"

@@ -174,7 +174,16 @@ class DrawCanvas(QWidget):
             self._push((), None)
 
     # ------------------------------------------------------------- rendering
-    def render_image(self, size: int = RENDER_SIZE) -> QImage:
+    @property
+    def render_side(self) -> int:
+        """The side the drawing is rendered at for the model: ``RENDER_SIZE`` for a drawing,
+        the picture's own side when one is on the canvas (so an opened file reaches the model
+        pixel for pixel as ``classify`` reads it)."""
+        background = self.background
+        return RENDER_SIZE if background is None else max(background.width(), 1)
+
+    def render_image(self, size: int | None = None) -> QImage:
+        size = self.render_side if size is None else size
         image = QImage(size, size, QImage.Format.Format_Grayscale8)
         image.fill(PAPER)
         painter = QPainter(image)
@@ -182,9 +191,10 @@ class DrawCanvas(QWidget):
         painter.end()
         return image
 
-    def render_array(self, size: int = RENDER_SIZE) -> np.ndarray:
+    def render_array(self, size: int | None = None) -> np.ndarray:
         """The drawing as a (size, size) uint8 array: dark ink on white, as the user sees it."""
         image = self.render_image(size)
+        size = image.width()
         buffer = np.frombuffer(image.constBits(), dtype=np.uint8)
         rows = buffer.reshape(size, image.bytesPerLine())
         return rows[:, :size].copy()

@@ -1,22 +1,30 @@
 """The Draw tab: draw a digit and watch the current model read it, live.
 
 A thin view: the canvas gives a picture, ``core.preprocess.canvas_to_input`` turns it into what
-the model sees, ``core.inference.Classifier`` answers. Inference takes a few milliseconds on a
-CPU, so it runs in the GUI thread, debounced while the pen moves.
+the model sees, ``core.inference.Classifier`` answers, with its "is this a digit" verdict.
+Inference takes a few milliseconds on a CPU, so it runs in the GUI thread, debounced while the
+pen moves. Slow work runs in a worker thread through ``gui.train_worker.start_worker``: decoding
+an opened picture (``core.preprocess.read_paper``, the same reader as ``classify``) and fitting
+a model's "is this a digit" statistics the first time it is used.
+
+Signals for the main window: ``trainingRequested`` (show the Training tab) and ``inputChanged``
+(the preprocessed 28x28 input, float32 in model units, or None, each time the answer updates;
+the network inspector listens). Slot: ``show_digit(image, label)`` ("Try in Draw").
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QImage, QKeySequence
+from PySide6.QtCore import QObject, QSettings, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -33,29 +41,36 @@ from core.atomic import atomic_path
 from core.checkpoint import Checkpoint, load_checkpoint
 from core.errors import UserError
 from core.inference import Classifier, Prediction, default_checkpoint
-from core.preprocess import Preprocessed, background_level, is_dark_on_light, load_image_file
+from core.ood import ood_stats_for
+from core.preprocess import Paper, Preprocessed, blank_message, digit_to_paper, read_paper
+from gui import theme
 from gui.app_state import AppState
 from gui.draw_canvas import RENDER_SIZE, DrawCanvas
-from gui.draw_views import PixelView, ProbabilityChart
+from gui.draw_views import HeatScale, PixelView, ProbabilityChart
+from gui.file_dialogs import ask_open_path, ask_save_path
+from gui.train_worker import start_worker
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 25  # live answer at most this far behind the pen (plus a few ms of inference)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+STEP_SIDE = 52
+INPUT_SIDE = 112
 
 STEP_TITLES = {
     "crop": ("crop", "The ink's bounding box, light on dark (inverted if drawn dark on light)."),
     "fit20": ("fit 20×20", "Scaled to fit a 20×20 box, keeping the aspect ratio, anti-aliased."),
     "centred": (
-        "centre of mass",
+        "centre",
         "Placed in 28×28 so the centre of mass of the ink is at the centre, as MNIST did.",
     ),
-    "resized": ("resize 28×28", "The whole canvas squeezed to 28×28: no crop, no centring."),
+    "resized": ("resize", "The whole canvas squeezed to 28×28: no crop, no centring."),
     "normalised": (
-        "normalised",
+        "normalise",
         "(x − 0.1307) / 0.3081: the same normalisation as the training data.",
     ),
 }
+NOT_A_DIGIT = "this does not look like a digit to the model"
 
 
 def _heading(text: str) -> QLabel:
@@ -66,8 +81,48 @@ def _heading(text: str) -> QLabel:
     return label
 
 
+def _note(text: str = "", size_px: int | None = None) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(theme.text_style(theme.MUTED, size_px=size_px))
+    return label
+
+
+class BackgroundCall(QObject):
+    """Run one function in a worker thread; its result or its error comes back as a signal.
+
+    ``done(tag, result)`` or ``failed(tag, message)``, then ``finished``; ``tag`` lets the tab
+    drop answers to requests it no longer cares about (a second picture opened meanwhile).
+    """
+
+    done = Signal(object, object)
+    failed = Signal(object, str)
+    finished = Signal()
+
+    def __init__(self, tag: object, function: Callable[[], Any]) -> None:
+        super().__init__()
+        self.tag = tag
+        self.function = function
+
+    @Slot()
+    def work(self) -> None:
+        try:
+            self.done.emit(self.tag, self.function())
+        except UserError as exc:
+            self.failed.emit(self.tag, str(exc))
+        except Exception as exc:  # reported in place, never lost in a thread
+            log.exception("background work failed")
+            self.failed.emit(self.tag, f"unexpected error: {type(exc).__name__}: {exc}")
+        finally:
+            self.finished.emit()
+
+
 class DrawTab(QWidget):
     """Canvas on the left; the answer, what the model sees and which model it is on the right."""
+
+    trainingRequested = Signal()
+    inputChanged = Signal(object)  # np.ndarray (28, 28) float32 in model units, or None
+    pictureOpened = Signal(bool)  # an opened file is on the canvas (True) or was refused (False)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,7 +131,13 @@ class DrawTab(QWidget):
         self.prediction: Prediction | None = None
         self.preprocessed: Preprocessed | None = None
         self.last_latency_ms = 0.0
+        self.saliency_peak = 0.0
+        self.reference_label: int | None = None  # the label of a digit sent by "Try in Draw"
         self._model_is_random = False
+        self._background: list[tuple[QThread, BackgroundCall]] = []
+        self._open_serial = 0
+        self.opening: str | None = None  # name of the picture being decoded
+        self.ood_pending = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -104,14 +165,34 @@ class DrawTab(QWidget):
         self.canvas.changed.connect(self._schedule)
         self.canvas.strokeFinished.connect(self.update_now)
         column.addWidget(self.canvas, stretch=1)
+        column.addLayout(self._build_tools())
 
+        self.center_box = QCheckBox("MNIST preprocessing: crop, fit 20×20, centre of mass")
+        self.center_box.setChecked(True)
+        self.center_box.setToolTip(
+            "MNIST digits were fitted into a 20×20 box and centred by their centre of mass in\n"
+            "28×28. The model never saw anything else. Switch this off to feed the whole canvas\n"
+            "squeezed to 28×28 and watch an off-centre or small digit fool the model."
+        )
+        self.center_box.toggled.connect(self._preprocessing_toggled)
+        column.addWidget(self.center_box)
+        self.hint_label = _note(
+            "Left button draws · right button erases · drop an image file here to classify it"
+        )
+        column.addWidget(self.hint_label)
+        self._update_tool_buttons()
+        self.canvas.changed.connect(self._update_tool_buttons)
+        self.canvas.strokeFinished.connect(self._clear_error)
+        return column
+
+    def _build_tools(self) -> QHBoxLayout:
         tools = QHBoxLayout()
         tools.setSpacing(6)
         tools.addWidget(QLabel("Pen"))
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setRange(6, 40)
         self.pen_slider.setValue(18)
-        self.pen_slider.setFixedWidth(110)
+        self.pen_slider.setFixedWidth(100)
         self.pen_slider.setToolTip(
             "Pen width in pixels of a 280×280 canvas. Preprocessing scales the digit to 20×20,\n"
             "so a very thick pen makes blobs and a very thin one faint lines (MNIST strokes are\n"
@@ -123,12 +204,9 @@ class DrawTab(QWidget):
         self.pen_value.setMinimumWidth(34)
         tools.addWidget(self.pen_value)
         self._set_pen_width(self.pen_slider.value())
-
         self.undo_button = self._tool("Undo", "Undo the last stroke (Ctrl+Z)", self.canvas.undo)
         self.redo_button = self._tool("Redo", "Redo (Ctrl+Y)", self.canvas.redo)
-        self.clear_button = self._tool(
-            "Clear", "Clear the canvas (Esc or Delete)", self.canvas.clear
-        )
+        self.clear_button = self._tool("Clear", "Clear the canvas (Esc or Delete)", self.clear)
         self.open_button = self._tool(
             "Open…",
             "Classify a picture file (PNG, JPEG, BMP…; any size, either polarity).\n"
@@ -137,7 +215,7 @@ class DrawTab(QWidget):
         )
         self.open_button.setShortcut(QKeySequence.StandardKey.Open)
         self.save_button = self._tool(
-            "Save PNG…", "Save the drawing as a 280×280 PNG (Ctrl+S)", self.save_png_dialog
+            "Save PNG…", "Save the drawing as a PNG (Ctrl+S)", self.save_png_dialog
         )
         self.save_button.setShortcut(QKeySequence.StandardKey.Save)
         for button in (
@@ -149,28 +227,9 @@ class DrawTab(QWidget):
         ):
             tools.addWidget(button)
         tools.addStretch(1)
-        column.addLayout(tools)
+        return tools
 
-        self.center_box = QCheckBox("MNIST preprocessing: crop, fit 20×20, centre of mass")
-        self.center_box.setChecked(True)
-        self.center_box.setToolTip(
-            "MNIST digits were fitted into a 20×20 box and centred by their centre of mass in\n"
-            "28×28. The model never saw anything else. Switch this off to feed the whole canvas\n"
-            "squeezed to 28×28 and watch an off-centre or small digit fool the model."
-        )
-        self.center_box.toggled.connect(self._preprocessing_toggled)
-        column.addWidget(self.center_box)
-        self.hint_label = QLabel(
-            "Left button draws · right button erases · drop an image file here to classify it"
-        )
-        self.hint_label.setStyleSheet("color: #777;")
-        column.addWidget(self.hint_label)
-        self._update_tool_buttons()
-        self.canvas.changed.connect(self._update_tool_buttons)
-        self.canvas.strokeFinished.connect(self._clear_error)
-        return column
-
-    def _tool(self, text: str, tip: str, slot) -> QToolButton:  # noqa: ANN001
+    def _tool(self, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
@@ -181,26 +240,31 @@ class DrawTab(QWidget):
 
     def _build_answer_column(self) -> QWidget:
         panel = QWidget(self)
-        panel.setMinimumWidth(440)
+        panel.setMinimumWidth(430)
         panel.setMaximumWidth(620)
         column = QVBoxLayout(panel)
         column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(10)
+        column.setSpacing(8)
+        column.addWidget(self._build_answer_box())
+        column.addLayout(self._build_chart(), stretch=1)
+        column.addWidget(self._build_sees_box())
+        column.addWidget(self._build_model_box())
+        return panel
 
-        # --- the answer
+    def _build_answer_box(self) -> QFrame:
         answer = QFrame()
         answer.setFrameShape(QFrame.Shape.StyledPanel)
-        answer_layout = QHBoxLayout(answer)
-        answer_layout.setContentsMargins(14, 8, 14, 8)
+        layout = QHBoxLayout(answer)
+        layout.setContentsMargins(14, 6, 14, 6)
         self.digit_label = QLabel("–")
         big = QFont(self.font())
-        big.setPointSize(56)
+        big.setPointSize(48)
         big.setBold(True)
         self.digit_label.setFont(big)
-        self.digit_label.setFixedWidth(96)
+        self.digit_label.setFixedWidth(84)
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.digit_label.setToolTip("The digit with the highest probability")
-        answer_layout.addWidget(self.digit_label)
+        layout.addWidget(self.digit_label)
         words = QVBoxLayout()
         words.setSpacing(2)
         self.verdict_label = QLabel()
@@ -208,103 +272,129 @@ class DrawTab(QWidget):
         verdict_font.setPointSizeF(verdict_font.pointSizeF() * 1.5)
         verdict_font.setBold(True)
         self.verdict_label.setFont(verdict_font)
-        self.detail_label = QLabel()
-        self.detail_label.setWordWrap(True)
-        self.detail_label.setStyleSheet("color: #666;")
+        self.detail_label = _note()
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setStyleSheet(theme.text_style(theme.ERROR))
         self.error_label.hide()
         words.addStretch(1)
-        words.addWidget(self.verdict_label)
-        words.addWidget(self.detail_label)
-        words.addWidget(self.error_label)
+        for label in (self.verdict_label, self.detail_label, self.error_label):
+            words.addWidget(label)
         words.addStretch(1)
-        answer_layout.addLayout(words, stretch=1)
-        column.addWidget(answer)
+        layout.addLayout(words, stretch=1)
+        return answer
 
-        # --- the probabilities
+    def _build_chart(self) -> QVBoxLayout:
+        box = QVBoxLayout()
+        box.setSpacing(0)
+        header = QHBoxLayout()
+        header.addWidget(_heading("Probabilities"))
+        header.addStretch(1)
+        self.logits_box = QCheckBox("show logits")
+        self.logits_box.setToolTip(
+            "Write the logits above the bars instead of the probabilities: the raw scores of\n"
+            "the output layer. softmax turns them into probabilities: p = exp(z) / Σ exp(z),\n"
+            "so only their differences matter."
+        )
+        header.addWidget(self.logits_box)
+        box.addLayout(header)
         self.chart = ProbabilityChart()
-        self.chart.setMinimumHeight(140)
-        column.addWidget(self.chart, stretch=1)
+        self.chart.setMinimumHeight(120)
+        self.logits_box.toggled.connect(self.chart.set_show_logits)
+        box.addWidget(self.chart, stretch=1)
+        return box
 
-        # --- what the model sees
+    def _build_sees_box(self) -> QGroupBox:
         sees = QGroupBox("What the model sees")
-        sees_layout = QHBoxLayout(sees)
-        sees_layout.setSpacing(12)
+        layout = QHBoxLayout(sees)
+        layout.setSpacing(12)
         left = QVBoxLayout()
-        self.input_view = PixelView(140, grid=True)
+        left.setSpacing(6)
+        self.input_view = PixelView(INPUT_SIDE, grid=True)
         self.input_view.setToolTip(
             "The 28×28 picture the model actually receives (before normalisation).\n"
             "Every square is one input pixel."
         )
         left.addWidget(self.input_view, alignment=Qt.AlignmentFlag.AlignTop)
-        left.addStretch(1)
-        self.saliency_box = QCheckBox("Saliency overlay")
+        self.saliency_box = QCheckBox("Saliency")
         self.saliency_box.setToolTip(
             "Overlay |∂ log p(predicted digit) / ∂ input pixel|: the same autograd as in the loss\n"
             "playground, pointed at the input instead of the weights. Bright pixels are where a\n"
             "little more or less ink would change the answer most."
         )
         self.saliency_box.toggled.connect(self._refresh_saliency)
-        sees_layout.addLayout(left)
+        left.addWidget(self.saliency_box)
+        self.heat_scale = HeatScale()
+        self.heat_scale.setFixedWidth(INPUT_SIDE)
+        self.heat_scale_label = _note("", size_px=10)
+        self.heat_scale_label.setFixedWidth(INPUT_SIDE)
+        left.addWidget(self.heat_scale)
+        left.addWidget(self.heat_scale_label)
+        left.addStretch(1)
+        layout.addLayout(left)
+        layout.addLayout(self._build_steps(), stretch=1)
+        return sees
 
+    def _build_steps(self) -> QVBoxLayout:
         steps = QVBoxLayout()
         steps.setSpacing(4)
         steps.addWidget(_heading("Preprocessing steps"))
         self.steps_grid = QGridLayout()
-        self.steps_grid.setHorizontalSpacing(8)
+        self.steps_grid.setHorizontalSpacing(4)
         self.steps_grid.setVerticalSpacing(2)
         self.step_views: list[PixelView] = []
         self.step_labels: list[QLabel] = []
         self.step_arrows: list[QLabel] = []
         for index in range(4):
-            view = PixelView(58)
-            label = QLabel()
-            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            label.setStyleSheet("font-size: 10px;")
             if index:
                 arrow = QLabel("→")
-                arrow.setStyleSheet("color: #999;")
+                arrow.setStyleSheet(theme.text_style(theme.FAINT))
                 self.steps_grid.addWidget(arrow, 0, 2 * index - 1)
                 self.step_arrows.append(arrow)
+            view = PixelView(STEP_SIDE)
+            label = QLabel()
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            label.setWordWrap(True)
+            label.setMinimumWidth(STEP_SIDE)
+            label.setStyleSheet(theme.text_style(theme.INK, size_px=11))
             self.steps_grid.addWidget(view, 0, 2 * index, alignment=Qt.AlignmentFlag.AlignHCenter)
             self.steps_grid.addWidget(label, 1, 2 * index)
             self.step_views.append(view)
             self.step_labels.append(label)
         self.steps_grid.setColumnStretch(7, 1)  # pack the steps to the left when some are hidden
         steps.addLayout(self.steps_grid)
-        self.steps_note = QLabel()
-        self.steps_note.setWordWrap(True)
-        self.steps_note.setStyleSheet("color: #777; font-size: 11px;")
+        self.steps_note = _note(size_px=11)
         steps.addWidget(self.steps_note)
         steps.addStretch(1)
-        steps.addWidget(self.saliency_box)
-        sees_layout.addLayout(steps, stretch=1)
-        column.addWidget(sees)
+        return steps
 
-        # --- which model
+    def _build_model_box(self) -> QGroupBox:
         model_box = QGroupBox("Model")
-        model_layout = QVBoxLayout(model_box)
+        layout = QVBoxLayout(model_box)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
-        model_layout.addWidget(self.model_label)
+        layout.addWidget(self.model_label)
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train a better model…")
         self.train_button.setToolTip(
             "Open the Training tab. A CNN trained on full MNIST (60,000 digits) reads\n"
             "hand-drawn digits far more reliably than the small bundled model."
         )
-        self.train_button.clicked.connect(self.go_to_training)
+        self.train_button.clicked.connect(self.trainingRequested)
         self.load_button = QPushButton("Load model…")
         self.load_button.setToolTip("Use a Digit Lab model file (.pt) saved earlier")
         self.load_button.clicked.connect(self.load_model_dialog)
+        self.bundled_button = QPushButton("Use bundled model")
+        self.bundled_button.setToolTip(
+            "Go back to the model shipped with Digit Lab (your models stay in Models…, Ctrl+M)"
+        )
+        self.bundled_button.clicked.connect(self.state.use_bundled)
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.load_button)
+        buttons.addWidget(self.bundled_button)
         buttons.addStretch(1)
-        model_layout.addLayout(buttons)
-        column.addWidget(model_box)
-        return panel
+        layout.addLayout(buttons)
+        return model_box
 
     # =================================================================== model
     def _load_initial_model(self) -> None:
@@ -326,23 +416,45 @@ class DrawTab(QWidget):
 
         self._model_is_random = True
         self.classifier = Classifier(
-            Checkpoint.from_model(build_model("cnn"), "cnn", "nll", dataset="nothing (untrained)")
+            Checkpoint.from_model(build_model("cnn"), "cnn", "nll", dataset="nothing (untrained)"),
+            ood=None,
         )
         self.classifier.warm_up()
         self.model_label.setText(
             "<b>Untrained CNN</b>: its answers are random guesses. "
-            f"<span style='color:#c0392b'>{reason}</span>"
+            f"<span style='color:{theme.ERROR}'>{reason}</span>"
         )
 
     def set_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Use ``checkpoint`` from now on (connected to ``AppState.modelChanged``)."""
+        """Use ``checkpoint`` from now on (connected to ``AppState.modelChanged``).
+
+        The model answers at once; its "is this a digit" statistics are read or fitted in a
+        worker thread (fitting on the bundled sample takes a second or two, once per model).
+        """
         try:
-            self.classifier = Classifier(checkpoint)
+            classifier = Classifier(checkpoint, ood=None)
         except UserError as exc:
             self._show_error(str(exc))
             return
+        self.classifier = classifier
         self._model_is_random = False
-        self.classifier.warm_up()
+        classifier.warm_up()
+        self.model_label.setText(self._describe_model(checkpoint))
+        acc = checkpoint.test_accuracy
+        self.model_label.setToolTip(
+            f"Model: {checkpoint.model_name}, loss {checkpoint.loss}\n"
+            f"Dataset: {checkpoint.dataset or 'unknown'}\n"
+            f"Test accuracy: {'unknown' if acc is None else f'{acc:.2%}'}\n"
+            f"Saved by Digit Lab {checkpoint.app_version or '?'}"
+        )
+        self.ood_pending = True
+        self._run_in_background(
+            classifier, lambda: ood_stats_for(checkpoint), self._ood_ready, self._ood_failed
+        )
+        self.update_now()
+
+    @staticmethod
+    def _describe_model(checkpoint: Checkpoint) -> str:
         acc = checkpoint.test_accuracy
         parts = [f"<b>{checkpoint.summary()}</b>"]
         if checkpoint.dataset and "sample" in checkpoint.dataset.lower():
@@ -352,27 +464,23 @@ class DrawTab(QWidget):
             )
         elif acc is not None and acc < 0.97:
             parts.append("Below 97% on its test set: training longer or a CNN should help.")
-        self.model_label.setText("<br>".join(parts))
-        self.model_label.setToolTip(
-            f"Model: {checkpoint.model_name}, loss {checkpoint.loss}\n"
-            f"Dataset: {checkpoint.dataset or 'unknown'}\n"
-            f"Test accuracy: {'unknown' if acc is None else f'{acc:.2%}'}\n"
-            f"Saved by Digit Lab {checkpoint.app_version or '?'}"
-        )
+        return "<br>".join(parts)
+
+    def _ood_ready(self, classifier: object, stats: object) -> None:
+        if classifier is not self.classifier:
+            return  # the model changed meanwhile; its own fit is on the way
+        self.ood_pending = False
+        self.classifier.set_ood(stats)
         self.update_now()
 
-    def go_to_training(self) -> None:
-        window = self.window()
-        tabs = getattr(window, "tabs", None)
-        training = getattr(window, "training_tab", None)
-        if tabs is not None and training is not None:
-            tabs.setCurrentWidget(training)
+    def _ood_failed(self, classifier: object, message: str) -> None:
+        if classifier is self.classifier:
+            self.ood_pending = False
+            log.warning("no 'is this a digit' check for this model: %s", message)
 
     def load_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load model", "", "Digit Lab models (*.pt);;All files (*)"
-        )
-        if path:
+        path = ask_open_path(self, "model", "Load model", "Digit Lab models (*.pt);;All files (*)")
+        if path is not None:
             self.load_model(path)
 
     def load_model(self, path: str | Path) -> bool:
@@ -403,6 +511,10 @@ class DrawTab(QWidget):
         self.redo_button.setEnabled(self.canvas.can_redo())
         self.clear_button.setEnabled(not self.canvas.is_blank())
 
+    def clear(self) -> None:
+        self.reference_label = None
+        self.canvas.clear()
+
     def update_now(self) -> None:
         """Preprocess the canvas and show the model's answer (called debounced while drawing)."""
         self._timer.stop()
@@ -416,18 +528,48 @@ class DrawTab(QWidget):
         self._show_prediction(self.prediction)
         self._show_steps(self.preprocessed)
         self._refresh_saliency()
+        tensor = self.preprocessed.tensor
+        self.inputChanged.emit(None if tensor is None else tensor[0].numpy().copy())
 
     def _show_prediction(self, prediction: Prediction) -> None:
         if prediction.is_empty:
-            self.digit_label.setText("–")
-            self.digit_label.setStyleSheet("color: palette(mid);")
+            self._show_empty()
+        elif not prediction.looks_like_digit:
+            self._show_not_a_digit(prediction)
+        else:
+            self._show_answer(prediction)
+
+    def _show_empty(self) -> None:
+        self.digit_label.setText("–")
+        self.digit_label.setStyleSheet(theme.text_style(theme.FAINT))
+        if self.opening:
+            self.verdict_label.setText(f"Opening {self.opening}…")
+            self.detail_label.setText("Reading the picture; you can keep working meanwhile.")
+        else:
             self.verdict_label.setText("Nothing drawn")
             self.detail_label.setText("Draw a digit on the canvas, or drop a picture file here.")
-            self.chart.set_probabilities(None)
-            return
+        self.chart.set_probabilities(None)
+
+    def _show_not_a_digit(self, prediction: Prediction) -> None:
+        stats = self.classifier.ood_stats if self.classifier is not None else None
+        self.digit_label.setText("?")
+        self.digit_label.setStyleSheet(theme.text_style(theme.FAINT))
+        self.verdict_label.setText("Not a digit?")
+        limit = f", real digits stay under {stats.threshold:.1f}" if stats is not None else ""
+        self.detail_label.setText(
+            f"{NOT_A_DIGIT[0].upper()}{NOT_A_DIGIT[1:]} (unusualness {prediction.ood_score:.1f}"
+            f"{limit}). Its closest guess would be {prediction.digit} "
+            f"({prediction.confidence:.1%}): the softmax must add up to 100% even for a scribble."
+        )
+        self.chart.set_probabilities(
+            prediction.probabilities, False, logits=prediction.logits, greyed=True
+        )
+
+    def _show_answer(self, prediction: Prediction) -> None:
         confident = prediction.is_confident
         self.digit_label.setText(str(prediction.digit))
-        self.digit_label.setStyleSheet("color: #1f5fbf;" if confident else "color: #d35400;")
+        colour = theme.ACCENT if confident else theme.NOTE
+        self.digit_label.setStyleSheet(theme.text_style(colour))
         if confident:
             sure = "over 99.9%" if prediction.confidence > 0.999 else f"{prediction.confidence:.1%}"
             self.verdict_label.setText(f"{sure} sure")
@@ -438,17 +580,16 @@ class DrawTab(QWidget):
             f"Next best: {runner} ({prediction.probabilities[runner]:.1%}). "
             f"Answered in {self.last_latency_ms:.1f} ms."
         )
+        if self.reference_label is not None:
+            detail = f"Labelled {self.reference_label} in the data set. " + detail
         if self._model_is_random:
             detail = "Untrained model: this is a random guess. " + detail
         self.detail_label.setText(detail)
-        self.chart.set_probabilities(prediction.probabilities, confident)
+        self.chart.set_probabilities(prediction.probabilities, confident, logits=prediction.logits)
 
     def _show_steps(self, item: Preprocessed) -> None:
-        names = (
-            ["crop", "fit20", "centred", "normalised"]
-            if self.center_box.isChecked()
-            else ["resized", "normalised"]
-        )
+        centred = self.center_box.isChecked()
+        names = ["crop", "fit20", "centred", "normalised"] if centred else ["resized", "normalised"]
         for index, (view, label) in enumerate(zip(self.step_views, self.step_labels, strict=True)):
             name = names[index] if index < len(names) else None
             visible = name is not None
@@ -456,21 +597,21 @@ class DrawTab(QWidget):
             label.setVisible(visible)
             if index:
                 self.step_arrows[index - 1].setVisible(visible)
-            if not visible:
+            if name is None:
                 continue
             title, tip = STEP_TITLES[name]
             label.setText(title)
             view.setToolTip(tip)
+            label.setToolTip(tip)
             values = item.steps.get(name)
             if name == "normalised":
                 view.set_array(values, None, None)  # min..max: the values are in model units
             else:
                 view.set_array(values)
-        model_view = item.steps.get("centred", item.steps.get("resized"))
-        self.input_view.set_array(model_view)
+        self.input_view.set_array(item.steps.get("centred", item.steps.get("resized")))
         if item.is_empty:
             self.steps_note.setText("Nothing to show until there is ink on the canvas.")
-        elif self.center_box.isChecked():
+        elif centred:
             self.steps_note.setText("Hover a step for what it does.")
         else:
             self.steps_note.setText(
@@ -480,57 +621,105 @@ class DrawTab(QWidget):
     def _refresh_saliency(self) -> None:
         heat = None
         item = self.preprocessed
-        if (
-            self.saliency_box.isChecked()
-            and self.classifier is not None
-            and item is not None
-            and item.tensor is not None
-        ):
-            heat = self.classifier.saliency(item.tensor)
+        on = self.saliency_box.isChecked()
+        if on and self.classifier is not None and item is not None and item.tensor is not None:
+            heat, self.saliency_peak = self.classifier.saliency_map(item.tensor)
         self.input_view.set_overlay(heat)
+        self.heat_scale.setVisible(on)
+        self.heat_scale_label.setVisible(on)
+        if heat is not None:
+            self.heat_scale_label.setText(f"0 … {self.saliency_peak:.2g} ∂log p/∂x")
+            self.heat_scale.setToolTip(
+                "Black: the answer does not depend on that pixel. Brightest: a change of one\n"
+                f"input unit there moves log p by {self.saliency_peak:.2g}."
+            )
+        else:
+            self.heat_scale_label.setText("draw something first" if on else "")
 
     # ================================================================= files
     def open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a picture of a digit", "", IMAGE_FILTER)
-        if path:
+        path = ask_open_path(self, "picture", "Open a picture of a digit", IMAGE_FILTER)
+        if path is not None:
             self.open_image(path)
 
-    def open_image(self, path: str | Path) -> bool:
-        """Put a picture file on the canvas (you can draw over it) and classify it."""
-        try:
-            pixels = load_image_file(path)
-        except UserError as exc:
-            self._show_error(str(exc))
-            return False
-        if not is_dark_on_light(pixels):
-            pixels = 255 - pixels  # the canvas is paper: show every picture dark on light
-        height, width = pixels.shape
-        side = max(height, width)
-        fill = int(round(background_level(pixels.astype(np.float32) / 255.0) * 255))
-        square = np.full((side, side), fill, dtype=np.uint8)
-        top, left = (side - height) // 2, (side - width) // 2
-        square[top : top + height, left : left + width] = pixels
-        square = np.ascontiguousarray(square)
-        image = QImage(square.data, side, side, side, QImage.Format.Format_Grayscale8).copy()
+    def open_image(self, path: str | Path) -> None:
+        """Read a picture file in a worker thread, then put it on the canvas and classify it.
+
+        ``pictureOpened`` fires when it is on the canvas (True) or refused (False); a refused
+        or blank picture is said in words in place.
+        """
+        self._open_serial += 1
+        self.opening = Path(path).name
         self._clear_error()
+        self.open_button.setEnabled(False)
+        self.state.show_status(f"Opening {self.opening}…")
+        self._run_in_background(
+            self._open_serial, lambda: read_paper(path), self._picture_read, self._picture_failed
+        )
+        if self.canvas.is_blank():
+            self._show_empty()
+
+    def _picture_read(self, serial: object, paper: object) -> None:
+        if serial != self._open_serial:
+            return  # a newer picture was asked for meanwhile
+        self._picture_done()
+        assert isinstance(paper, Paper)
+        self.show_paper(paper)
+
+    def _picture_failed(self, serial: object, message: str) -> None:
+        if serial == self._open_serial:
+            self._picture_done()
+            self.update_now()
+            self._show_error(message)
+            self.pictureOpened.emit(False)
+
+    def _picture_done(self) -> None:
+        self.opening = None
+        self.open_button.setEnabled(True)
+
+    def show_paper(self, paper: Paper) -> None:
+        """Put ``paper`` on the canvas (it can be drawn over) and classify it."""
+        side = paper.pixels.shape[0]
+        square = np.ascontiguousarray(paper.pixels)
+        image = QImage(square.data, side, side, side, QImage.Format.Format_Grayscale8).copy()
+        self.reference_label = None
         self.canvas.set_background(image)
-        self.state.show_status(f"Classifying {Path(path).name}")
-        return True
+        if paper.is_blank or (self.prediction is not None and self.prediction.is_empty):
+            self._show_error(blank_message(paper.name))
+        else:
+            self.state.show_status(f"Classified {paper.name}")
+        self.pictureOpened.emit(True)
+
+    @Slot(object, object)
+    def show_digit(self, image: object, label: object = None) -> None:
+        """Put a data set digit on the canvas ("Try in Draw" from the evaluation view).
+
+        ``image``: (28, 28) uint8 or float 0..1, ink high as MNIST stores it; ``label``: its
+        true class (shown next to the answer) or None.
+        """
+        paper = digit_to_paper(np.asarray(image))
+        side = paper.shape[0]
+        qimage = QImage(paper.data, side, side, side, QImage.Format.Format_Grayscale8).copy()
+        self._clear_error()
+        self.canvas.set_background(qimage)
+        self.reference_label = None if label is None else int(label)
+        self.update_now()
 
     def save_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save drawing", "digit.png", "PNG (*.png)")
-        if path:
-            self.save_png(path if path.lower().endswith(".png") else path + ".png")
+        path = ask_save_path(self, "drawing", "Save drawing", "digit.png", ".png", "PNG (*.png)")
+        if path is not None:
+            self.save_png(path)
 
     def save_png(self, path: str | Path) -> bool:
-        """Write the drawing as a 280×280 PNG, atomically (temp file, then rename)."""
+        """Write the drawing as a PNG at the canvas's render size, atomically."""
         path = Path(path)
         try:
             with atomic_path(path, suffix=".png") as tmp:
                 if not self.canvas.render_image().save(str(tmp), "PNG"):
                     raise OSError("the PNG could not be written")
         except OSError as exc:
-            self._show_error(f"Could not save {path.name}: {exc}")
+            reason = exc.strerror or str(exc)
+            self._show_error(f"Could not save {path.name}: {reason}")
             return False
         self.state.show_status(f"Saved {path}")
         return True
@@ -545,6 +734,24 @@ class DrawTab(QWidget):
             self.open_image(files[0])
             event.acceptProposedAction()
 
+    # ========================================================= background work
+    def _run_in_background(
+        self,
+        tag: object,
+        function: Callable[[], Any],
+        done: Callable[[object, object], None],
+        failed: Callable[[object, str], None],
+    ) -> None:
+        """``function()`` in a worker thread (the app's one bridge); results come back queued."""
+        worker = BackgroundCall(tag, function)
+        worker.done.connect(done)
+        worker.failed.connect(failed)
+        thread = start_worker(worker, self)
+        thread.setObjectName("draw-background")
+        # The Python side of both must outlive the work; finished ones are dropped here.
+        self._background = [(t, w) for t, w in self._background if _is_running(t)]
+        self._background.append((thread, worker))
+
     # ================================================================ errors
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -558,10 +765,36 @@ class DrawTab(QWidget):
     # ============================================================== settings
     def _restore_settings(self) -> None:
         settings = QSettings()
-        self.pen_slider.setValue(settings.value("draw/pen", 18, type=int))
+        self.pen_slider.setValue(_int_setting(settings, "draw/pen", 18, self.pen_slider))
         self.center_box.setChecked(settings.value("draw/preprocess", True, type=bool))
+        self.logits_box.setChecked(settings.value("draw/logits", False, type=bool))
         self.pen_slider.valueChanged.connect(lambda v: QSettings().setValue("draw/pen", v))
+        self.logits_box.toggled.connect(lambda on: QSettings().setValue("draw/logits", on))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.shutdown()  # a QThread destroyed while running aborts the process
+        super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """No threads to stop: inference runs in the GUI thread in a few milliseconds."""
+        """Stop the debounce timer and wait for any picture decoding or fitting to end."""
         self._timer.stop()
+        for thread, _worker in self._background:
+            if _is_running(thread):
+                thread.wait()
+        self._background.clear()
+
+
+def _is_running(thread: QThread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # deleted after it finished
+        return False
+
+
+def _int_setting(settings: QSettings, key: str, default: int, slider: QSlider) -> int:
+    """A saved integer clamped to ``slider``'s range; anything unreadable gives ``default``."""
+    try:
+        value = int(str(settings.value(key, default)))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, slider.minimum()), slider.maximum())

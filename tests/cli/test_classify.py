@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -131,18 +130,64 @@ def test_bundled_model_reads_the_digits(capsys, digit_files):
     assert sum(int(d == y) for d, y in zip(digits, labels, strict=True)) >= 7
 
 
-def test_hundreds_of_images_are_quick(capsys, tmp_path, sample, model_file):
+def test_many_images_stream_in_chunks_without_keeping_steps(
+    capsys, tmp_path, sample, model_file, monkeypatch
+):
+    """Memory is bounded by one chunk of 28x28 inputs: no crops kept, batches of CHUNK."""
+    import cli.classify_cmd as classify_cmd
+    from core import preprocess
+
     images, _ = sample
     paths = []
-    for i in range(300):
+    for i in range(130):
         path = tmp_path / f"d{i}.png"
         Image.fromarray(images[i]).save(path)
         paths.append(str(path))
-    started = time.perf_counter()
+    batches, kept_steps = [], []
+    real_predict, real_prepare = Classifier.predict_preprocessed, preprocess.canvas_to_input
+
+    def counting_predict(self, items):
+        batches.append(len(items))
+        return real_predict(self, items)
+
+    def watching_prepare(*args, **kwargs):
+        result = real_prepare(*args, **kwargs)
+        kept_steps.append(bool(result.steps))
+        return result
+
+    monkeypatch.setattr(Classifier, "predict_preprocessed", counting_predict)
+    monkeypatch.setattr("core.inference.canvas_to_input", watching_prepare)
     code, lines, _ = run_cli(capsys, *paths, "--model", str(model_file), "--json")
-    elapsed = time.perf_counter() - started
-    assert code == 0 and len(lines) == 300
-    assert elapsed < 10, f"300 images took {elapsed:.1f} s"
+    assert code == 0 and len(lines) == 130
+    assert [json.loads(line)["path"] for line in lines] == paths
+    assert max(b for b in batches if b > 1) <= classify_cmd.CHUNK and sum(batches) >= 130
+    assert kept_steps and not any(kept_steps)
+
+
+def test_json_says_whether_it_looks_like_a_digit(capsys, tmp_path, digit_files):
+    paths, _ = digit_files
+    dot = np.full((280, 280), 255, np.uint8)
+    dot[125:155, 125:155] = 0
+    Image.fromarray(dot).save(tmp_path / "dot.png")
+    code, lines, _ = run_cli(capsys, paths[1], str(tmp_path / "dot.png"), "--json")
+    assert code == 0
+    digit, not_digit = (json.loads(line) for line in lines)
+    assert digit["looks_like_digit"] is True and isinstance(digit["ood_score"], float)
+    assert not_digit["looks_like_digit"] is False
+    assert not_digit["ood_score"] > digit["ood_score"]
+    code, lines, _ = run_cli(capsys, str(tmp_path / "dot.png"))
+    assert ": not a digit? (closest: " in lines[0]
+
+
+def test_blank_and_huge_pictures_are_one_line_each(capsys, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((3000, 3000), 255, np.uint8)).save(blank)
+    code, lines, err = run_cli(capsys, str(blank))
+    assert code == 1 and err == ""
+    assert lines == [
+        f"{blank}: error: no digit found: blank.png is blank: it holds no ink to "
+        "classify (every pixel is about the same grey)"
+    ]
 
 
 def test_through_main_py(digit_files):

@@ -11,7 +11,18 @@ from PIL import Image
 from core.checkpoint import MNIST_MEAN, MNIST_STD
 from core.data import load_sample
 from core.errors import UserError
-from core.preprocess import canvas_to_input, is_dark_on_light, load_image_file
+from core.image_io import read_picture
+from core.preprocess import (
+    canvas_to_input,
+    digit_to_paper,
+    is_dark_on_light,
+    picture_to_paper,
+    read_paper,
+)
+
+
+def load_image_file(path):
+    return read_picture(path).pixels
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +221,42 @@ def test_missing_file_and_folder_are_user_errors(tmp_path):
         load_image_file(tmp_path / "missing.png")
     with pytest.raises(UserError):
         load_image_file(tmp_path)
+
+
+# ------------------------------------------------------------------ paper (the one file path)
+def test_paper_is_square_dark_on_light_and_adds_no_ink(digits):
+    light_on_dark = np.zeros((90, 60), np.uint8)
+    light_on_dark[20:70, 27:33] = 255
+    paper = picture_to_paper(light_on_dark)
+    assert paper.shape == (90, 90) and paper[0, 0] == 255 and is_dark_on_light(paper)
+    # Padding with the background leaves the model's input unchanged.
+    np.testing.assert_allclose(
+        canvas_to_input(paper).tensor, canvas_to_input(light_on_dark).tensor, atol=1e-6
+    )
+
+
+def test_read_paper_reports_blank_pictures(tmp_path):
+    path = tmp_path / "blank.png"
+    Image.fromarray(np.full((64, 32), 200, np.uint8)).save(path)
+    paper = read_paper(path)
+    assert paper.is_blank and paper.name == "blank.png" and paper.original_size == (32, 64)
+    assert canvas_to_input(paper.pixels).is_empty
+
+
+def test_digit_to_paper_round_trips_a_data_set_digit(digits):
+    paper = digit_to_paper(digits[3])
+    assert paper.shape == (280, 280) and is_dark_on_light(paper)
+    back = canvas_to_input(paper).steps["centred"]
+    original = canvas_to_input(digits[3]).steps["centred"]
+    assert np.abs(back - original).mean() < 0.03
+
+
+def test_keep_steps_false_keeps_only_the_input(digits):
+    full = canvas_to_input(digits[0])
+    lean = canvas_to_input(digits[0], keep_steps=False)
+    assert lean.steps == {} and set(full.steps) == {"crop", "fit20", "centred", "normalised"}
+    assert torch_equal(lean.tensor, full.tensor)
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
