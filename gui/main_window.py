@@ -41,6 +41,9 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.state.statusMessage.connect(self._show_status)
         self.training_tab.openPlaygroundPair.connect(self.open_playground_pair)
+        self.draw_tab.trainingRequested.connect(
+            lambda: self.tabs.setCurrentWidget(self.training_tab)
+        )
         self._restore_settings()
         self.statusBar().showMessage(f"Device: {self.device_description()}")
 
@@ -103,6 +106,11 @@ class MainWindow(QMainWindow):
         """Opening "Inside the network" brings the Draw tab's digit along (when it changed)."""
         if self.tabs.widget(index) is self.inside_tab and not self.draw_tab.canvas.is_blank():
             self.inside_tab.offer_picture(self.draw_tab.canvas.render_array())
+
+    def show_in_draw(self, image: object, label: object = None) -> None:
+        """Show the Draw tab on a data set digit ("Try in Draw" from the evaluation view)."""
+        self.tabs.setCurrentWidget(self.draw_tab)
+        self.draw_tab.show_digit(image, label)
 
     def _show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)
