@@ -412,7 +412,9 @@ class HeatTable(QTableWidget):
 def breakable(text: str) -> str:
     """Allow a long PyTorch expression to wrap after "(" and "," (zero-width spaces), so a card
     title on a small window wraps instead of being cut."""
-    return text.replace("(", "(\u200b").replace(", ", ",\u200b ")
+    return (
+        text.replace("(", "(\u200b").replace(", ", ",\u200b ").replace("Backward", "\u200bBackward")
+    )
 
 
 class ResultCard(QFrame):
@@ -449,6 +451,7 @@ class ResultCard(QFrame):
         self._set_value_size(vector=False)
         self.grad_fn = QLabel()
         self.grad_fn.setFont(mono)
+        self.grad_fn.setWordWrap(True)  # BinaryCrossEntropyWithLogitsBackward0 is long
         self.grad_fn.setStyleSheet(theme.text_style(theme.INK, size_px=11))
         self.grad_fn.setToolTip(self.GRAD_FN_TIP)
         self.grad_fn_heading = QLabel("grad_fn")
@@ -472,7 +475,7 @@ class ResultCard(QFrame):
         self.form.setToolTip(form)
         self._set_value_size(vector)
         self.value.setText(value)
-        self.grad_fn.setText(grad_fn)
+        self.grad_fn.setText(breakable(grad_fn))
         self.grad_fn.setToolTip(f"type(loss.grad_fn).__name__ = {grad_fn!r}\n\n{self.GRAD_FN_TIP}")
 
 
