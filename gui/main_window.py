@@ -6,7 +6,7 @@ import platform
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from core import APP_NAME, __version__
 from gui.app_state import AppState
@@ -23,6 +23,8 @@ class MainWindow(QMainWindow):
         from gui.training_tab import TrainingTab
 
         self.state = state or AppState(self)
+        # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
+        startup_note = self.state.load_startup_model() if self.state.current_model is None else ""
         self.setWindowTitle(APP_NAME)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -37,15 +39,19 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._follow_draw_tab)
         for index in range(self.tabs.count()):
             self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
-        self.setCentralWidget(self.tabs)
+        self.setCentralWidget(self._with_run_offer(self.tabs))
         self._build_menu()
         self.state.statusMessage.connect(self._show_status)
+        self.loss_tab.statusMessage.connect(self._show_status)
         self.training_tab.openPlaygroundPair.connect(self.open_playground_pair)
+        self.training_tab.tryInDraw.connect(self.show_in_draw)
         self.draw_tab.trainingRequested.connect(
             lambda: self.tabs.setCurrentWidget(self.training_tab)
         )
         self._restore_settings()
         self.statusBar().showMessage(f"Device: {self.device_description()}")
+        if startup_note:
+            self.statusBar().showMessage(startup_note)
 
     # ----------------------------------------------------------------- menu
     def _build_menu(self) -> None:
@@ -62,10 +68,47 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             view_menu.addAction(action)
 
+        self._build_models_menu()
+
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About Digit Lab", self)
         about_action.triggered.connect(self.show_about)
         help_menu.addAction(about_action)
+
+    def _with_run_offer(self, tabs: QTabWidget) -> QWidget:
+        """The tabs under the banner that offers a finished run as the current model."""
+        from gui.model_library_view import RunOfferBanner
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.run_offer = RunOfferBanner(self.state, central)
+        layout.addWidget(self.run_offer)
+        layout.addWidget(tabs, 1)
+        return central
+
+    def _build_models_menu(self) -> None:
+        models_menu = self.menuBar().addMenu("&Models")
+        library_action = QAction("&Models…", self)
+        library_action.setShortcut(QKeySequence("Ctrl+M"))
+        library_action.setToolTip("Every trained or loaded model: choose, rename, delete")
+        library_action.triggered.connect(self.show_models)
+        bundled_action = QAction("Use &bundled model", self)
+        bundled_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        bundled_action.triggered.connect(self.state.use_bundled)
+        models_menu.addAction(library_action)
+        models_menu.addAction(bundled_action)
+
+    def show_models(self) -> None:
+        """The Models dialog (non-modal, one at a time)."""
+        from gui.model_library_view import ModelLibraryDialog
+
+        if getattr(self, "models_dialog", None) is None:
+            self.models_dialog = ModelLibraryDialog(self.state, self)
+        self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
 
     @staticmethod
     def device_description() -> str:
@@ -102,15 +145,15 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.loss_tab)
         self.loss_tab.set_pair(pair)
 
-    def _follow_draw_tab(self, index: int) -> None:
-        """Opening "Inside the network" brings the Draw tab's digit along (when it changed)."""
-        if self.tabs.widget(index) is self.inside_tab and not self.draw_tab.canvas.is_blank():
-            self.inside_tab.offer_picture(self.draw_tab.canvas.render_array())
-
     def show_in_draw(self, image: object, label: object = None) -> None:
         """Show the Draw tab on a data set digit ("Try in Draw" from the evaluation view)."""
         self.tabs.setCurrentWidget(self.draw_tab)
         self.draw_tab.show_digit(image, label)
+
+    def _follow_draw_tab(self, index: int) -> None:
+        """Opening "Inside the network" brings the Draw tab's digit along (when it changed)."""
+        if self.tabs.widget(index) is self.inside_tab and not self.draw_tab.canvas.is_blank():
+            self.inside_tab.offer_picture(self.draw_tab.canvas.render_array())
 
     def _show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)
