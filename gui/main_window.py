@@ -43,7 +43,6 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.state.statusMessage.connect(self._show_status)
         self.loss_tab.statusMessage.connect(self._show_status)
-        self.loss_tab.statusMessage.connect(self._show_status)
         self.training_tab.openPlaygroundPair.connect(self.open_playground_pair)
         self.training_tab.tryInDraw.connect(self.show_in_draw)
         self.draw_tab.trainingRequested.connect(
