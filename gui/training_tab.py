@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -114,7 +115,8 @@ def _make_control(setting: Setting) -> QWidget:
     return widget
 
 
-def _changed_signal(widget: QWidget):  # noqa: ANN202
+def _changed_signal(widget: QWidget) -> SignalInstance:
+    """The signal a settings widget sends when the learner changes its value."""
     if isinstance(widget, QComboBox):
         return widget.currentIndexChanged
     if isinstance(widget, QCheckBox):
@@ -298,7 +300,7 @@ class TrainingTab(QWidget):
             layout.addWidget(widget)
         return box
 
-    def _button(self, text: str, shortcut: str, slot) -> QPushButton:  # noqa: ANN001
+    def _button(self, text: str, shortcut: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)
         button.setShortcut(QKeySequence(shortcut))
         button.clicked.connect(slot)
