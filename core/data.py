@@ -9,6 +9,7 @@ folder that torchvision downloaded works here and the other way round.
 
 from __future__ import annotations
 
+import errno
 import gzip as gzip_module
 import http.client
 import math
@@ -477,6 +478,8 @@ def _download_archive(job: _Download, filename: str, md5: str) -> None:
             )
             return
         except (URLError, OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise DataError(f"cannot save {filename} in {job.raw}: {os_problem(exc)}") from None
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
             errors.append(f"{mirror}: {reason}")
             job.done = before

@@ -353,3 +353,15 @@ def test_unreadable_or_overlong_data_folders_are_one_sentence(tmp_path):
     a_file.write_text("x")
     with pytest.raises(UserError, match="not a folder"):
         load_mnist("mnist", a_file)
+
+
+def test_a_full_disk_during_download_says_so_not_offline(tmp_path, monkeypatch):
+    import errno
+
+    def full(url, target, on_bytes, should_cancel):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data_module, "_fetch", full)
+    with pytest.raises(DataError, match="the disk is full") as info:
+        data_module.download_mnist(tmp_path)
+    assert "offline" not in str(info.value)
