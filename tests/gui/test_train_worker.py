@@ -165,3 +165,24 @@ def test_pause_and_resume_are_the_trainers_state(qtbot, qapp, sample):
     assert worker.is_paused and worker.trainer.is_paused
     worker.resume()
     assert not worker.is_paused and not worker.trainer.is_paused
+
+
+def test_a_calibration_failure_is_reported_and_the_run_stands(qtbot, qapp, sample, monkeypatch):
+    def broken(checkpoint, data):  # noqa: ARG001
+        raise RuntimeError("no memory left for the test digits")
+
+    monkeypatch.setattr("gui.train_worker.calibration_on_test_digits", broken)
+    worker = TrainWorker(TrainConfig(epochs=1, batch_size=256, dataset="sample"), sample)
+    seen, _ = _run(qtbot, qapp, worker)
+    assert seen["ended"][0].status == "finished"
+    assert seen["calibration"] == [(None, 1)]  # said, not swallowed
+
+
+def test_the_evaluation_view_says_when_calibration_is_missing(qtbot):
+    from gui.evaluation_view import EvaluationView
+
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.show_calibration(None)
+    assert "could not be scored" in view.reliability.caption.text()
+    assert view.side_tabs.tabText(1) == "Confidence"
