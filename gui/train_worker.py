@@ -125,7 +125,10 @@ class TrainWorker(QObject):
             data = load_mnist(config.dataset, config.data_dir)
             self.dataReady.emit(data)
         if self._auto_report:
-            every = report_every(len(data.train_labels), config.batch_size)
+            from core.device import resolve_device
+
+            device_type = resolve_device(config.device).type  # a GPU reports less often
+            every = report_every(len(data.train_labels), config.batch_size, device_type=device_type)
             config = replace(config, report_every=every)
         self.config = trainer.config = config
         trainer.data = self._loaded = data
