@@ -66,7 +66,7 @@ for _ in $(seq 120); do [ -s "$WORK/mirror.url" ] && break; sleep 0.5; done
 [ -s "$WORK/mirror.url" ] || { echo "the mirror did not start:"; cat "$WORK/mirror.log"; exit 1; }
 MIRROR=$(cat "$WORK/mirror.url")
 DIGIT_LAB_MNIST_MIRROR="$MIRROR" NO_PROXY="127.0.0.1,localhost" \
-  "$APP" download --data-dir "$WORK/mnist" | tee "$WORK/download.txt"
+  "$APP" download --data-dir "$WORK/mnist" 2>&1 | tee "$WORK/download.txt"
 grep -q "6,000 train / 1,000 test" "$WORK/download.txt"
 served=$(grep -c '"GET /[a-z0-9-]*-ubyte.gz HTTP/1.1" 200' "$WORK/mirror.log" || true)
 [ "$served" -eq 4 ] || { echo "the mirror served $served of 4 files:"; cat "$WORK/mirror.log"; exit 1; }
@@ -74,12 +74,19 @@ echo "the mirror served all 4 files"
 
 echo "== package: train, evaluate and classify on the downloaded digits (frozen)"
 "$APP" train --model cnn --epochs 1 --dataset mnist --data-dir "$WORK/mnist" \
-  --out "$WORK/cnn.pt" | tee "$WORK/train.txt"
+  --out "$WORK/cnn.pt" 2>&1 | tee "$WORK/train.txt"
 grep -q "data: MNIST (6,000 train / 1,000 test)" "$WORK/train.txt"
-"$APP" evaluate --model "$WORK/cnn.pt" --dataset mnist --data-dir "$WORK/mnist" | tail -n 3
+"$APP" evaluate --model "$WORK/cnn.pt" --dataset mnist --data-dir "$WORK/mnist" 2>&1 \
+  | tee "$WORK/evaluate.txt" | tail -n 3
 "$PY" -c "import sys; from PIL import Image; from core.data import load_sample
 Image.fromarray(load_sample().test_images[0].numpy()).save(sys.argv[1])" "$WORK/digit.png"
-"$APP" classify "$WORK/digit.png" --model "$WORK/cnn.pt"
+"$APP" classify "$WORK/digit.png" --model "$WORK/cnn.pt" 2>&1 | tee "$WORK/classify.txt"
+# A frozen command that "works" but printed a traceback (a module left out, a lazy import of
+# something missing) is a failure too.
+if grep -l "Traceback (most recent call last)" "$WORK"/*.txt; then
+  echo "== package: FAILED: a frozen command printed a traceback (files above)"
+  exit 1
+fi
 
 echo "== package: start to main window shown"
 "$PY" packaging/startup_time.py --exe "$APP" --runs 2
