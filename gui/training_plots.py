@@ -527,8 +527,9 @@ class TrainingPlots(QWidget):
         # The finite check is skipped only for clean data on a linear axis (FACTS: Live plots);
         # otherwise NaN/inf points are left out and the line breaks there.
         clean = run.nonfinite_losses == 0 and not (self._loss_view and self._loss_view[0])
-        curves["raw"].setData(steps, run.losses.view, skipFiniteCheck=clean, connect="finite")
-        curves["smoothed"].setData(steps, run.smoothed.view, connect="finite")
+        connect = "all" if clean else "finite"
+        curves["raw"].setData(steps, run.losses.view, skipFiniteCheck=clean, connect=connect)
+        curves["smoothed"].setData(steps, run.smoothed.view, connect=connect)
         if len(run.epochs) != self._drawn_epochs.get(run.number, 0) or not clean:
             self._drawn_epochs[run.number] = len(run.epochs)
             epoch_x = np.array([e.epoch * run.steps_per_epoch for e in run.epochs], float)
