@@ -339,6 +339,9 @@ def stage_shapes(model_name: str) -> dict[str, tuple[int, ...]]:
 VANISHING_SHARE = 0.01
 EXPLODING_UPDATE = 0.1
 MOSTLY_DEAD = 0.5
+# Gradient reports at most this often (5 a second: the templates visibly form, the cost stays
+# small at any report cadence).
+REPORT_INTERVAL_S = 0.2
 # Units whose every probe digit gives exactly zero are dead; this many test digits probe.
 DEAD_PROBE_DIGITS = 1000
 
@@ -382,10 +385,12 @@ class GradientMonitor:
     only steps. ``min_interval_s`` bounds the cost on fast runs (0: every report, for tests).
     """
 
-    def __init__(self, model: nn.Module, model_name: str, min_interval_s: float = 0.2) -> None:
+    def __init__(
+        self, model: nn.Module, model_name: str, min_interval_s: float | None = None
+    ) -> None:
         self.model = model
         self.model_name = model_name
-        self.min_interval_s = min_interval_s
+        self.min_interval_s = REPORT_INTERVAL_S if min_interval_s is None else min_interval_s
         modules = dict(model.named_modules())
         self.names = weight_layers(model_name)
         self.weights = [modules[name].weight for name in self.names]
@@ -437,6 +442,7 @@ def flow_notes(report: GradientReport, dead: DeadReluReport | None = None) -> li
     """Plain-words warnings for a learner: vanishing or exploding gradients, dead ReLUs."""
     notes = []
     largest = max((layer.grad_norm for layer in report.layers), default=0.0)
+    vanishing = []
     for layer in report.layers:
         if not np.isfinite(layer.grad_norm) or not np.isfinite(layer.update_ratio):
             notes.append(f"{layer.name}: gradients are NaN or infinite: the run has diverged.")
@@ -446,10 +452,17 @@ def flow_notes(report: GradientReport, dead: DeadReluReport | None = None) -> li
                 "gradients explode; lower the learning rate."
             )
         elif largest > 0 and layer.grad_norm < VANISHING_SHARE * largest:
-            notes.append(
-                f"{layer.name}: its gradient is {layer.grad_norm / largest:.1e} of the largest "
-                "layer's: it vanishes on the way back, so this layer barely learns."
-            )
+            vanishing.append(layer)
+    if vanishing:
+        names = ", ".join(layer.name for layer in vanishing)
+        shares = [layer.grad_norm / largest for layer in vanishing]
+        span = (
+            f"{min(shares):.0e}" if len(shares) == 1 else f"{min(shares):.0e} to {max(shares):.0e}"
+        )
+        notes.append(
+            f"{names}: gradient {span} of the largest layer's: it vanishes on the way back, so "
+            + ("this layer barely learns." if len(vanishing) == 1 else "these layers barely learn.")
+        )
     for name, fraction in dead.dead_fraction.items() if dead else ():
         if fraction > MOSTLY_DEAD:
             notes.append(

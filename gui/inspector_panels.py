@@ -203,11 +203,12 @@ class TrainingPanel(QWidget):
             "appear here as the network learns."
         )
         layout.addWidget(self.status)
-        self.templates = UnitGridView(height=150)
+        self.templates = UnitGridView(height=230)
         self.templates.unit_label = "template"
         self.templates.setToolTip(
-            "Every first-layer unit's incoming weights, refreshed a few times a second: watch "
-            "random noise turn into stroke detectors."
+            "Every first-layer unit's incoming weights (each on its own colour scale: orange "
+            "positive, blue negative), refreshed a few times a second: watch random noise turn "
+            "into stroke detectors."
         )
         layout.addWidget(self.templates)
         self.plot = pg.PlotWidget(background=theme.PLOT_BG)
@@ -230,6 +231,8 @@ class TrainingPanel(QWidget):
         self.latest: GradientReport | None = None
         self.dead: DeadReluReport | None = None
         self.reports = 0
+        self._tick = 0
+        self._shown_templates: np.ndarray | None = None
         self._dirty = False
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
@@ -244,6 +247,7 @@ class TrainingPanel(QWidget):
         self.legend.clear()
         self.curves, self.steps, self.norms = {}, [], {}
         self.latest, self.dead, self.reports = None, None, 0
+        self._shown_templates = None
         self.notes.setText("")
         self.status.setText(f"Training {description}: waiting for the first gradients…")
         self._timer.start()
@@ -268,27 +272,39 @@ class TrainingPanel(QWidget):
         self._dirty = True
 
     def finish(self, text: str) -> None:
-        self.redraw()
+        for _ in range(2):  # templates and curves (alternate ticks)
+            self.redraw()
         self._timer.stop()
         self.status.setText(text)
 
     def redraw(self) -> None:
-        """Push the buffers into the curves (timer-driven; cheap when nothing changed)."""
+        """Timer-driven. The templates picture and the curves are redrawn on alternate ticks,
+        so one tick never pays for both (the event loop stays responsive while training)."""
         if not self._dirty or self.latest is None or not self.isVisible():
             return  # a hidden panel costs nothing; it catches up when shown
-        self._dirty = False
+        self._tick += 1
+        if self._tick % 2 and self.latest.templates is not self._shown_templates:
+            self._shown_templates = self.latest.templates
+            self.templates.set_values(self._shown_templates, signed=True, each_own_scale=True)
+            return  # the curves follow on the next tick
+        self._dirty = self.latest.templates is not self._shown_templates
         steps = np.asarray(self.steps, dtype=float)
         for name, curve in self.curves.items():
             curve.setData(steps, np.asarray(self.norms[name], dtype=float))
-        if self.latest.templates is not None:
-            self.templates.set_values(self.latest.templates, signed=True)
         report = self.latest
         flows = ", ".join(f"{layer.name} {layer.update_ratio:.0e}" for layer in report.layers)
-        self.status.setText(
+        _set_text(
+            self.status,
             f"Epoch {report.epoch}, step {report.step}: one step changes each layer's weights "
-            f"by {flows} of their size."
+            f"by {flows} of their size.",
         )
-        self.notes.setText("\n".join(flow_notes(report, self.dead)))
+        _set_text(self.notes, "\n".join(flow_notes(report, self.dead)))
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """Only a changed text: a word-wrapped label lays itself out again on every setText."""
+    if label.text() != text:
+        label.setText(text)
 
 
 class WeightsPanel(QWidget):

@@ -92,15 +92,26 @@ class UnitGridView(QWidget):
         return 0 if self._tiles is None else int(self._tiles.shape[0])
 
     def set_values(
-        self, values: np.ndarray | None, *, signed: bool = False, marked: list[int] | None = None
+        self,
+        values: np.ndarray | None,
+        *,
+        signed: bool = False,
+        marked: list[int] | None = None,
+        each_own_scale: bool = False,
     ) -> None:
-        """Show a layer: (C, H, W) maps or (N,) dense values; ``marked`` units get an outline."""
+        """Show a layer: (C, H, W) maps or (N,) dense values; ``marked`` units get an outline.
+
+        ``each_own_scale`` scales every tile by its own largest |value| (weight templates: the
+        pattern of each unit matters, not which unit has the largest weights)."""
         if values is None:
             self._tiles, self._image = None, None
             self.update()
             return
         values = np.asarray(values, dtype=np.float32)
         self._tiles = values if values.ndim == 3 else values.reshape(-1, 1, 1)
+        if each_own_scale and self._tiles.shape[1] * self._tiles.shape[2] > 1:
+            peak = np.abs(self._tiles).reshape(len(self._tiles), -1).max(1)
+            self._tiles = self._tiles / np.where(peak > 0, peak, 1.0)[:, None, None]
         self._signed = signed
         self._marked = list(marked or [])
         self._columns = self._best_columns()

@@ -178,7 +178,8 @@ def test_training_panel_follows_gradient_reports(qtbot, tab):
     tab.on_training_event(DeadReluReport(1, {}))
     panel = tab.training_panel
     tab.panels.setCurrentWidget(panel)  # a hidden panel does not redraw
-    qtbot.waitUntil(lambda: panel.templates.units == 128, timeout=3000)  # drawn by its timer
+    # Drawn by its timer: the templates on one tick, the curves on the next.
+    qtbot.waitUntil(lambda: panel.templates.units == 128 and not panel._dirty, timeout=5000)
     assert set(panel.curves) == set(monitor.names)
     xs, ys = panel.curves["fc1"].getData()
     np.testing.assert_array_equal(xs, [1, 2, 3])
