@@ -459,9 +459,14 @@ def flow_notes(report: GradientReport, dead: DeadReluReport | None = None) -> li
         span = (
             f"{min(shares):.0e}" if len(shares) == 1 else f"{min(shares):.0e} to {max(shares):.0e}"
         )
+        one = len(vanishing) == 1
         notes.append(
-            f"{names}: gradient {span} of the largest layer's: it vanishes on the way back, so "
-            + ("this layer barely learns." if len(vanishing) == 1 else "these layers barely learn.")
+            f"{names}: {'its gradient is' if one else 'gradients'} {span} of the largest layer's: "
+            + (
+                "it vanishes on the way back, so this layer barely learns."
+                if one
+                else "they vanish on the way back, so these layers barely learn."
+            )
         )
     for name, fraction in dead.dead_fraction.items() if dead else ():
         if fraction > MOSTLY_DEAD:

@@ -242,14 +242,20 @@ class TrainingPanel(QWidget):
         super().showEvent(event)
         self.redraw()
 
-    def reset(self, description: str) -> None:
+    def reset(self, description: str, recording: bool = True) -> None:
+        """A new run: empty curves; ``recording`` says whether it sends gradient reports."""
         self.plot.clear()
         self.legend.clear()
         self.curves, self.steps, self.norms = {}, [], {}
         self.latest, self.dead, self.reports = None, None, 0
         self._shown_templates = None
         self.notes.setText("")
-        self.status.setText(f"Training {description}: waiting for the first gradients…")
+        self.status.setText(
+            f"Training {description}: waiting for the first gradients…"
+            if recording
+            else f"Training {description} without recording its gradient flow: turn on "
+            "'Gradient flow' in the Training tab's settings to watch it here."
+        )
         self._timer.start()
 
     def add_report(self, report: GradientReport) -> None:

@@ -251,10 +251,10 @@ def test_deep_sigmoid_gradients_vanish_where_relu_ones_do_not():
     norms = {layer.name: layer.grad_norm for layer in report.layers}
     assert norms["fc1"] < 0.01 * norms["out"]
     notes = inspection.flow_notes(report)
-    assert len(notes) == 1 and notes[0].startswith("fc1, ") and "vanishes" in notes[0]
+    assert len(notes) == 1 and notes[0].startswith("fc1, ") and "they vanish" in notes[0]
     assert "out" not in notes[0].split(":")[0]
     _m, relu_report, _ = _one_step(_model("mlp").train(), "mlp")
-    assert not [n for n in inspection.flow_notes(relu_report) if "vanishes" in n]
+    assert not [n for n in inspection.flow_notes(relu_report) if "vanish" in n]
 
 
 def test_dead_relus_are_counted_and_named():

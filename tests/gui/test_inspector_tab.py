@@ -185,7 +185,7 @@ def test_training_panel_follows_gradient_reports(qtbot, tab):
     np.testing.assert_array_equal(xs, [1, 2, 3])
     expected = [np.log10(r.layers[0].grad_norm) for r in reports]  # the axis is logarithmic
     np.testing.assert_allclose(ys, expected, rtol=1e-6)
-    assert "vanishes" in panel.notes.text()
+    assert "vanish" in panel.notes.text()
     tab.on_training_event(RunEnded("finished"))
     assert "finished" in panel.status.text()
 
@@ -202,3 +202,9 @@ def test_unit_grid_maps_positions_to_units(qtbot):
     assert grid.unit_at(-5, -5) == -1
     grid.set_values(np.arange(10, dtype=np.float32), signed=True)
     assert grid.units == 10
+
+
+def test_a_run_without_gradient_flow_says_how_to_turn_it_on(tab):
+    tab.on_training_event(RunStarted(TrainConfig(model="mlp"), "cpu", "sample", 64, 64, 3, 3))
+    assert "'Gradient flow'" in tab.training_panel.status.text()
+    assert tab.training_panel.reports == 0
