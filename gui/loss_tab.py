@@ -463,8 +463,9 @@ class LossPlaygroundTab(QWidget):
         grad_tip = (
             "Gradient of the loss with respect to each logit (∂loss/∂x): red pushes the logit "
             "down, blue pushes it up when training subtracts it. For cross-entropy it is "
-            "(softmax - onehot) / N. Both grids share one colour scale. Right-click to copy "
-            "the gradient as a tensor."
+            "(softmax - onehot) / N. Both grids share one colour scale. A number in bold "
+            "italics is one torch changed (e.g. BCELoss's clamp): hover it for why. Right-click "
+            "to copy the gradient as a tensor."
         )
         for title, table, colour in (
             ("∂loss/∂x, fused   (red +, blue −)", self.fused_grad, FUSED_COLOUR),
@@ -879,6 +880,7 @@ class LossPlaygroundTab(QWidget):
         )
         self.fused_grad.set_grid(result.fused.grad, scale=scale)
         self.composed_grad.set_grid(result.composed.grad, scale=scale)
+        self.composed_grad.annotate([(v.row, v.col, v.text) for v in result.saturated])
         current = self.intermediate_combo.currentText()
         with QSignalBlocker(self.intermediate_combo):
             self.intermediate_combo.clear()

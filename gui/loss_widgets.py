@@ -347,6 +347,7 @@ class HeatTable(QTableWidget):
         self.values: list = []
         self._scale: float | None = None
         self._mode = "diverging"
+        self._annotated: set[tuple[int, int]] = set()
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         _add_action(self, "Copy as tensor", lambda: self.copy())
 
@@ -395,6 +396,25 @@ class HeatTable(QTableWidget):
                 item.setBackground(QBrush(colour))
         self.setUpdatesEnabled(True)
         fit_height(self)
+
+    def annotate(self, cells: list[tuple[int, int, str]]) -> None:
+        """Explain single cells where they are shown: the sentence becomes the cell's tooltip
+        and the number is set in italics (e.g. BCELoss's shrunken gradient −0.0234)."""
+        for r, c in self._annotated:
+            item = self.item(r, c)
+            if item is not None:
+                item.setFont(QFont())
+        self._annotated = set()
+        for r, c, text in cells:
+            item = self.item(r, c)
+            if item is None:
+                continue
+            font = QFont()
+            font.setItalic(True)
+            font.setBold(True)
+            item.setFont(font)
+            item.setToolTip(f"{text}\n\n[{r}][{c}] = {self.values[r][c]!r}")
+            self._annotated.add((r, c))
 
     def _decimals(self) -> int:
         """4 decimals in a full-width column; 3 when a small window narrows the columns, so a

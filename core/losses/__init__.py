@@ -18,7 +18,8 @@ from core.losses.codegen import format_value, pytorch_code
 from core.losses.compare import (
     FormResult,
     LossComparison,
-    bce_saturation_notes,
+    SaturatedValue,
+    bce_saturation,
     compare,
     find_overflow,
 )
@@ -63,8 +64,9 @@ __all__ = [
     "LossOptions",
     "LossPair",
     "LossPreset",
+    "SaturatedValue",
     "StabilitySweep",
-    "bce_saturation_notes",
+    "bce_saturation",
     "check_fits",
     "compare",
     "default_example",

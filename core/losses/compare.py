@@ -9,7 +9,7 @@ says "exp(x) is inf in float32 at prediction[0][2] = 100", never "rounding".
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
@@ -38,6 +38,16 @@ class FormResult:
 
 
 @dataclass
+class SaturatedValue:
+    """One prediction element where the composed form saturates: its place (``col`` 0 for a
+    flat prediction) and the sentence saying what torch did there."""
+
+    row: int
+    col: int
+    text: str
+
+
+@dataclass
 class LossComparison:
     """Everything the views show for one comparison. ``overflow`` is ``None``, or the sentence
     naming the step where a result stopped being finite."""
@@ -55,6 +65,7 @@ class LossComparison:
     target: list
     overflow: str | None = None
     overflow_step: str | None = None
+    saturated: list[SaturatedValue] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (non-finite numbers become null, with a note)."""
@@ -112,8 +123,10 @@ def compare(
             spec, x, t, options, (composed_loss, composed_grad), "composed"
         )
         notes = _notes(spec, options, t_list)
+        saturated = []
         if spec.composed is bce_of_sigmoid:
-            notes += bce_saturation_notes(x, t, options.dtype, fused.grad, composed.grad)
+            saturated = bce_saturation(x, t, options.dtype, fused.grad, composed.grad)
+            notes += saturation_notes(saturated)
     return LossComparison(
         pair=spec.name,
         options=options,
@@ -128,6 +141,7 @@ def compare(
         target=t_list,
         overflow=found[0] if found else None,
         overflow_step=found[1] if found else None,
+        saturated=saturated,
     )
 
 
@@ -211,9 +225,9 @@ def _advice(step: str, dtype: str) -> str:
 
 
 # ------------------------------------------------------------------------------ BCE saturation
-def bce_saturation_notes(
+def bce_saturation(
     x: torch.Tensor, t: torch.Tensor, dtype: str, fused_grad: list, composed_grad: list
-) -> list[str]:
+) -> list[SaturatedValue]:
     """Why BCELoss(Sigmoid(x)) parts from BCEWithLogitsLoss, element by element, in words.
 
     Two mechanisms in torch: a sigmoid that rounds to exactly 0 or 1 makes log 0, which BCELoss
@@ -225,27 +239,36 @@ def bce_saturation_notes(
     width = x.shape[1] if x.dim() == 2 else 1
     fused_flat = torch.tensor(fused_grad, dtype=torch.float64).reshape(-1)
     composed_flat = torch.tensor(composed_grad, dtype=torch.float64).reshape(-1)
-    notes: list[str] = []
+    found: list[SaturatedValue] = []
     for k in range(flat_x.numel()):
         p_k, t_k = float(flat_p[k]), float(flat_t[k])
-        cell = where("x", *divmod(k, width)) if x.dim() == 2 else where("x", k)
+        row, col = divmod(k, width)
+        cell = where("x", row, col) if x.dim() == 2 else where("x", k)
         lead = f"{cell} = {float(flat_x[k]):g}"
         grads = (
             f"{format_number(float(composed_flat[k]))} "
             f"(exact: {format_number(float(fused_flat[k]))})"
         )
         if (p_k == 1.0 and t_k < 1.0) or (p_k == 0.0 and t_k > 0.0):
-            notes.append(
+            text = (
                 f"{lead}: Sigmoid rounds to exactly {p_k:g} in {dtype}; BCELoss clamps "
                 f"log 0 = −inf to −100, so the gradient is {grads}"
             )
         elif 0.0 < p_k * (1.0 - p_k) < BCE_BACKWARD_FLOOR:
             factor = p_k * (1.0 - p_k) / BCE_BACKWARD_FLOOR
-            notes.append(
+            text = (
                 f"{lead}: σ(1 − σ) = {p_k * (1 - p_k):.2g} is below the 1e-12 BCELoss's "
                 f"backward divides by at least, so the gradient shrinks ×{factor:.2g}: {grads}"
             )
-    if len(notes) > MAX_SATURATION_NOTES:
-        rest = len(notes) - MAX_SATURATION_NOTES
-        notes = notes[:MAX_SATURATION_NOTES] + [f"… and {rest} more saturated values"]
+        else:
+            continue
+        found.append(SaturatedValue(row, col, text))
+    return found
+
+
+def saturation_notes(saturated: list[SaturatedValue]) -> list[str]:
+    """The first MAX_SATURATION_NOTES sentences, then how many more there are."""
+    notes = [s.text for s in saturated[:MAX_SATURATION_NOTES]]
+    if len(saturated) > MAX_SATURATION_NOTES:
+        notes.append(f"… and {len(saturated) - MAX_SATURATION_NOTES} more saturated values")
     return notes

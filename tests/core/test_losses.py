@@ -423,6 +423,7 @@ def test_bce_saturation_notes_explain_the_composed_gradient():
         and "clamps log 0 = −inf to −100" in text
     )
     assert "x[1][0] = -30" in text and "1e-12" in text and "-0.0234 (exact: -0.2500)" in text
+    assert [(v.row, v.col) for v in result.saturated] == [(0, 0), (1, 0), (2, 0)]
     assert not compare("bce-logits", BCE_X, BCE_T).notes  # nothing saturates at the seed
 
 

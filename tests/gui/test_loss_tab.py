@@ -296,11 +296,16 @@ def test_naive_overflow_is_named_in_the_verdict_never_rounding(tab, qtbot):
 
 def test_bce_saturation_preset_explains_the_composed_gradient(tab):
     tab.load_preset("Large logits: Sigmoid+BCE saturates")
-    assert tab.composed_grad.item(1, 0).text() == "-0.0234"
+    cell = tab.composed_grad.item(1, 0)
+    assert cell.text() == "-0.0234" and cell.font().italic()
+    assert "below the 1e-12 BCELoss's backward divides by" in cell.toolTip()  # where it appears
+    assert not tab.composed_grad.item(3, 0).font().italic()  # x = -18 is not saturated
     notes = tab.notes_label.text()
     assert tab.notes_label.isVisibleTo(tab)
     assert "x[1][0] = -30" in notes and "1e-12" in notes and "-0.0234 (exact: -0.2500)" in notes
     assert "−0.0234" in tab.lesson_label.text()
+    tab.load_preset("Seed example: BCE")
+    assert not tab.composed_grad.item(1, 0).font().italic()
 
 
 def test_reduction_none_shows_the_whole_vector(tab):
