@@ -62,7 +62,7 @@ from gui.training_plots import TrainingPlots
 
 PROGRESS_INTERVAL_S = 0.5
 LEFT_WIDTH = 380
-WIDE_SETTINGS = ("preset", "model", "loss", "optimizer")  # a full row each; others two per row
+WIDE_SETTINGS = ("model", "loss", "optimizer")  # a full row each; the others two per row
 SMOOTHING_KEY = "training/smoothing"
 LOSS_SCALE_KEY = "training/loss_scale"
 PLAYGROUND_PAIR = "ce-nll"
@@ -202,6 +202,7 @@ class TrainingTab(QWidget):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.controls: dict[str, QWidget] = {}
+        self._build_reset_button()
         row, col = 0, 0
         # Dataset and folder come from the data panel; settings without a key have no widget.
         shown = [s for s in SETTINGS.values() if s.settings_key is not None]
@@ -223,6 +224,10 @@ class TrainingTab(QWidget):
             if setting.name == "loss":
                 row += 1
                 grid.addWidget(self._build_playground_link(), row, 1, 1, 3)
+            if setting.name == "preset":  # "start from": the way back to the defaults beside it
+                grid.addWidget(self.reset_button, row, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
+                row, col = row + 1, 0
+                continue
             row, col = (row + 1, 0) if wide or col else (row, 2)
         self._mark_absent_devices()
         self.optimizer_combo.currentIndexChanged.connect(self._update_momentum_enabled)
@@ -231,17 +236,16 @@ class TrainingTab(QWidget):
                 widget.currentIndexChanged.connect(self._apply_preset)
             else:
                 _changed_signal(widget).connect(self._leave_preset_if_changed)
+        self.settings_box = box
+        return box
+
+    def _build_reset_button(self) -> None:
         self.reset_button = QPushButton("Rese&t settings")
         self.reset_button.setToolTip(
-            "Put every setting above back to its default: the seed notebook's recipe\n"
+            "Put every setting here back to its default: the seed notebook's recipe\n"
             "(MLP, NLL loss, SGD lr 0.01 momentum 0.9, batch 64, 5 epochs)."
         )
         self.reset_button.clicked.connect(self.reset_settings)
-        if col == 0:  # the last row is full: the button gets its own
-            row, col = row + 1, 2
-        grid.addWidget(self.reset_button, row, col, 1, 2, Qt.AlignmentFlag.AlignRight)
-        self.settings_box = box
-        return box
 
     def _build_playground_link(self) -> QLabel:
         self.loss_link = QLabel(
