@@ -89,23 +89,23 @@ def _grid_height(stage: StageSpec, shape: tuple[int, ...]) -> int:
     return 40 if stage.kind == "logits" else 48
 
 
-def template_caption(stage: StageSpec, shape: tuple[int, ...], unit: int) -> str:
-    """What the hovered unit's template shows, in words a learner can use."""
+def template_caption(stage: StageSpec, weight_shape: tuple[int, ...], unit: int) -> str:
+    """What the hovered unit's template shows, in words a learner can use; ``weight_shape`` is
+    the shape of the stage's weight tensor (out, in[, k, k])."""
     colours = "Orange: ink (or activity) there raises it; blue: lowers it."
     if stage.kind == "conv":
-        return (
-            f"Map {unit} is made by one filter slid over the layer below; here it is "
-            f"({shape[0]}x{shape[1]}, one tile per input map). {colours}"
-        )
-    if shape == (28, 28):
+        inputs, k = weight_shape[1], weight_shape[-1]
+        where = "the picture" if inputs == 1 else f"each of the {inputs} maps below (one tile each)"
+        return f"Map {unit} is one {k}x{k} filter slid over {where}. {colours}"
+    if weight_shape[1] == 28 * 28:
         return (
             f"Unit {unit} weighs all 784 pixels; its weights drawn as a 28x28 picture are the "
             f"pattern it looks for. {colours}"
         )
     what = "digit's score" if stage.kind == "logits" else f"unit {unit}"
     return (
-        f"The weights of this {what} on every value of the layer below, laid out like that "
-        f"layer. {colours}"
+        f"The {weight_shape[1]} weights of this {what}, one per value of the layer below, laid "
+        f"out like that layer. {colours}"
     )
 
 
@@ -432,7 +432,8 @@ class InsideNetworkTab(QWidget):
         template = unit_template(self.classifier.model, name, row.stage.name, unit)
         values = self.inspection.layer(row.stage.name).values
         value = float(values[unit].max()) if values.ndim == 3 else float(values[unit])
-        about = template_caption(row.stage, template.shape, unit)
+        weights = dict(self.classifier.model.named_modules())[row.stage.weights].weight
+        about = template_caption(row.stage, tuple(weights.shape), unit)
         self.unit_panel.show_unit(row.stage.name, unit, template, value, about, self.reference)
         if self.panels.currentWidget() is not self.unit_panel:
             self.panels.setCurrentWidget(self.unit_panel)

@@ -108,6 +108,7 @@ def test_hovering_a_unit_shows_its_template_and_exciting_digits(qtbot, tab, samp
     assert blocker.args == [5]
     panel = tab.unit_panel
     assert "fc1, unit 5" in panel.title.text()
+    assert "1568 weights" in panel.about.text()  # 32 maps of 7x7 below
     assert panel.template.has_image
     assert panel.exemplars.shown == 8
     # The strip holds the test digits on which fc1 unit 5 is largest.
