@@ -102,6 +102,43 @@ class SmallCNN(nn.Module):
         return F.log_softmax(x, dim=1) if self.log_probs else x
 
 
+class BatchNormCNN(nn.Module):
+    """Three conv blocks with batch norm (32/64/128 channels) and a linear head: the default model.
+
+    Stronger than ``SmallCNN`` where it matters for other hands (more filters, normalised
+    activations that train quickly with OneCycle), yet smaller (114k weights, ~460 KB) and still
+    well under a millisecond per drawn digit on a CPU. Each block is conv -> batch norm ->
+    max-pool -> ReLU (pooling before the ReLU gives the same values for less work).
+    """
+
+    def __init__(self, log_probs: bool = True) -> None:
+        super().__init__()
+        self.log_probs = log_probs
+        self.conv1 = nn.Conv2d(1, 32, 5, padding=2, bias=False)  # 28x28 -> pool -> 14x14
+        self.bn1 = nn.BatchNorm2d(32)
+        self.pool1 = nn.MaxPool2d(2)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1, bias=False)  # 14x14 -> pool -> 7x7
+        self.bn2 = nn.BatchNorm2d(64)
+        self.pool2 = nn.MaxPool2d(2)
+        self.relu2 = nn.ReLU()
+        self.conv3 = nn.Conv2d(64, 128, 3, padding=1, bias=False)  # 7x7 -> pool -> 4x4
+        self.bn3 = nn.BatchNorm2d(128)
+        self.pool3 = nn.MaxPool2d(2, ceil_mode=True)
+        self.relu3 = nn.ReLU()
+        self.dropout = nn.Dropout(0.3)
+        self.fc = nn.Linear(128 * 4 * 4, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 3:
+            x = x.unsqueeze(1)
+        x = self.relu1(self.pool1(self.bn1(self.conv1(x))))
+        x = self.relu2(self.pool2(self.bn2(self.conv2(x))))
+        x = self.relu3(self.pool3(self.bn3(self.conv3(x))))
+        x = self.fc(self.dropout(torch.flatten(x, 1)))
+        return F.log_softmax(x, dim=1) if self.log_probs else x
+
+
 DEEP_SIGMOID_WIDTHS = (128, 64, 64, 64, 64, 64, 64)
 
 
@@ -182,6 +219,35 @@ CNN_STAGES = (
     StageSpec("logits", "fc2", "logits", "fc2", None, LOGITS_ABOUT),
 )
 
+BN_CNN_STAGES = (
+    StageSpec(
+        "conv1",
+        "relu1",
+        "conv",
+        "conv1",
+        "relu",
+        "32 maps of 14x14: each 5x5 filter slid over the picture, batch-normalised, "
+        "2x2 max-pooled, then ReLU.",
+    ),
+    StageSpec(
+        "conv2",
+        "relu2",
+        "conv",
+        "conv2",
+        "relu",
+        "64 maps of 7x7: each 3x3 filter combines all 32 maps below into stroke parts.",
+    ),
+    StageSpec(
+        "conv3",
+        "relu3",
+        "conv",
+        "conv3",
+        "relu",
+        "128 maps of 4x4: whole strokes and loops, each over a quarter of the digit.",
+    ),
+    StageSpec("logits", "fc", "logits", "fc", None, LOGITS_ABOUT),
+)
+
 DEEP_SIGMOID_STAGES = (
     *(
         _dense(
@@ -230,6 +296,15 @@ MODELS: dict[str, ModelSpec] = {
         "shapes, so it tolerates small shifts better than the MLP.",
         SmallCNN,
         CNN_STAGES,
+    ),
+    "cnn-bn": ModelSpec(
+        "cnn-bn",
+        "CNN with batch norm",
+        "Three conv blocks (32/64/128 filters) with batch normalisation, then one linear "
+        "layer: the bundled default model. Slower to train than the small CNN, more accurate, "
+        "and with augmentation it reads other people's handwriting better.",
+        BatchNormCNN,
+        BN_CNN_STAGES,
     ),
     "deep-sigmoid": ModelSpec(
         "deep-sigmoid",
