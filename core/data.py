@@ -42,7 +42,7 @@ FILE_STEMS = {
 }
 _IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
-DATASET_CHOICES = ("auto", "mnist", "sample")
+DATASET_CHOICES = ("auto", "mnist", "sample", "folder")  # folder: core.folder_dataset
 HELD_OUT_SEED = 20_171_101  # which training digits a run holds out (the same for every run)
 
 
@@ -272,15 +272,24 @@ def load_sample() -> MnistData:
 
 
 def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = None) -> MnistData:
-    """Load ``dataset``: "mnist" (full MNIST from ``data_dir``), "sample", or "auto".
+    """Load ``dataset``: "mnist" (full MNIST from ``data_dir``), "sample", "auto", or
+    "folder" (the pictures in ``data_dir``/0 .. /9, see ``core.folder_dataset``).
 
     "auto" uses full MNIST when its files are present, else the bundled sample; the returned
     ``description`` says which, so callers can tell the user.
     """
     if dataset not in DATASET_CHOICES:
-        raise UserError(f"unknown dataset {dataset!r}; choose auto, mnist or sample")
+        raise UserError(f"unknown dataset {dataset!r}; choose {', '.join(DATASET_CHOICES)}")
     if dataset == "sample":
         return load_sample()
+    if dataset == "folder":  # pictures in DIR/0 .. DIR/9, through the canvas preprocessing
+        if data_dir is None:
+            raise DataError(
+                "the folder dataset needs --data-dir DIR, with pictures in DIR/0 to DIR/9"
+            )
+        from core.folder_dataset import load_folder_dataset  # it imports this module
+
+        return load_folder_dataset(data_dir)
     if data_dir is not None and not _missing(data_dir):
         check_folder(data_dir, "data folder")  # unreadable or overlong: one sentence
     raw = find_raw_folder(data_dir)

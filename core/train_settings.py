@@ -128,6 +128,8 @@ _DATASET_TIPS = {
     "auto": "Full MNIST when present in the data folder, else the bundled sample.",
     "mnist": "Full MNIST: 60,000 training and 10,000 test digits.",
     "sample": "The bundled sample: 4,000 training and 1,000 test real MNIST digits.",
+    "folder": "Your own pictures: a data folder with sub-folders 0 to 9 of PNG files, each read\n"
+    "through the Draw tab's preprocessing (every 5th picture of a digit is a test digit).",
 }
 _SCHEDULE_TIPS = {
     "constant": "The same learning rate for every step.",

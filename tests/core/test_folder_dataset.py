@@ -138,3 +138,31 @@ def test_cancel_stops_loading(tmp_path):
     write_folder(tmp_path, per_digit=5)
     with pytest.raises(UserError, match="cancelled"):
         load_folder_dataset(tmp_path, should_cancel=lambda: True)
+
+
+def test_the_engine_loads_it_as_dataset_folder(tmp_path):
+    from core.data import load_mnist
+
+    write_folder(tmp_path, per_digit=5)
+    data = load_mnist("folder", tmp_path)
+    assert (data.name, data.train_samples, data.test_samples) == ("folder", 40, 10)
+    with pytest.raises(DataError, match="needs --data-dir") as caught:
+        load_mnist("folder", None)
+    assert one_sentence(str(caught.value))
+
+
+@pytest.mark.slow
+def test_train_on_a_folder_from_the_command_line(tmp_path):
+    from tests.helpers import run_main
+
+    write_folder(tmp_path / "digits", per_digit=5)
+    out = tmp_path / "model.pt"
+    done = run_main(
+        "train", "--dataset", "folder", "--data-dir", str(tmp_path / "digits"),
+        "--model", "mlp", "--epochs", "1", "--augment", "--holdout", "0", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert load_checkpoint(out).config["augment"] is True
+    refused = run_main("train", "--dataset", "folder", "--data-dir", str(tmp_path / "nothing"))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().startswith("error:") and "does not exist" in refused.stderr
