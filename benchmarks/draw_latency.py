@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/draw_latency.py [--repeats 300] [--size 280] [--json]
 
 This is the work the tab does after each debounce tick (rendering the strokes is extra, about a
-millisecond). Goal: median <= 5 ms for the CNN. Timings are wall-clock, so a busy machine shows.
+millisecond), including the "is this a digit?" score (``--no-ood`` leaves it out, to see what it
+costs). Goal: median <= 5 ms for the CNN. Timings are wall-clock, so a busy machine shows.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def measure(name: str, picture: np.ndarray, repeats: int) -> dict[str, float | str | int]:
+def measure(
+    name: str, picture: np.ndarray, repeats: int, ood: bool = True
+) -> dict[str, float | str | int]:
     torch.manual_seed(0)
-    classifier = Classifier(Checkpoint.from_model(build_model(name), name, "nll"))
+    checkpoint = Checkpoint.from_model(build_model(name), name, "nll")
+    classifier = Classifier(checkpoint, ood="auto" if ood else None)
     for _ in range(20):  # warm-up: first calls allocate and pick kernels
         classifier.predict([picture])
     total, prep = [], []
@@ -70,17 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=280, help="canvas side in pixels")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-ood", action="store_true", help="leave out 'is this a digit?'")
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
     picture = canvas_picture(args.size)
-    results = [measure(name, picture, args.repeats) for name in ("mlp", "cnn")]
+    results = [measure(name, picture, args.repeats, not args.no_ood) for name in ("mlp", "cnn")]
     cnn = next(r for r in results if r["model"] == "cnn")
     summary = {
         "device": "cpu",
         "threads": torch.get_num_threads(),
         "canvas": f"{args.size}x{args.size}",
+        "ood_score": not args.no_ood,
         "results": results,
         "goal_ms": GOAL_MS,
         "cnn_meets_goal": cnn["median_ms"] <= GOAL_MS,
@@ -88,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"canvas {summary['canvas']}, cpu, {summary['threads']} threads, {args.repeats} runs")
+        ood = "with" if summary["ood_score"] else "without"
+        print(
+            f"canvas {summary['canvas']}, cpu, {summary['threads']} threads, {args.repeats} runs, "
+            f"{ood} the 'is this a digit?' score"
+        )
         for r in results:
             print(
                 f"  {r['model']}: median {r['median_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms "
