@@ -84,6 +84,7 @@ class TrainingPlots(QWidget):
     """Three plots, a smoothing slider, a loss-axis choice, a hover read-out, the run list."""
 
     exportRequested = Signal()
+    scriptRequested = Signal(object)  # the selected run's RunRecord, or None: current settings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -224,6 +225,13 @@ class TrainingPlots(QWidget):
             "Save every run's curves as one CSV file, one row per point (Ctrl+E)."
         )
         self.export_button.clicked.connect(self.exportRequested)
+        self.script_button = QPushButton("Export as &script…")
+        self.script_button.setToolTip(
+            "Write the selected run (or, with none selected, the current settings) as one\n"
+            "standalone PyTorch script: the same model, loss, optimizer and seed, with only\n"
+            "torch and torchvision. Run it with python, or on several GPUs with torchrun."
+        )
+        self.script_button.clicked.connect(lambda: self.scriptRequested.emit(self.selected_run()))
         self.clear_button = QPushButton("C&lear old runs")
         self.clear_button.setToolTip("Forget every finished run and its curves.")
         self.clear_button.clicked.connect(self.clear_finished_runs)
@@ -234,6 +242,7 @@ class TrainingPlots(QWidget):
         buttons.addWidget(QLabel("<b>Runs</b> (tick to overlay)"))
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.script_button)
         buttons.addWidget(self.export_button)
         runs_layout.addLayout(buttons)
         runs_layout.addWidget(self.run_table)
@@ -408,6 +417,12 @@ class TrainingPlots(QWidget):
         bold.setBold(True)
         item.setFont(bold)
         item.setToolTip(f"{run.label}\ndevice: {run.device}")
+
+    def selected_run(self) -> RunRecord | None:
+        rows = self.run_table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.runs):
+            return None
+        return self.runs[rows[0].row()]
 
     def _on_run_item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() != 0 or item.row() >= len(self.runs):

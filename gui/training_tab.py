@@ -36,11 +36,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.atomic import write_text_atomic
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.device import available_devices
 from core.errors import UserError
 from core.models import MODELS
-from core.run_history import DEFAULT_SMOOTHING, BatchBlock
+from core.run_history import DEFAULT_SMOOTHING, BatchBlock, RunRecord
+from core.script_export import export_script
 from core.train_settings import (
     PRESET_NOTES,
     PRESETS,
@@ -155,6 +157,7 @@ class TrainingTab(QWidget):
 
         self.plots = TrainingPlots()
         self.plots.exportRequested.connect(self._export_csv_dialog)
+        self.plots.scriptRequested.connect(self._export_script_dialog)
         self.evaluation = EvaluationView()
         self.evaluation.tryInDraw.connect(self.tryInDraw)
         self.views = QTabWidget()
@@ -690,6 +693,37 @@ class TrainingTab(QWidget):
         path = ask_open_path(self, "model", "Load model", "Model files (*.pt);;All files (*)")
         if path is not None:
             self.load_model_from(path)
+
+    def export_script_to(self, path: str | Path, run: RunRecord | None = None) -> bool:
+        """Write ``run`` (or the current settings) as a standalone script; say so in place."""
+        config, origin = (
+            (self.config(), "the Training tab's settings")
+            if run is None
+            else (run.config, f"run {run.number} of the Training tab ({run.label})")
+        )
+        try:
+            script = export_script(config, origin=origin)
+            write_text_atomic(path, script.text)
+        except (OSError, UserError) as exc:
+            self.show_message(f"Could not export the script: {exc}", error=True)
+            return False
+        name = Path(path).name
+        self.show_message(
+            f"Script saved to {path}: run it with 'python {name}' or 'torchrun "
+            f"--nproc_per_node=N {name}'."
+        )
+        return True
+
+    def _export_script_dialog(self, run: RunRecord | None) -> None:
+        config = self.config() if run is None else run.config
+        try:
+            suggested = export_script(config).suggested_name
+        except UserError as exc:
+            self.show_message(f"Could not export the script: {exc}", error=True)
+            return
+        path = ask_save_path(self, "script", "Export as script", suggested, ".py", "Python (*.py)")
+        if path is not None:
+            self.export_script_to(path, run)
 
     def _export_csv_dialog(self) -> None:
         if not self.plots.runs:

@@ -113,6 +113,26 @@ def test_runs_are_kept_overlaid_and_exported(qtbot, tab, tmp_path):
     assert sum(r["kind"] == "batch" for r in rows) == first.steps.size + second.steps.size
 
 
+def test_export_as_script_writes_the_selected_run_or_the_settings(qtbot, tab, tmp_path):
+    _configure(tab, epochs=1, batch_size=128, model="cnn")
+    with qtbot.waitSignal(tab.runEnded, timeout=120_000):
+        tab.start()
+    qtbot.waitUntil(lambda: not tab.is_running)
+    _configure(tab, epochs=3, batch_size=32, model="mlp")  # the settings move on
+    tab.plots.run_table.selectRow(0)
+    assert tab.plots.selected_run() is tab.plots.runs[0]
+    assert tab.export_script_to(tmp_path / "run1.py", tab.plots.selected_run())
+    text = (tmp_path / "run1.py").read_text()
+    assert "class SmallCNN" in text and "'batch_size': 128" in text and "run 1 of" in text
+    compile(text, "run1.py", "exec")
+    assert tab.export_script_to(tmp_path / "settings.py")  # none selected: the settings
+    text = (tmp_path / "settings.py").read_text()
+    assert "class SimpleNet" in text and "'batch_size': 32" in text and "'epochs': 3" in text
+    assert "Script saved to" in tab.message.text()
+    assert not tab.export_script_to(tmp_path)  # a folder: refused in place, in words
+    assert "Could not export the script" in tab.message.text()
+
+
 def test_smoothing_slider_recomputes_the_bold_curve(qtbot, tab):
     _configure(tab, epochs=1, batch_size=64)
     with qtbot.waitSignal(tab.runEnded, timeout=60_000):
