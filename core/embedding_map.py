@@ -85,12 +85,12 @@ def fit_pca(features: torch.Tensor) -> Projection:
     caller's random state, and each axis is turned so its largest loading is positive.
     """
     features = features.float()
-    q = min(6, features.shape[0], features.shape[1])
+    q = min(4, features.shape[0], features.shape[1])  # two axes plus slack for the range finder
     if q < 2:
         raise UserError("a map needs at least two digits and a layer with two or more units")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(PCA_SEED)
-        _u, s, v = torch.pca_lowrank(features, q=q, center=True, niter=4)
+        _u, s, v = torch.pca_lowrank(features, q=q, center=True, niter=2)
     components = v[:, :2].clone()
     flip = torch.sign(components.gather(0, components.abs().argmax(0, keepdim=True)))
     components *= torch.where(flip == 0, torch.ones_like(flip), flip)
@@ -178,36 +178,56 @@ def knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int = KNN_K) -> floa
     return float((votes.argmax(1) == y).mean())
 
 
-def build_map(
-    model: nn.Module, model_name: str, images: torch.Tensor, labels: torch.Tensor
-) -> EmbeddingMap:
-    """The map of ``images`` (uint8 (N, 28, 28), as in ``MnistData``) for ``model``."""
+def _stages(model_name: str) -> tuple[str, str]:
     stage = MODELS[model_name].embedding_stage
     if stage is None:
         raise UserError(f"model {model_name!r} declares no hidden stage to map")
-    if len(images) != len(labels) or len(images) == 0:
-        raise UserError("a map needs test digits with one label each")
-    logits = next(s for s in MODELS[model_name].stages if s.kind == "logits")
+    return stage.name, next(s.name for s in MODELS[model_name].stages if s.kind == "logits")
+
+
+def map_from_outputs(
+    model_name: str,
+    features: torch.Tensor,
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    forward_seconds: float,
+) -> EmbeddingMap:
+    """The map from the embedding stage's outputs (N, ...) and the logits (N, 10)."""
     started = time.perf_counter()
-    outputs = stage_outputs(model, model_name, normalize(images), [stage.name, logits.name])
-    features = outputs[stage.name].flatten(1)
-    predictions = outputs[logits.name].argmax(1)
-    forward_seconds = time.perf_counter() - started
+    features = features.flatten(1)
     projection = fit_pca(features)
     points = projection.project(features)
     label_array = labels.cpu().numpy().astype(np.int64)
     accuracy = knn_accuracy(points, label_array)
+    projection_seconds = time.perf_counter() - started
     return EmbeddingMap(
         model_name=model_name,
-        stage=stage.name,
+        stage=_stages(model_name)[0],
         points=points,
         labels=label_array,
-        predictions=predictions.numpy().astype(np.int64),
+        predictions=logits.argmax(1).numpy().astype(np.int64),
         projection=projection,
         knn_accuracy=accuracy,
-        seconds=time.perf_counter() - started,
-        projection_seconds=time.perf_counter() - started - forward_seconds,
+        seconds=forward_seconds + projection_seconds,
+        projection_seconds=projection_seconds,
     )
+
+
+def _check(images: torch.Tensor, labels: torch.Tensor) -> None:
+    if len(images) != len(labels) or len(images) == 0:
+        raise UserError("a map needs test digits with one label each")
+
+
+def build_map(
+    model: nn.Module, model_name: str, images: torch.Tensor, labels: torch.Tensor
+) -> EmbeddingMap:
+    """The map of ``images`` (uint8 (N, 28, 28), as in ``MnistData``) for ``model``."""
+    stage, logits = _stages(model_name)
+    _check(images, labels)
+    started = time.perf_counter()
+    outputs = stage_outputs(model, model_name, normalize(images), [stage, logits])
+    elapsed = time.perf_counter() - started
+    return map_from_outputs(model_name, outputs[stage], outputs[logits], labels, elapsed)
 
 
 def map_test_digits(model: nn.Module, model_name: str, data: MnistData) -> EmbeddingMap:
@@ -229,10 +249,15 @@ class ReferenceDigits:
 def build_reference(
     model: nn.Module, model_name: str, data: MnistData, k: int = 8
 ) -> ReferenceDigits:
-    """The map and the exemplars of ``data``'s test split (seconds for 10,000 CNN digits: run it
-    off the GUI thread, on a model of its own, since hooks are per model)."""
-    from core.inspection import top_exciting
+    """The map and the exemplars of ``data``'s test split from one forward pass (still seconds
+    for 10,000 CNN digits: run it off the GUI thread, on a model of its own, since hooks are per
+    model)."""
+    from core.inspection import scan, strongest
 
-    emap = map_test_digits(model, model_name, data)
-    exemplars = top_exciting(model, model_name, normalize(data.test_images), k=k)
-    return ReferenceDigits(data.description, data.test_images.numpy(), emap, exemplars)
+    stage, logits = _stages(model_name)
+    _check(data.test_images, data.test_labels)
+    started = time.perf_counter()
+    scores, kept = scan(model, model_name, normalize(data.test_images), keep=(stage, logits))
+    elapsed = time.perf_counter() - started
+    emap = map_from_outputs(model_name, kept[stage], kept[logits], data.test_labels, elapsed)
+    return ReferenceDigits(data.description, data.test_images.numpy(), emap, strongest(scores, k))

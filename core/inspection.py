@@ -185,25 +185,47 @@ def stage_outputs(
 
 
 @torch.inference_mode()
-def top_exciting(
-    model: nn.Module, model_name: str, inputs: torch.Tensor, k: int = 8, chunk: int = 250
-) -> dict[str, np.ndarray]:
-    """For every stage, the ``k`` inputs that excite each unit most: stage -> (units, k) indices
-    into ``inputs``, strongest first. Keeps only per-unit scores, never whole feature maps."""
+def scan(
+    model: nn.Module,
+    model_name: str,
+    inputs: torch.Tensor,
+    keep: Sequence[str] = (),
+    chunk: int = 250,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """One pass over ``inputs``: every stage's per-unit scores, (N, units) each, and the whole
+    outputs of the ``keep`` stages, (N, ...) each, on the CPU. Whole feature maps are kept only
+    where asked (a CNN's first maps are 50 KB a digit)."""
     stages = stages_of(model_name)
     device = next(model.parameters()).device
     scores: dict[str, list[torch.Tensor]] = {stage.name: [] for stage in stages}
+    kept: dict[str, list[torch.Tensor]] = {name: [] for name in keep}
     for start in range(0, len(inputs), chunk):
         x = inputs[start : start + chunk].reshape(-1, 1, 28, 28).to(device, dtype=torch.float32)
         with capture(model, stages) as outputs:
             model(x)
         for stage in stages:
             scores[stage.name].append(unit_scores(outputs[stage.name], stage.kind).float().cpu())
-    result = {}
-    for name, parts in scores.items():
-        table = torch.cat(parts)  # (N, units)
-        result[name] = torch.topk(table.t(), min(k, len(table)), dim=1).indices.numpy()
-    return result
+            if stage.name in kept:
+                kept[stage.name].append(outputs[stage.name].float().cpu())
+    joined = {name: torch.cat(parts) for name, parts in scores.items()}
+    return joined, {name: torch.cat(parts) for name, parts in kept.items()}
+
+
+def strongest(scores: dict[str, torch.Tensor], k: int = 8) -> dict[str, np.ndarray]:
+    """Per stage, the ``k`` rows with the highest score of each unit: (units, k), strongest
+    first."""
+    return {
+        name: torch.topk(table.t(), min(k, len(table)), dim=1).indices.numpy()
+        for name, table in scores.items()
+    }
+
+
+def top_exciting(
+    model: nn.Module, model_name: str, inputs: torch.Tensor, k: int = 8, chunk: int = 250
+) -> dict[str, np.ndarray]:
+    """For every stage, the ``k`` inputs that excite each unit most: stage -> (units, k) indices
+    into ``inputs``, strongest first."""
+    return strongest(scan(model, model_name, inputs, chunk=chunk)[0], k)
 
 
 # ---------------------------------------------------------------------------- weights

@@ -143,3 +143,20 @@ def test_mlp_map_uses_its_last_hidden_layer(sample):
 def test_mismatched_labels_are_a_user_error(trained, name, sample):
     with pytest.raises(UserError, match="one label each"):
         build_map(trained, name, sample.test_images[:10], sample.test_labels[:9])
+
+
+def test_reference_is_the_map_and_the_exemplars_from_one_pass(sample):
+    from core.embedding_map import build_reference
+    from core.inspection import top_exciting
+
+    torch.manual_seed(0)
+    model = build_model("cnn").eval()
+    reference = build_reference(model, "cnn", sample, k=3)
+    alone = map_test_digits(model, "cnn", sample)
+    np.testing.assert_allclose(reference.map.points, alone.points, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(reference.map.predictions, alone.predictions)
+    expected = top_exciting(model, "cnn", normalize(sample.test_images), k=3)
+    assert reference.exemplars.keys() == expected.keys()
+    for name, table in expected.items():
+        np.testing.assert_array_equal(reference.exemplars[name], table)
+    assert reference.images.shape == (sample.test_samples, 28, 28)
