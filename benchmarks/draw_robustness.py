@@ -40,6 +40,7 @@ from core.ood import (  # noqa: E402
     FLAG_RATE,
     METHODS,
     THRESHOLD_DIGITS,
+    OodStats,
     digit_inputs,
     fit_ood,
     model_outputs,
@@ -138,9 +139,8 @@ def measure_ood(checkpoint, per_kind: int, seed: int, flag_rate: float) -> dict:
         "test": model_outputs(model, test_inputs),
         "redrawn": model_outputs(model, redrawn_inputs),
     } | {kind: model_outputs(model, x) for kind, x in probes.items()}
-    rows = []
-    for method in METHODS:
-        stats = fit_ood(
+    fitted = {
+        method: fit_ood(
             model,
             data.train_images,
             data.train_labels,
@@ -149,25 +149,32 @@ def measure_ood(checkpoint, per_kind: int, seed: int, flag_rate: float) -> dict:
             flag_rate=flag_rate,
             threshold_images=data.test_images[THRESHOLD_DIGITS],
         )
-        scores = {name: stats.score(out) for name, out in outputs.items()}
-        flagged = {name: float(np.mean(v > stats.threshold)) for name, v in scores.items()}
-        drawings = np.concatenate([scores[k] for k in probes])
-        rows.append(
-            {
-                "method": method,
-                "auroc": round(_auroc(scores["test"], drawings), 4),
-                "test_digits_flagged": round(flagged["test"], 4),
-                "redrawn_digits_flagged": round(flagged["redrawn"], 4),
-                "drawings_flagged": round(float(np.mean(drawings > stats.threshold)), 4),
-                "by_kind": {k: round(flagged[k], 3) for k in probes},
-            }
-        )
+        for method in METHODS
+    }
+    stored = getattr(checkpoint, "ood", None)
+    if stored:
+        fitted["stored in the model file"] = OodStats.from_payload(stored)
+    rows = [_ood_row(name, stats, outputs, list(probes)) for name, stats in fitted.items()]
     return {
         "model": checkpoint.summary(),
         "flag_rate_on_threshold_digits": flag_rate,
         "test_digits": len(test_inputs),
         "drawings": per_kind * len(probes),
         "methods": rows,
+    }
+
+
+def _ood_row(name: str, stats: OodStats, outputs: dict, kinds: list[str]) -> dict:
+    scores = {key: stats.score(out) for key, out in outputs.items()}
+    flagged = {key: float(np.mean(v > stats.threshold)) for key, v in scores.items()}
+    drawings = np.concatenate([scores[k] for k in kinds])
+    return {
+        "method": name,
+        "auroc": round(_auroc(scores["test"], drawings), 4),
+        "test_digits_flagged": round(flagged["test"], 4),
+        "redrawn_digits_flagged": round(flagged["redrawn"], 4),
+        "drawings_flagged": round(float(np.mean(drawings > stats.threshold)), 4),
+        "by_kind": {k: round(flagged[k], 3) for k in kinds},
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -44,16 +46,11 @@ def test_few_unseen_real_digits_are_flagged(bundled, stats):
     """The threshold was set on the even test digits; the odd ones were never used."""
     unseen, _ = digit_inputs(load_sample().test_images[CHECK_DIGITS], bundled.normalization)
     rate = float(_flagged(bundled, stats, unseen).mean())
-    assert rate <= FLAG_RATE + 0.01, f"{rate:.1%} of real digits flagged"
+    assert rate <= FLAG_RATE, f"{rate:.1%} of real digits flagged"
 
 
 def test_most_non_digit_drawings_are_flagged(bundled, stats):
-    """Drawings from a seed the benchmark does not use; each kind mostly flagged.
-
-    Measured on the bundled sample's CNN: 74 % of all drawings (README); the weakest kinds
-    (scribbles, blobs) are about half. The bound here is what that model reaches, so a change
-    that makes the detector worse fails.
-    """
+    """Drawings from a seed the benchmark does not use: at least 80 % flagged, every kind most."""
     drawings = probe_drawings(25, seed=7)
     assert set(drawings) == set(PROBE_KINDS)
     rates = {}
@@ -61,8 +58,8 @@ def test_most_non_digit_drawings_are_flagged(bundled, stats):
         items = [canvas_to_input(p, normalization=bundled.normalization) for p in pictures]
         inputs = torch.stack([item.tensor for item in items])
         rates[kind] = float(_flagged(bundled, stats, inputs).mean())
-    assert np.mean(list(rates.values())) >= 0.65, rates
-    assert min(rates.values()) >= 0.3, rates
+    assert np.mean(list(rates.values())) >= 0.8, rates
+    assert min(rates.values()) >= 0.6, rates
 
 
 def test_energy_reads_the_logits_of_a_log_softmax_model():
@@ -113,30 +110,29 @@ def test_malformed_statistics_are_refused(stats, change):
 
 def test_stats_stored_with_a_model_are_used(bundled, stats):
     custom = OodStats(stats.method, -1e9, stats.scales, stats.mahalanobis)
-    carrying = Checkpoint(
-        bundled.model_name, bundled.loss, bundled.state_dict, metrics={"ood": custom.to_payload()}
-    )
+    carrying = dataclasses.replace(bundled, ood=None, metrics={"ood": custom.to_payload()})
     assert ood_stats_for(carrying).threshold == -1e9  # everything is "not a digit"
 
 
 def test_the_fallback_is_fitted_once_and_kept_in_a_sidecar(bundled, stats, monkeypatch):
     from core import ood
 
+    bare = dataclasses.replace(bundled, ood=None, metrics={})  # a checkpoint without statistics
     monkeypatch.setattr(ood, "_cache", {})
-    first = ood_stats_for(bundled)
+    first = ood_stats_for(bare)
     assert first.fitted_on == ood.FALLBACK_FIT_DIGITS and first.held_out == 500
-    assert ood._sidecar(ood.fingerprint(bundled)).is_file()
+    assert ood._sidecar(ood.fingerprint(bare)).is_file()
 
     def no_refit(*args):
         raise AssertionError("refitted although a sidecar exists")
 
     monkeypatch.setattr(ood, "_cache", {})
     monkeypatch.setattr(ood, "_fit_on_sample", no_refit)
-    assert ood_stats_for(bundled).threshold == pytest.approx(first.threshold)
-    ood._sidecar(ood.fingerprint(bundled)).write_bytes(b"damaged")
+    assert ood_stats_for(bare).threshold == pytest.approx(first.threshold)
+    ood._sidecar(ood.fingerprint(bare)).write_bytes(b"damaged")
     monkeypatch.setattr(ood, "_cache", {})
     with pytest.raises(AssertionError, match="refitted"):
-        ood_stats_for(bundled)  # a damaged sidecar is not trusted
+        ood_stats_for(bare)  # a damaged sidecar is not trusted
 
 
 def test_classifier_answers_carry_the_verdict(bundled):
