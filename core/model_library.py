@@ -19,19 +19,24 @@ deleted. An unreadable folder makes the library empty with a reason (``problem``
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.atomic import write_text_atomic
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError, UserError
 from core.models import MODELS
 from core.resources import bundled_model_file, current_model_file, user_data_dir
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +179,17 @@ def _why(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
+def _one_change_at_a_time(method: Callable[..., T]) -> Callable[..., T]:
+    """Serialise a read-modify-write of the index (each call reads the file afresh)."""
+
+    @functools.wraps(method)
+    def locked(self: ModelLibrary, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ModelLibrary:
     """The kept models in ``root/library`` (default: the user data folder's ``models``)."""
 
@@ -184,6 +200,8 @@ class ModelLibrary:
         self.legacy_file = self.root / current_model_file().name
         self.problem = ""  # why the library cannot be read at all ("" when it can)
         self.choice_note = ""  # why the choice was dropped (earlier current.pt damaged, file gone)
+        # The training worker adds a run while the window may rename or delete: one change at a time.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------- reading
     def entries(self) -> list[LibraryEntry]:
@@ -360,6 +378,7 @@ class ModelLibrary:
         entry.size_bytes = self._size(entry)
         return entry
 
+    @_one_change_at_a_time
     def add(
         self, checkpoint: Checkpoint, name: str | None = None, *, source: str = "trained"
     ) -> LibraryEntry:
@@ -373,6 +392,7 @@ class ModelLibrary:
         self._write_or_fail(index)
         return entry
 
+    @_one_change_at_a_time
     def rename(self, entry_id: str, name: str) -> LibraryEntry:
         index = self._read()
         entry = _find(index, entry_id)
@@ -383,6 +403,7 @@ class ModelLibrary:
         self._write_or_fail(index)
         return entry
 
+    @_one_change_at_a_time
     def delete(self, entry_id: str) -> None:
         """Remove the model and its file; deleting the current one makes the bundled current."""
         index = self._read()
@@ -396,6 +417,7 @@ class ModelLibrary:
             index.current = None
         self._write_or_fail(index)
 
+    @_one_change_at_a_time
     def set_current(self, entry_id: str | None) -> None:
         """Choose the model the Draw tab and ``classify`` use (None: the bundled one)."""
         index = self._read()

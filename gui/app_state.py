@@ -50,6 +50,14 @@ class RunOffer:
         )
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What keeping a model in the library gave: its entry, or why it could not be kept."""
+
+    entry: LibraryEntry | None
+    problem: str | None
+
+
 class AppState(QObject):
     modelChanged = Signal(object)  # Checkpoint
     libraryChanged = Signal()  # entries, names or the current choice changed
@@ -111,14 +119,24 @@ class AppState(QObject):
             checkpoint, entry.id if entry else None, entry.name if entry else "Loaded model"
         )
 
-    def offer_run(self, checkpoint: Checkpoint) -> RunOffer:
-        """Keep a finished run in the library and offer it; the model in use does not change."""
-        entry = None
+    def keep(self, checkpoint: Checkpoint) -> Kept:
+        """Keep a trained model in the library; safe on any thread (no Qt), so the training
+        worker does it and the window never waits for the file."""
         try:
-            entry = self.library.add(checkpoint, source="trained")
+            return Kept(self.library.add(checkpoint, source="trained"), None)
         except UserError as exc:
             log.warning("could not keep the trained model: %s", exc)
-            self.show_status(f"The trained model could not be kept in the library: {exc}", 0)
+            return Kept(None, str(exc))
+
+    def offer_run(self, checkpoint: Checkpoint, kept: Kept | None = None) -> RunOffer:
+        """Offer a scored run (kept in the library first unless ``kept`` says it already is);
+        the model in use does not change."""
+        kept = kept if kept is not None else self.keep(checkpoint)
+        entry = kept.entry
+        if kept.problem:
+            self.show_status(
+                f"The trained model could not be kept in the library: {kept.problem}", 0
+            )
         in_use = self._model
         offer = RunOffer(
             entry,

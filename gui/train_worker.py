@@ -60,8 +60,13 @@ class TrainWorker(QObject):
         auto_report: bool = True,
         flush_interval: float = 0.1,  # half the plots' redraw interval: each redraw has news
         trainer_factory: Callable[..., Any] | None = None,
+        keep: Callable[[Any], Any] | None = None,
     ) -> None:
         super().__init__()
+        # Called here, on the worker thread, with a scored run's checkpoint before runEnded:
+        # keeping a model writes a file, which must not stall the window (AppState.keep).
+        self._keep = keep
+        self.kept: Any = None
         self.config = config
         self._data = data
         self._auto_report = auto_report
@@ -110,9 +115,16 @@ class TrainWorker(QObject):
             self._flush()
             if ended is None:
                 ended = RunEnded("failed", "the training thread ended unexpectedly")
+            self._keep_model(ended)
             self.runEnded.emit(ended)
             self._report_calibration(ended)
             self.finished.emit()
+
+    def _keep_model(self, ended: RunEnded) -> None:
+        result = ended.result
+        scored = result is not None and result.checkpoint is not None and result.evaluation
+        if self._keep is not None and scored and ended.status in ("finished", "stopped"):
+            self.kept = self._keep(result.checkpoint)
 
     def _train(self) -> RunEnded:
         config, trainer = self.config, self.trainer

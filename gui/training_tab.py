@@ -450,7 +450,7 @@ class TrainingTab(QWidget):
         self.save_settings()
         key = (config.dataset, config.data_dir)
         data = self._data if key == self._data_key else None
-        worker = TrainWorker(config, data)
+        worker = TrainWorker(config, data, keep=self.state.keep)
         self._pending_key = key
         worker.dataReady.connect(self._on_data_ready)  # a bound slot: delivered queued
         worker.runStarted.connect(self._on_run_started)
@@ -621,7 +621,7 @@ class TrainingTab(QWidget):
             "should use it."
         )
         if result is not None and result.checkpoint is not None:
-            self.state.offer_run(result.checkpoint)  # kept and offered, never swapped silently
+            self.state.offer_run(result.checkpoint, self._kept())  # offered, never swapped in
         device = self._last_started.device if self._last_started else "the device"
         self.state.show_status(f"Training finished on {device}.{acc_text}", 0)
 
@@ -643,8 +643,11 @@ class TrainingTab(QWidget):
                 else "Stopped."
             )
             if scored and result.checkpoint is not None:
-                self.state.offer_run(result.checkpoint)  # usable as a model, never swapped in
+                self.state.offer_run(result.checkpoint, self._kept())  # usable, never swapped in
         self.state.show_status("Training stopped.")
+
+    def _kept(self):  # noqa: ANN202 - gui.app_state.Kept, or None: keep it now
+        return self._worker.kept if self._worker is not None else None
 
     # ------------------------------------------------------------ model files
     def _show_current_model(self, checkpoint: Checkpoint | None) -> None:

@@ -151,7 +151,8 @@ def test_a_damaged_current_model_falls_back_to_the_bundled_one_saying_why(librar
     library.set_current(chosen.id)
     (library.folder / chosen.file_name).write_bytes(b"PK\x03\x04" + os.urandom(300))
     result = current_checkpoint()
-    assert result.is_bundled and result.checkpoint.model_name == "cnn"
+    bundled = load_checkpoint(bundled_model_file())
+    assert result.is_bundled and result.checkpoint.model_name == bundled.model_name
     assert "'my model' could not be used" in result.reason and "damaged" in result.reason
 
 
