@@ -25,8 +25,7 @@ from core.run_history import BatchBlock, calibration_on_test_digits
 from core.train_settings import report_every
 from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
 
-__all__ = ["BatchBlock", "TrainWorker", "auto_report_every", "start_worker"]
-auto_report_every = report_every  # the name benchmarks/gui_latency.py imports
+__all__ = ["BatchBlock", "TrainWorker", "start_worker"]
 
 log = logging.getLogger(__name__)
 
