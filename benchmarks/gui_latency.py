@@ -84,7 +84,7 @@ class GuiSession:
         self.window.resize(1280, 800)
         self.window.show()
         self.tab = self.window.training_tab
-        shown = self.tab if view == "training" else self.window.inspector_tab
+        shown = self.tab if view == "training" else self.window.inside_tab
         self.window.tabs.setCurrentWidget(shown)
         if config.data_dir is not None:
             self.tab.data_panel.use_folder(config.data_dir)
