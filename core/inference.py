@@ -15,7 +15,7 @@ import torch
 
 from core.checkpoint import Checkpoint
 from core.model_library import current_checkpoint
-from core.ood import OodStats, model_outputs, ood_stats_for
+from core.ood import OodStats, model_outputs, ood_stats_for, output_layer
 from core.preprocess import Preprocessed, canvas_to_input
 from core.resources import bundled_model_file
 
@@ -182,25 +182,34 @@ class Classifier:
         return torch.softmax(logits / self.temperature, dim=1).numpy()
 
     def saliency(self, tensor: torch.Tensor, target: int | None = None) -> np.ndarray:
-        """|d score / d input| for the predicted (or ``target``) class, 28x28 scaled to 0..1."""
+        """|d logit / d input| for the predicted (or ``target``) class, 28x28 scaled to 0..1."""
         return self.saliency_map(tensor, target)[0]
 
     def saliency_map(
         self, tensor: torch.Tensor, target: int | None = None
     ) -> tuple[np.ndarray, float]:
-        """The saliency scaled to 0..1, and its peak |d log p / d input| (what 1.0 stands for).
+        """The saliency scaled to 0..1, and its peak |d logit / d input| (what 1.0 stands for).
 
-        The score is the class's log-probability: the same autograd the loss playground shows,
-        pointed at the input instead of the weights. Bright pixels are where a change of ink
-        would change the answer most. The peak is per unit of normalised input (one unit is
-        0.31 of full ink), so a scale can say what the brightest pixel means.
+        The score is the class's logit (its raw output, before softmax): the same autograd the
+        loss playground shows, pointed at the input instead of the weights. Not the
+        log-probability: once the model is 99.99 % sure its gradient is ~1e-10 everywhere and
+        the map is noise. Bright pixels are where a change of ink would change the class's
+        score most; the peak is per unit of normalised input (one unit is 0.31 of full ink).
         """
         x = tensor.detach().reshape(1, 1, 28, 28).to(self.device, dtype=torch.float32)
         x.requires_grad_(True)
-        with torch.enable_grad():
-            log_probs = torch.log_softmax(self.model(x), dim=1)
-            cls = int(log_probs.argmax(dim=1)) if target is None else int(target)
-            (grad,) = torch.autograd.grad(log_probs[0, cls], x)
+        captured: list[torch.Tensor] = []
+        handle = output_layer(self.model).register_forward_hook(
+            lambda _m, _i, output: captured.append(output)
+        )
+        try:
+            with torch.enable_grad():
+                self.model(x)
+                logits = captured[0]
+                cls = int(logits.argmax(dim=1)) if target is None else int(target)
+                (grad,) = torch.autograd.grad(logits[0, cls], x)
+        finally:
+            handle.remove()
         heat = grad.abs().reshape(28, 28).cpu().numpy()
         peak = float(heat.max())
         scaled = heat / peak if peak > 0 else heat

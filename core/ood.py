@@ -74,6 +74,11 @@ class ModelOutputs:
 OUTPUT_FIELDS = ("logits", "first", "last", "input")
 
 
+def output_layer(model: nn.Module) -> nn.Linear:
+    """The layer whose output is the logits (before any ``log_softmax`` head)."""
+    return _dense_layers(model)[1]
+
+
 def _dense_layers(model: nn.Module) -> tuple[nn.Linear, nn.Linear]:
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not linears:

@@ -318,9 +318,9 @@ class DrawTab(QWidget):
         left.addWidget(self.input_view, alignment=Qt.AlignmentFlag.AlignTop)
         self.saliency_box = QCheckBox("Saliency")
         self.saliency_box.setToolTip(
-            "Overlay |∂ log p(predicted digit) / ∂ input pixel|: the same autograd as in the loss\n"
-            "playground, pointed at the input instead of the weights. Bright pixels are where a\n"
-            "little more or less ink would change the answer most."
+            "Overlay |∂ score(predicted digit) / ∂ input pixel|, the score being the digit's logit:\n"
+            "the same autograd as in the loss playground, pointed at the input instead of the\n"
+            "weights. Bright pixels are where a little more or less ink would change it most."
         )
         self.saliency_box.toggled.connect(self._refresh_saliency)
         left.addWidget(self.saliency_box)
@@ -457,7 +457,7 @@ class DrawTab(QWidget):
     def _describe_model(checkpoint: Checkpoint) -> str:
         acc = checkpoint.test_accuracy
         parts = [f"<b>{checkpoint.summary()}</b>"]
-        if checkpoint.dataset and "sample" in checkpoint.dataset.lower():
+        if checkpoint.dataset.lower().startswith("bundled"):  # "bundled MNIST sample (4,000…"
             parts.append(
                 "Trained on the small bundled sample only; a model trained on full MNIST in "
                 "the Training tab reads your handwriting better."
@@ -628,10 +628,10 @@ class DrawTab(QWidget):
         self.heat_scale.setVisible(on)
         self.heat_scale_label.setVisible(on)
         if heat is not None:
-            self.heat_scale_label.setText(f"0 … {self.saliency_peak:.2g} ∂log p/∂x")
+            self.heat_scale_label.setText(f"0 … {self.saliency_peak:.2g} ∂logit/∂pixel")
             self.heat_scale.setToolTip(
                 "Black: the answer does not depend on that pixel. Brightest: a change of one\n"
-                f"input unit there moves log p by {self.saliency_peak:.2g}."
+                f"input unit there moves the digit's logit by {self.saliency_peak:.2g}."
             )
         else:
             self.heat_scale_label.setText("draw something first" if on else "")

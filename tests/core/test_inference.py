@@ -128,7 +128,7 @@ def stated_accuracy() -> float:
 
 def test_bundled_model_is_right_at_its_stated_accuracy(digits):
     checkpoint = load_checkpoint(bundled_model_file())
-    assert checkpoint.model_name == "cnn"
+    assert checkpoint.model_name.startswith("cnn")  # cnn or cnn-bn, whichever is bundled
     assert bundled_model_file().stat().st_size < 2_000_000
     images, labels = digits
     predictions = Classifier(checkpoint).predict(list(images))
