@@ -1,6 +1,6 @@
 """What the opt-in gradient-flow statistics cost the MLP's training throughput, on the CPU.
 
-    .venv/bin/python benchmarks/gradient_overhead.py [--repeats 5] [--samples 30000] [--json]
+    .venv/bin/python benchmarks/gradient_overhead.py [--repeats 9] [--samples 30000] [--json]
 
 Runs the real ``core.trainer.Trainer`` on MNIST-sized synthetic digits (``core.data.
 synthetic_mnist``), one epoch at a time, alternating ``gradient_stats`` off and on so that a busy
@@ -45,11 +45,12 @@ def run_once(config: TrainConfig, data) -> tuple[float, int]:  # noqa: ANN001
 def compare(base: TrainConfig, data, repeats: int) -> dict:  # noqa: ANN001
     off, on, sent = [], [], []
     run_once(replace(base, gradient_stats=False), data)  # warm-up: allocation, kernel choice
-    for _ in range(repeats):
-        off.append(run_once(replace(base, gradient_stats=False), data)[0])
-        speed, reports = run_once(replace(base, gradient_stats=True), data)
-        on.append(speed)
-        sent.append(reports)
+    for index in range(repeats):  # alternate which goes first: load drifts within a pair too
+        for stats in (False, True) if index % 2 else (True, False):
+            speed, reports = run_once(replace(base, gradient_stats=stats), data)
+            (on if stats else off).append(speed)
+            if stats:
+                sent.append(reports)
     off_median, on_median = statistics.median(off), statistics.median(on)
     return {
         "report_every": base.report_every,
@@ -99,7 +100,7 @@ def report_cost(repeats: int = 300) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--samples", type=int, default=30_000, help="training digits per epoch")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

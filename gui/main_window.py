@@ -37,6 +37,10 @@ class MainWindow(QMainWindow):
         self.inside_tab = InsideNetworkTab(self.state, self)
         self.tabs.addTab(self.inside_tab, "Inside the network")
         self.tabs.currentChanged.connect(self._follow_draw_tab)
+        # The inspector's training panel follows the Training tab's runs (gradient reports
+        # reach it once the training worker forwards them: see InsideNetworkTab.on_training_event).
+        self.training_tab.runStarted.connect(self.inside_tab.on_training_event)
+        self.training_tab.runEnded.connect(self.inside_tab.on_training_event)
         for index in range(self.tabs.count()):
             self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
         self.setCentralWidget(self._with_run_offer(self.tabs))

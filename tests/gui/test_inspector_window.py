@@ -30,3 +30,13 @@ def test_opening_the_tab_brings_the_draw_tabs_digit(qtbot, main_window):
     main_window.tabs.setCurrentWidget(inside)
     assert inside.canvas.is_blank()
     qtbot.waitUntil(lambda: inside.reference is not None, timeout=60_000)
+
+
+def test_the_training_tabs_runs_reach_the_inspectors_training_panel(main_window):
+    from core.train_types import RunEnded, RunStarted, TrainConfig
+
+    started = RunStarted(TrainConfig(model="mlp"), "cpu", "sample", 64, 64, 1, 1)
+    main_window.training_tab.runStarted.emit(started)
+    assert "MLP" in main_window.inside_tab.training_panel.status.text()
+    main_window.training_tab.runEnded.emit(RunEnded("stopped", "stopped by the user"))
+    assert "Run stopped" in main_window.inside_tab.training_panel.status.text()
