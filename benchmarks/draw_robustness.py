@@ -33,7 +33,7 @@ from PIL import Image, ImageFilter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.checkpoint import load_checkpoint  # noqa: E402
-from core.data import load_sample, normalize  # noqa: E402
+from core.data import load_sample  # noqa: E402
 from core.inference import Classifier, default_checkpoint  # noqa: E402
 from core.ood import (  # noqa: E402
     CHECK_DIGITS,
@@ -193,6 +193,60 @@ def print_ood(summary: dict) -> None:
         )
 
 
+def measure_robustness(checkpoint, limit: int, seed: int) -> dict:  # noqa: ANN001
+    """Accuracy on the sample's test digits redrawn in each of ``variants``, with and without
+    the MNIST preprocessing, against the model on the original 28x28 digits."""
+    classifier = Classifier(checkpoint, ood=None)
+    data = load_sample()
+    images, labels = data.test_images, data.test_labels.numpy()
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    started = time.perf_counter()
+    mean, std = classifier.normalization
+    original = (images.float() / 255.0 - mean) / std
+    baseline = float(
+        np.mean(classifier.probabilities(original.unsqueeze(1)).argmax(axis=1) == labels)
+    )
+    rows = []
+    for name, redraw in variants(np.random.default_rng(seed)).items():
+        pictures = [redraw(d) for d in images.numpy()]
+        accuracy = {}
+        for center in (True, False):
+            predictions = classifier.predict(pictures, center=center)
+            accuracy[center] = float(np.mean([p.digit for p in predictions] == labels))
+        rows.append(
+            {
+                "variant": name,
+                "accuracy": round(accuracy[True], 4),
+                "points_below_baseline": round((baseline - accuracy[True]) * 100, 2),
+                "within_goal": (baseline - accuracy[True]) * 100 <= GOAL_POINTS,
+                "accuracy_without_preprocessing": round(accuracy[False], 4),
+            }
+        )
+    return {
+        "model": checkpoint.summary(),
+        "digits": len(labels),
+        "baseline_accuracy_28x28": round(baseline, 4),
+        "variants": rows,
+        "goal_points": GOAL_POINTS,
+        "all_within_goal": all(r["within_goal"] for r in rows),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def print_robustness(summary: dict) -> None:
+    print(f"{summary['model']}; {summary['digits']} test digits")
+    print(f"  original 28x28 digits: {summary['baseline_accuracy_28x28']:.1%}")
+    print(f"  {'variant':<12} {'preprocessed':>12} {'vs 28x28':>9} {'plain resize':>13}")
+    for r in summary["variants"]:
+        print(
+            f"  {r['variant']:<12} {r['accuracy']:>12.1%} {-r['points_below_baseline']:>+8.1f}p"
+            f" {r['accuracy_without_preprocessing']:>13.1%}"
+        )
+    verdict = "all within" if summary["all_within_goal"] else "NOT all within"
+    print(f"  {verdict} {GOAL_POINTS:.0f} points of the 28x28 accuracy ({summary['seconds']} s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="checkpoint (default: the app's default)")
@@ -208,62 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ood:
         summary = measure_ood(checkpoint, args.per_kind, args.seed, args.flag_rate)
         print(json.dumps(summary)) if args.json else print_ood(summary)
-        return 0
-    classifier = Classifier(checkpoint)
-    data = load_sample()
-    images, labels = data.test_images, data.test_labels.numpy()
-    if args.limit:
-        images, labels = images[: args.limit], labels[: args.limit]
-    started = time.perf_counter()
-
-    mean, std = classifier.normalization
-    original = normalize(images) if (mean, std) == (0.1307, 0.3081) else None
-    if original is None:
-        original = (images.float() / 255.0 - mean) / std
-    baseline = float(
-        np.mean(classifier.probabilities(original.unsqueeze(1)).argmax(axis=1) == labels)
-    )
-
-    rng = np.random.default_rng(args.seed)
-    rows = []
-    digits = images.numpy()
-    for name, redraw in variants(rng).items():
-        pictures = [redraw(d) for d in digits]
-        accuracy = {}
-        for center in (True, False):
-            predictions = classifier.predict(pictures, center=center)
-            accuracy[center] = float(np.mean([p.digit for p in predictions] == labels))
-        rows.append(
-            {
-                "variant": name,
-                "accuracy": round(accuracy[True], 4),
-                "points_below_baseline": round((baseline - accuracy[True]) * 100, 2),
-                "within_goal": (baseline - accuracy[True]) * 100 <= GOAL_POINTS,
-                "accuracy_without_preprocessing": round(accuracy[False], 4),
-            }
-        )
-    summary = {
-        "model": checkpoint.summary(),
-        "digits": len(labels),
-        "baseline_accuracy_28x28": round(baseline, 4),
-        "variants": rows,
-        "goal_points": GOAL_POINTS,
-        "all_within_goal": all(r["within_goal"] for r in rows),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    if args.json:
-        print(json.dumps(summary))
-        return 0
-    print(f"{summary['model']}; {len(labels)} test digits")
-    print(f"  original 28x28 digits: {baseline:.1%}")
-    print(f"  {'variant':<12} {'preprocessed':>12} {'vs 28x28':>9} {'plain resize':>13}")
-    for r in rows:
-        print(
-            f"  {r['variant']:<12} {r['accuracy']:>12.1%} {-r['points_below_baseline']:>+8.1f}p"
-            f" {r['accuracy_without_preprocessing']:>13.1%}"
-        )
-    verdict = "all within" if summary["all_within_goal"] else "NOT all within"
-    print(f"  {verdict} {GOAL_POINTS:.0f} points of the 28x28 accuracy ({summary['seconds']} s)")
+    else:
+        summary = measure_robustness(checkpoint, args.limit, args.seed)
+        print(json.dumps(summary)) if args.json else print_robustness(summary)
     return 0
 
 
