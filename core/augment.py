@@ -23,6 +23,7 @@ augmented batches, so a seeded run repeats.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -150,6 +151,21 @@ def elastic_offsets(
     return pixels * (2.0 / side)  # pixels to [-1, 1] units
 
 
+@functools.lru_cache(maxsize=8)
+def _grid_basis(side: int, points: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(3 + P*P, side*side): pixel centres ``(x, y, 1)`` in [-1, 1] units stacked on the
+    bicubic upsampling of P x P control points. The same for every batch of a run: cached."""
+    centres = (torch.arange(side, dtype=dtype, device=device) * 2 + 1) / side - 1
+    grid_y, grid_x = torch.meshgrid(centres, centres, indexing="ij")
+    upsample = _upsampling_matrix(points, side, device).to(dtype)  # (side, P)
+    return torch.cat(
+        [
+            torch.stack([grid_x, grid_y, torch.ones_like(grid_x)]).view(3, -1),
+            torch.kron(upsample, upsample).t(),  # (P*P, side*side): control points to pixels
+        ]
+    )
+
+
 def sampling_grid(
     params: torch.Tensor,
     settings: AugmentSettings,
@@ -166,23 +182,10 @@ def sampling_grid(
     """
     if height != width:
         raise ValueError(f"augmentation expects square images, got {height}x{width}")
-    n, points, device, dtype = (
-        params.shape[0],
-        settings.elastic_control_points,
-        params.device,
-        params.dtype,
-    )
+    n = params.shape[0]
     theta = affine_matrices(params, settings, height, width)  # (n, 2, 3)
     coefficients = torch.cat([theta, elastic_offsets(params, settings, generator, width)], dim=2)
-    centres = (torch.arange(width, dtype=dtype, device=device) * 2 + 1) / width - 1
-    grid_y, grid_x = torch.meshgrid(centres, centres, indexing="ij")
-    upsample = _upsampling_matrix(points, width, device).to(dtype)  # (side, P)
-    basis = torch.cat(
-        [
-            torch.stack([grid_x, grid_y, torch.ones_like(grid_x)]).view(3, -1),
-            torch.kron(upsample, upsample).t(),  # (P*P, H*W): control points to pixels
-        ]
-    )
+    basis = _grid_basis(width, settings.elastic_control_points, params.device, params.dtype)
     grid = coefficients.reshape(n * 2, -1) @ basis  # (2n, H*W)
     return grid.view(n, 2, height, width).permute(0, 2, 3, 1)
 
