@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.embedding_map import ReferenceDigits
@@ -231,6 +231,7 @@ class TrainingPanel(QWidget):
         self.latest: GradientReport | None = None
         self.dead: DeadReluReport | None = None
         self.reports = 0
+        self.description = ""
         self._tick = 0
         self._shown_templates: np.ndarray | None = None
         self._dirty = False
@@ -242,10 +243,16 @@ class TrainingPanel(QWidget):
         super().showEvent(event)
         self.redraw()
 
-    def reset(self, description: str, recording: bool = True) -> None:
-        """A new run: empty curves; ``recording`` says whether it sends gradient reports."""
+    def reset(self, description: str, recording: bool = True, title: str = "") -> None:
+        """A new run: empty curves; ``recording`` says whether it sends gradient reports. The
+        previous run's curves stay as faint dashed lines, so two runs can be compared (the deep
+        sigmoid MLP's decades of vanishing gradients next to the ReLU MLP's)."""
+        previous = (self.description, self.steps, self.norms) if self.steps else None
         self.plot.clear()
         self.legend.clear()
+        if previous is not None:
+            self._plot_previous(*previous)
+        self.description = title or description
         self.curves, self.steps, self.norms = {}, [], {}
         self.latest, self.dead, self.reports = None, None, 0
         self._shown_templates = None
@@ -257,6 +264,12 @@ class TrainingPanel(QWidget):
             "'Gradient flow' in the Training tab's settings to watch it here."
         )
         self._timer.start()
+
+    def _plot_previous(self, description: str, steps: list[int], norms: dict[str, list[float]]):
+        pen = pg.mkPen(theme.FAINT, width=1, style=Qt.PenStyle.DashLine)
+        for index, values in enumerate(norms.values()):
+            name = f"before: {description}" if index == 0 else None
+            self.plot.plot(np.asarray(steps, float), np.asarray(values, float), pen=pen, name=name)
 
     def add_report(self, report: GradientReport) -> None:
         if not self.curves:

@@ -452,7 +452,7 @@ class InsideNetworkTab(QWidget):
         if isinstance(event, RunStarted):
             title = MODELS[event.config.model].title if event.config.model in MODELS else ""
             recording = bool(getattr(event.config, "gradient_stats", False))
-            self.training_panel.reset(f"{title} on {event.dataset}", recording)
+            self.training_panel.reset(f"{title} on {event.dataset}", recording, title)
         elif isinstance(event, GradientReport):
             self.training_panel.add_report(event)
         elif isinstance(event, DeadReluReport):

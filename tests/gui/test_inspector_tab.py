@@ -189,6 +189,11 @@ def test_training_panel_follows_gradient_reports(qtbot, tab):
     assert "vanish" in panel.notes.text()
     tab.on_training_event(RunEnded("finished"))
     assert "finished" in panel.status.text()
+    # The next run keeps this one's curves, dashed, for comparison.
+    tab.on_training_event(RunStarted(TrainConfig(model="mlp"), "cpu", "sample", 64, 64, 3, 3))
+    dashed = panel.plot.listDataItems()
+    assert len(dashed) == len(monitor.names) and not panel.curves
+    assert dashed[0].name() == "before: Deep sigmoid MLP (lesson)"
 
 
 def test_unit_grid_maps_positions_to_units(qtbot):
