@@ -334,7 +334,9 @@ class WeightsPanel(QWidget):
         layout = QVBoxLayout(self)
         self.plot = pg.PlotWidget(background=theme.PLOT_BG)
         self.plot.setMenuEnabled(False)
-        theme.style_plot(self.plot, left="share of the layer's weights", bottom="weight value")
+        theme.style_plot(self.plot, left="% of the layer's weights", bottom="weight value")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
         self.plot.setToolTip(
             "How each layer's weights are spread. Training widens them from their small random "
@@ -351,7 +353,7 @@ class WeightsPanel(QWidget):
         self.shown = []
         for index, hist in enumerate(histograms):
             counts = np.asarray(hist.counts, dtype=float)
-            share = counts / max(counts.sum(), 1.0)
+            share = 100.0 * counts / max(counts.sum(), 1.0)
             colour = theme.RUN_COLOURS[index % len(theme.RUN_COLOURS)]
             self.plot.plot(
                 np.asarray(hist.edges),
