@@ -1,10 +1,12 @@
-"""MNIST in memory: the bundled sample, full MNIST in torchvision's folder layout, and IDX files.
+"""MNIST-shaped data in memory: the bundled sample, full MNIST, Fashion-MNIST and KMNIST in
+torchvision's folder layout (``core.datasets`` lists them), and IDX files.
 
 Everything is decoded once into uint8 tensors; the trainer normalises and slices batches from
 them, so no per-sample Python work (PIL, transforms) ever happens in the training loop.
 
-Folder layout is torchvision's: ``DIR/MNIST/raw/train-images-idx3-ubyte`` (gzipped or not), so a
-folder that torchvision downloaded works here and the other way round.
+Folder layout is torchvision's: ``DIR/MNIST/raw/train-images-idx3-ubyte`` (gzipped or not;
+``DIR/FashionMNIST/raw``, ``DIR/KMNIST/raw`` for the others), so a folder that torchvision
+downloaded works here and the other way round.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import torch
 
 from core.atomic import write_bytes_atomic
 from core.checkpoint import MNIST_MEAN, MNIST_STD
+from core.datasets import DATASET_CHOICES, IDX_DATASETS, MNIST, DatasetInfo
 from core.errors import DataError, UserError
 from core.paths import check_folder, is_dir, is_file, os_problem
 from core.resources import default_mnist_dir, sample_data_dir
@@ -42,7 +45,6 @@ FILE_STEMS = {
 }
 _IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
-DATASET_CHOICES = ("auto", "mnist", "sample", "folder")  # folder: core.folder_dataset
 HELD_OUT_SEED = 20_171_101  # which training digits a run holds out (the same for every run)
 
 
@@ -204,19 +206,23 @@ def read_idx(path: str | os.PathLike[str], kind: str) -> torch.Tensor:
     )
     if kind == "labels":
         if tensor.numel() and int(tensor.max()) >= NUM_CLASSES:
-            raise DataError(f"{path} is corrupt: label {int(tensor.max())} is not a digit 0-9")
+            raise DataError(f"{path} is corrupt: label {int(tensor.max())} is not a class 0-9")
         tensor = tensor.to(torch.int64)
     return tensor
 
 
-def find_raw_folder(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
-    """The folder holding the four MNIST files, or None.
+def find_raw_folder(
+    data_dir: str | os.PathLike[str] | None = None, dataset: str = "mnist"
+) -> Path | None:
+    """The folder holding the four IDX files of ``dataset`` (a ``core.datasets`` name), or None.
 
-    Accepts torchvision's root (``DIR/MNIST/raw``), its ``raw`` folder, or a folder holding the
-    files directly, so "Use folder..." works wherever the user points.
+    Accepts torchvision's root (``DIR/MNIST/raw``, ``DIR/FashionMNIST/raw``, ...), its ``raw``
+    folder, or a folder holding the files directly, so "Use folder..." works wherever the user
+    points.
     """
     root = Path(data_dir) if data_dir is not None else default_mnist_dir()
-    for candidate in (root / "MNIST" / "raw", root / "raw", root):
+    info = IDX_DATASETS.get(dataset, MNIST)
+    for candidate in (root / info.folder / "raw", root / "raw", root):
         if all(_find_file(candidate, stem) for stem in FILE_STEMS.values()):
             return candidate
     return None
@@ -229,9 +235,10 @@ def _find_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def mnist_present(data_dir: str | os.PathLike[str] | None = None) -> bool:
-    """True when all four MNIST files are in ``data_dir`` (default: the user's data folder)."""
-    return find_raw_folder(data_dir) is not None
+def mnist_present(data_dir: str | os.PathLike[str] | None = None, dataset: str = "mnist") -> bool:
+    """True when all four files of ``dataset`` (default MNIST) are in ``data_dir`` (default:
+    the user's data folder)."""
+    return find_raw_folder(data_dir, dataset) is not None
 
 
 def read_idx_folder(folder: str | os.PathLike[str], name: str, title: str) -> MnistData:
@@ -272,8 +279,9 @@ def load_sample() -> MnistData:
 
 
 def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = None) -> MnistData:
-    """Load ``dataset``: "mnist" (full MNIST from ``data_dir``), "sample", "auto", or
-    "folder" (the pictures in ``data_dir``/0 .. /9, see ``core.folder_dataset``).
+    """Load ``dataset`` (one of ``DATASET_CHOICES``): "mnist" (full MNIST from ``data_dir``),
+    "fashion-mnist" or "kmnist" (from ``data_dir`` in torchvision's layout), "sample", "auto",
+    or "folder" (the pictures in ``data_dir``/0 .. /9, see ``core.folder_dataset``).
 
     "auto" uses full MNIST when its files are present, else the bundled sample; the returned
     ``description`` says which, so callers can tell the user.
@@ -292,17 +300,29 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
         return load_folder_dataset(data_dir)
     if data_dir is not None and not _missing(data_dir):
         check_folder(data_dir, "data folder")  # unreadable or overlong: one sentence
-    raw = find_raw_folder(data_dir)
+    info = IDX_DATASETS.get(dataset, MNIST)
+    raw = find_raw_folder(data_dir, info.name)
     if raw is None:
         if dataset == "auto":
             return load_sample()
-        where = Path(data_dir) if data_dir is not None else default_mnist_dir()
-        raise DataError(
-            f"full MNIST is not in {where} (expected {where / 'MNIST' / 'raw'}/"
-            f"train-images-idx3-ubyte[.gz] and its three companions); download it or use "
-            f"--dataset sample"
-        )
-    return read_idx_folder(raw, "mnist", "MNIST")
+        raise DataError(_not_found_sentence(info, data_dir))
+    return read_idx_folder(raw, info.name, info.title)
+
+
+def _not_found_sentence(info: DatasetInfo, data_dir: str | os.PathLike[str] | None) -> str:
+    """Why ``info``'s files are not there and what to do, in one sentence."""
+    where = Path(data_dir) if data_dir is not None else default_mnist_dir()
+    instead = (
+        "download it or use --dataset sample"
+        if info is MNIST
+        else "download it (the Data panel's Download button, or 'download --dataset "
+        f"{info.name}') or point --data-dir at a copy"
+    )
+    full = "full MNIST" if info is MNIST else info.title
+    return (
+        f"{full} is not in {where} (expected {where / info.folder / 'raw'}/"
+        f"train-images-idx3-ubyte[.gz] and its three companions); {instead}"
+    )
 
 
 def _missing(path: str | os.PathLike[str]) -> bool:
@@ -315,12 +335,20 @@ def _missing(path: str | os.PathLike[str]) -> bool:
     return False
 
 
-def choose_dataset(use_sample: bool, folder: str | None) -> tuple[str, str | None]:
+def choose_dataset(
+    use_sample: bool, folder: str | None, dataset: str = "mnist"
+) -> tuple[str, str | None]:
     """(dataset, data_dir) for ``TrainConfig`` from the learner's choice: always explicit.
 
-    The sample when asked for; else the chosen folder if it holds MNIST; else the downloaded
-    MNIST in the user's data folder; else the sample (nothing else is there).
+    For MNIST: the sample when asked for; else the chosen folder if it holds MNIST; else the
+    downloaded MNIST in the user's data folder; else the sample (nothing else is there). For
+    another IDX dataset (``dataset`` "fashion-mnist", "kmnist"): the chosen folder if it holds
+    it, else the user's data folder (where loading says in one sentence if it is missing).
     """
+    if dataset != "mnist" and dataset in IDX_DATASETS:
+        if folder is not None and mnist_present(folder, dataset):
+            return dataset, folder
+        return dataset, None
     if use_sample:
         return "sample", None
     if folder is not None and mnist_present(folder):
@@ -542,6 +570,85 @@ def download_mnist(
     return root
 
 
+def download_dataset(
+    dataset: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    status: Callable[[str], None] | None = None,
+) -> Path:
+    """Fetch ``dataset`` ("mnist", "fashion-mnist", "kmnist") into ``data_dir``; return the root.
+
+    MNIST goes through ``download_mnist`` (``progress`` in bytes). The others use torchvision's
+    own downloader with the mirrors and MD5 checksums its dataset class lists
+    (``torchvision.datasets.utils.download_and_extract_archive``, one archive at a time, as its
+    ``download()`` does), so ``progress(done, total)`` counts the four archives and cancelling
+    takes effect between them. Without torchvision (the CPU build) it raises
+    ``core.optional.MissingFeatureError`` saying so; offline, ``DataError`` in one sentence.
+    """
+    if dataset in ("mnist", "auto"):
+        return download_mnist(data_dir, progress, should_cancel, status)
+    info = IDX_DATASETS.get(dataset)
+    if info is None:
+        raise UserError(
+            f"{dataset!r} cannot be downloaded; choose one of {', '.join(IDX_DATASETS)}"
+        )
+    from core.optional import require_torchvision
+
+    require_torchvision(
+        f"Downloading {info.title}", f"put its files in DIR/{info.folder}/raw and use that folder"
+    )
+    say = status or (lambda _text: None)
+    say("starting torchvision...")
+    from torchvision import datasets  # slow on a busy machine: called on a download thread
+
+    dataset_class = getattr(datasets, info.torchvision_class)
+    root = Path(data_dir) if data_dir is not None else default_mnist_dir()
+    raw = root / info.folder / "raw"
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {raw}: {os_problem(exc)}") from None
+    resources = list(dataset_class.resources)
+    for done, (filename, md5) in enumerate(resources):
+        if progress:
+            progress(done, len(resources))
+        if should_cancel and should_cancel():
+            raise DownloadCancelled("download cancelled")
+        if _find_file(raw, filename.removesuffix(".gz")) is None:
+            say(f"downloading {filename}...")
+            _torchvision_fetch(dataset_class, info, raw, filename, md5)
+    if progress:
+        progress(len(resources), len(resources))
+    say("done")
+    return root
+
+
+def _torchvision_fetch(dataset_class: type, info: DatasetInfo, raw: Path, filename: str, md5: str):
+    """One archive through torchvision's checked download, trying its mirrors in turn."""
+    from urllib.error import URLError
+
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    errors = []
+    for mirror in dataset_class.mirrors:
+        try:
+            download_and_extract_archive(
+                f"{mirror}{filename}", download_root=str(raw), filename=filename, md5=md5
+            )
+            return
+        except (RuntimeError, URLError, OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise DataError(f"cannot save {filename} in {raw}: {os_problem(exc)}") from None
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            errors.append(f"{mirror}: {getattr(exc, 'reason', None) or lines[0]}")
+    raise DataError(
+        f"could not download {info.title}'s {filename} (are you offline?); tried "
+        + "; ".join(errors)
+        + f". Or put its files in {raw} yourself."
+    )
+
+
 # ----------------------------------------------------------------------------- IDX writing
 
 
@@ -557,13 +664,16 @@ def write_idx_dataset(
     test_images: torch.Tensor | np.ndarray,
     test_labels: torch.Tensor | np.ndarray,
     gzip: bool = True,
+    dataset: str = "mnist",
 ) -> Path:
-    """Write MNIST-format IDX files under ``folder/MNIST/raw`` (torchvision's layout).
+    """Write MNIST-format IDX files under ``folder/MNIST/raw`` (torchvision's layout; for
+    ``dataset`` "fashion-mnist" ``folder/FashionMNIST/raw``, and so on).
 
-    Used by tools/make_sample.py and by the benchmarks, which fake full-size MNIST with it.
-    Each file is written atomically. Returns the raw folder.
+    Used by tools/make_sample.py and by the benchmarks, which fake full-size MNIST with it, and
+    by tests, which fake the other datasets. Each file is written atomically. Returns the raw
+    folder.
     """
-    raw = Path(folder) / "MNIST" / "raw"
+    raw = Path(folder) / IDX_DATASETS[dataset].folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     arrays = {
         ("train", "images"): train_images,

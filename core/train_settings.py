@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.data import DATASET_CHOICES
+from core.datasets import IDX_DATASETS
 from core.device import DEVICE_CHOICES
 from core.models import LOSS_CHOICES, MODELS
 from core.train_types import (
@@ -130,6 +131,13 @@ _DATASET_TIPS = {
     "sample": "The bundled sample: 4,000 training and 1,000 test real MNIST digits.",
     "folder": "Your own pictures: a data folder with sub-folders 0 to 9 of PNG files, each read\n"
     "through the Draw tab's preprocessing (every 5th picture of a digit is a test digit).",
+    **{d.name: d.about for d in IDX_DATASETS.values() if not d.shows_digits},
+}
+_DATASET_TITLES = {
+    "auto": "Automatic (MNIST or the sample)",
+    "sample": "Bundled MNIST sample",
+    "folder": "Your own pictures",
+    **{d.name: d.title for d in IDX_DATASETS.values()},
 }
 _SCHEDULE_TIPS = {
     "constant": "The same learning rate for every step.",
@@ -341,20 +349,23 @@ _ROWS: tuple[Setting, ...] = (
         "dataset",
         "Data&set",
         str,
-        "Which digits to train on.\n" + "\n".join(_DATASET_TIPS.values()),
-        choices=_choices(DATASET_CHOICES, {}, _DATASET_TIPS),
+        "What to train on (every dataset is 28x28 pictures in 10 classes).\n"
+        + "\n".join(_DATASET_TIPS.values()),
+        choices=_choices(DATASET_CHOICES, _DATASET_TITLES, _DATASET_TIPS),
         cli_flag="--dataset",
-        cli_help="auto: full MNIST when present in the data folder, else the bundled sample",
+        cli_help="auto: full MNIST when present in the data folder, else the bundled sample; "
+        "fashion-mnist, kmnist: read from the data folder (DIR/FashionMNIST/raw, DIR/KMNIST/raw)",
     ),
     Setting(
         "data_dir",
         "Data &folder",
         str,
-        "Folder holding MNIST in torchvision's layout (DIR/MNIST/raw).",
+        "Folder holding the dataset in torchvision's layout (DIR/MNIST/raw,\n"
+        "DIR/FashionMNIST/raw, DIR/KMNIST/raw).",
         optional=True,
         cli_flag="--data-dir",
-        cli_help="folder holding MNIST in torchvision's layout (DIR/MNIST/raw); default: "
-        "the user data folder",
+        cli_help="folder holding the dataset in torchvision's layout (DIR/MNIST/raw, "
+        "DIR/FashionMNIST/raw, ...); default: the user data folder",
         metavar="DIR",
     ),
     Setting(

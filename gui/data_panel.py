@@ -1,8 +1,9 @@
-"""Which digits the next run trains on: the bundled sample, downloaded MNIST, or a folder.
+"""What the next run trains on: MNIST (the bundled sample, downloaded, or a folder), or another
+28x28, ten-class dataset from ``core.datasets`` (Fashion-MNIST, KMNIST), downloaded or a folder.
 
-Downloading runs in a background thread (torchvision's own download, through
-``core.data.download_mnist``) with a progress bar and Cancel. Offline, the error is shown here
-and the bundled sample stays active.
+Downloading runs in a background thread (``core.data.download_mnist`` for MNIST, torchvision's
+own downloader through ``core.data.download_dataset`` for the others) with a progress bar and
+Cancel. Offline, the error is shown here and the choice stays as it was.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import contextlib
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -26,12 +28,16 @@ from PySide6.QtWidgets import (
 from core.data import (
     DownloadCancelled,
     choose_dataset,
+    download_dataset,
     download_mnist,
     find_raw_folder,
     mnist_present,
 )
+from core.datasets import IDX_DATASETS, MNIST, DatasetInfo
 from core.errors import UserError
+from core.optional import torchvision_installed, torchvision_missing
 from core.resources import default_mnist_dir
+from core.train_settings import SETTINGS, restore_value
 from gui import theme
 
 SAMPLE_TEXT = "Bundled sample: 4,000 train / 1,000 test digits"
@@ -58,8 +64,9 @@ class DataPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
-        self._folder: str | None = None  # a user folder with MNIST files, if chosen
+        self._folder: str | None = None  # a user folder with the dataset's files, if chosen
         self._use_sample = False
+        self._dataset = MNIST.name  # which IDX dataset (core.datasets); MNIST may be the sample
         self._loaded_description: str | None = None
         self._cancel = threading.Event()
         self._download_thread: threading.Thread | None = None
@@ -98,17 +105,24 @@ class DataPanel(QGroupBox):
         self._refresh()
 
     def _build_buttons(self) -> None:
-        self.download_button = QPushButton("Do&wnload MNIST")
-        self.download_button.setToolTip(
-            "Fetch the 60,000 + 10,000 MNIST digits (about 11 MB) with torchvision's own mirrors\n"
-            f"into {default_mnist_dir()}"
+        row = SETTINGS["dataset"]
+        self.dataset_label = QLabel(row.label)
+        self.dataset_combo = QComboBox()
+        for info in IDX_DATASETS.values():
+            self.dataset_combo.addItem(info.title, info.name)
+            tip = f"{info.about}\nLicence: {info.licence}\nCite: {info.citation}"
+            self.dataset_combo.setItemData(
+                self.dataset_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.dataset_combo.setToolTip(
+            "What to train on: every dataset here is 28x28 greyscale pictures in ten classes,\n"
+            "so the same models learn it. The evaluation and the Draw tab name its classes."
         )
+        self.dataset_label.setBuddy(self.dataset_combo)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_chosen)
+        self.download_button = QPushButton("Do&wnload MNIST")
         self.download_button.clicked.connect(self.start_download)
         self.folder_button = QPushButton("Use &folder…")
-        self.folder_button.setToolTip(
-            "Point at MNIST files you already have: a folder holding MNIST/raw/,\n"
-            "raw/, or the four *-ubyte[.gz] files themselves."
-        )
         self.folder_button.clicked.connect(self._choose_folder)
         self.sample_button = QPushButton("Use s&ample")
         self.sample_button.setToolTip("Train on the bundled 5,000-digit sample (fast, offline).")
@@ -119,7 +133,11 @@ class DataPanel(QGroupBox):
         buttons.addWidget(self.download_button)
         buttons.addWidget(self.folder_button)
         buttons.addWidget(self.sample_button)
+        chooser = QHBoxLayout()
+        chooser.addWidget(self.dataset_label)
+        chooser.addWidget(self.dataset_combo, 1)
         layout = QVBoxLayout(self)
+        layout.addLayout(chooser)
         layout.addWidget(self.active_label)
         layout.addWidget(self.note)
         layout.addLayout(buttons)
@@ -127,9 +145,37 @@ class DataPanel(QGroupBox):
         layout.addWidget(self.message)
 
     # --------------------------------------------------------------- state
+    @property
+    def info(self) -> DatasetInfo:
+        """The chosen dataset's registry row (MNIST also when the sample is used)."""
+        return IDX_DATASETS[self._dataset]
+
     def dataset_settings(self) -> tuple[str, str | None]:
         """(dataset, data_dir) for ``TrainConfig``: always explicit, never "auto"."""
-        return choose_dataset(self._use_sample, self._folder)
+        if self._dataset == MNIST.name:
+            return choose_dataset(self._use_sample, self._folder)
+        return choose_dataset(self._use_sample, self._folder, self._dataset)
+
+    def choose(self, dataset: str) -> None:
+        """Train on ``dataset`` (a ``core.datasets.IDX_DATASETS`` name) from now on."""
+        self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(dataset))
+
+    def _on_dataset_chosen(self, index: int) -> None:
+        name = self.dataset_combo.itemData(index)
+        if name is None or name == self._dataset:
+            return
+        self._dataset = name
+        self.show_message(self._unavailable_reason() or "")
+        self._changed()
+
+    def _unavailable_reason(self) -> str | None:
+        """Why the chosen dataset cannot be downloaded here (no torchvision), or None."""
+        if self._dataset == MNIST.name or torchvision_installed():
+            return None  # a torchvision that fails to load is reported when the download runs
+        return torchvision_missing(
+            f"Downloading {self.info.title}",
+            f"put its files in a folder's {self.info.folder}/raw and use Use folder…",
+        )
 
     @property
     def using_sample(self) -> bool:
@@ -147,16 +193,17 @@ class DataPanel(QGroupBox):
     def use_folder(self, folder: str | Path) -> bool:
         """Train on MNIST files in ``folder``; an unusable folder is explained in place."""
         folder = str(folder)
-        if find_raw_folder(folder) is None:
+        info = self.info
+        if find_raw_folder(folder, info.name) is None:
             self.show_message(
-                f"No MNIST files in {folder}: expected train-images-idx3-ubyte[.gz] and its three "
-                "companions there, in raw/ or in MNIST/raw/.",
+                f"No {info.title} files in {folder}: expected train-images-idx3-ubyte[.gz] and "
+                f"its three companions there, in raw/ or in {info.folder}/raw/.",
                 error=True,
             )
             return False
         self._folder = folder
         self._use_sample = False
-        self.show_message(f"Using MNIST files from {folder}.")
+        self.show_message(f"Using {info.title} files from {folder}.")
         self._changed()
         return True
 
@@ -165,6 +212,7 @@ class DataPanel(QGroupBox):
         settings = QSettings()
         settings.setValue("data/folder", self._folder or "")
         settings.setValue("data/use_sample", self._use_sample)
+        settings.setValue("data/dataset", self._dataset)
         self._refresh()
         self.datasetChanged.emit()
 
@@ -172,22 +220,48 @@ class DataPanel(QGroupBox):
         settings = QSettings()
         self._folder = str(settings.value("data/folder", "") or "") or None
         self._use_sample = settings.value("data/use_sample", False, type=bool)
+        # Validated by the settings table; only the IDX datasets are offered here.
+        stored = restore_value("dataset", settings.value("data/dataset", MNIST.name))
+        self._dataset = stored if stored in IDX_DATASETS else MNIST.name
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(self._dataset))
+        self.dataset_combo.blockSignals(False)
 
     def _refresh(self) -> None:
         dataset, data_dir = self.dataset_settings()
+        info = self.info
+        present = mnist_present(data_dir, info.name) if dataset != "sample" else True
         if self._loaded_description:
             text = self._loaded_description
         elif dataset == "sample":
             text = SAMPLE_TEXT
-        else:
+        elif info is MNIST:
             text = MNIST_TEXT
+        elif present:
+            text = f"{info.title}: 60,000 train / 10,000 test {info.item}s"
+        else:
+            text = f"{info.title}, not downloaded yet (Download it or Use folder…)"
         where = f"<br><small>from {data_dir}</small>" if data_dir else ""
         self.active_label.setText(f"Active: <b>{text}</b>{where}")
         self.note.setVisible(dataset == "sample")
+        self.sample_button.setVisible(info is MNIST)
+        self.download_button.setText(f"Do&wnload {info.title}")
+        self.download_button.setToolTip(
+            f"Fetch {info.title} (about {info.download_mb} MB) with torchvision's own mirrors and "
+            f"checksums\ninto {default_mnist_dir() / info.folder / 'raw'}"
+        )
+        self.folder_button.setToolTip(
+            f"Point at {info.title} files you already have: a folder holding {info.folder}/raw/,\n"
+            "raw/, or the four *-ubyte[.gz] files themselves."
+        )
         # While a run trains the dataset must not change, whatever finishes meanwhile.
+        self.dataset_combo.setEnabled(self._controls_enabled and not self.downloading)
         self.sample_button.setEnabled(self._controls_enabled and dataset != "sample")
         self.download_button.setEnabled(
-            self._controls_enabled and not mnist_present() and not self.downloading
+            self._controls_enabled
+            and not mnist_present(None, info.name)
+            and not self.downloading
+            and self._unavailable_reason() is None
         )
 
     def show_message(self, text: str, *, error: bool = False) -> None:
@@ -215,7 +289,8 @@ class DataPanel(QGroupBox):
         self.progress_row.setVisible(True)
         self.download_button.setEnabled(False)
         self.show_message("")
-        bridge, cancel = self._bridge, self._cancel
+        bridge, cancel, dataset = self._bridge, self._cancel, self._dataset
+        self.dataset_combo.setEnabled(False)  # the download is for this dataset
 
         def emit(signal: Signal, *args: object) -> None:
             # The window may have closed and deleted the bridge meanwhile.
@@ -226,7 +301,8 @@ class DataPanel(QGroupBox):
             # A plain daemon thread: a download stuck on a slow network must never keep the
             # app from quitting. It only talks to the GUI through the bridge's queued signals.
             try:
-                root = download_mnist(
+                root = _download(
+                    dataset,
                     progress=lambda done, total: emit(bridge.progress, done, total),
                     should_cancel=cancel.is_set,
                 )
@@ -239,7 +315,9 @@ class DataPanel(QGroupBox):
             else:
                 emit(bridge.succeeded, str(root))
 
-        self._download_thread = threading.Thread(target=run, name="mnist-download", daemon=True)
+        self._download_thread = threading.Thread(
+            target=run, name=f"{dataset}-download", daemon=True
+        )
         self._download_thread.start()
 
     def cancel_download(self) -> None:
@@ -254,12 +332,13 @@ class DataPanel(QGroupBox):
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat("%v of %m files")
+        # MNIST's download counts bytes, torchvision's counts the four archives.
+        self.progress.setFormat("%p%" if total > 100 else "%v of %m files")
 
     def _on_downloaded(self, root: str) -> None:
         self.progress_row.setVisible(False)
         self._use_sample = False
-        self.show_message(f"MNIST downloaded to {root}; it is now the active dataset.")
+        self.show_message(f"{self.info.title} downloaded to {root}; it is now the active dataset.")
         self._changed()
 
     def _on_download_failed(self, reason: str) -> None:
@@ -274,7 +353,14 @@ class DataPanel(QGroupBox):
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Folder with MNIST files", self._folder or str(Path.home())
+            self, f"Folder with {self.info.title} files", self._folder or str(Path.home())
         )
         if folder:
             self.use_folder(folder)
+
+
+def _download(dataset: str, **kwargs: object) -> Path:
+    """MNIST through ``download_mnist`` (byte progress), the others through torchvision."""
+    if dataset == MNIST.name:
+        return download_mnist(**kwargs)
+    return download_dataset(dataset, **kwargs)

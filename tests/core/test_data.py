@@ -141,7 +141,7 @@ def test_foreign_and_corrupt_files_are_explained(tmp_path):
     bad = bytearray(labels.read_bytes())
     bad[-1] = 42
     labels.write_bytes(bytes(bad))
-    with pytest.raises(DataError, match="label 42 is not a digit"):
+    with pytest.raises(DataError, match="label 42 is not a class 0-9"):
         read_idx(labels, "labels")
     images.write_bytes(images.read_bytes() + b"junk")
     with pytest.raises(DataError, match="unexpected bytes"):
