@@ -23,7 +23,6 @@ augmented batches, so a seeded run repeats.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -151,19 +150,24 @@ def elastic_offsets(
     return pixels * (2.0 / side)  # pixels to [-1, 1] units
 
 
-@functools.lru_cache(maxsize=8)
+_BASES: dict[tuple[int, int, torch.device, torch.dtype], torch.Tensor] = {}
+
+
 def _grid_basis(side: int, points: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """(3 + P*P, side*side): pixel centres ``(x, y, 1)`` in [-1, 1] units stacked on the
     bicubic upsampling of P x P control points. The same for every batch of a run: cached."""
-    centres = (torch.arange(side, dtype=dtype, device=device) * 2 + 1) / side - 1
-    grid_y, grid_x = torch.meshgrid(centres, centres, indexing="ij")
-    upsample = _upsampling_matrix(points, side, device).to(dtype)  # (side, P)
-    return torch.cat(
-        [
-            torch.stack([grid_x, grid_y, torch.ones_like(grid_x)]).view(3, -1),
-            torch.kron(upsample, upsample).t(),  # (P*P, side*side): control points to pixels
-        ]
-    )
+    key = (side, points, device, dtype)
+    if key not in _BASES:
+        centres = (torch.arange(side, dtype=dtype, device=device) * 2 + 1) / side - 1
+        grid_y, grid_x = torch.meshgrid(centres, centres, indexing="ij")
+        upsample = _upsampling_matrix(points, side, device).to(dtype)  # (side, P)
+        _BASES[key] = torch.cat(
+            [
+                torch.stack([grid_x, grid_y, torch.ones_like(grid_x)]).view(3, -1),
+                torch.kron(upsample, upsample).t(),  # (P*P, side*side): control points to pixels
+            ]
+        )
+    return _BASES[key]
 
 
 def sampling_grid(
