@@ -18,17 +18,17 @@ from dataclasses import dataclass
 
 from core.checkpoint import FORMAT, FORMAT_VERSION, MNIST_MEAN, MNIST_STD
 from core.data import HELD_OUT_SEED
+from core.datasets import DATASET_CHOICES, dataset_info
 from core.errors import UserError
 from core.models import MODELS
 from core.train_types import MAX_HELD_OUT, TrainConfig
 
-# app dataset name -> (torchvision class, what the learner reads)
+# app dataset name -> (torchvision class, what the learner reads), from core.datasets; a run on
+# the sample becomes a script on full MNIST; "folder" (your own pictures) has no torchvision class.
 TORCHVISION_DATASETS: dict[str, tuple[str, str]] = {
-    "auto": ("MNIST", "MNIST"),
-    "mnist": ("MNIST", "MNIST"),
-    "sample": ("MNIST", "MNIST"),
-    "fashion-mnist": ("FashionMNIST", "Fashion-MNIST"),
-    "kmnist": ("KMNIST", "KMNIST"),
+    name: (info.torchvision_class, info.title)
+    for name in DATASET_CHOICES
+    if name != "folder" and (info := dataset_info(name)) is not None
 }
 
 
@@ -53,6 +53,7 @@ def export_script(
     values = {
         "title": spec.title,
         "dataset_title": dataset_title,
+        "credit": _credit(config.dataset),
         "origin": origin,
         "settings": _settings_line(config),
         "model_source": textwrap.dedent(inspect.getsource(model_class)).strip(),
@@ -86,6 +87,15 @@ def export_script(
     return ExportedScript(
         _TEMPLATE.format(**values), f"train_{config.model}_{dataset_class.lower()}.py"
     )
+
+
+def _credit(dataset: str) -> str:
+    """The dataset's citation and licence (core.datasets), wrapped for the docstring."""
+    info = dataset_info(dataset)
+    if info is None:
+        return ""
+    text = f"{info.citation} Licence: {info.licence}. {info.url}"
+    return "\n    ".join(textwrap.wrap(text, 92))
 
 
 def augmentation_source() -> str:
@@ -166,10 +176,11 @@ _TEMPLATE = '''\
 
 Exported from: {origin}.
 Settings: {settings}.
+Data: {credit}
 
 Run it on one device (cuda, then mps, then cpu):
     python this_script.py                    # downloads the data with torchvision
-    python this_script.py --data DIR         # a local folder in torchvision's layout (DIR/MNIST/raw)
+    python this_script.py --data DIR         # a local folder in torchvision's layout (DIR/{dataset_class}/raw)
 Run it on N GPUs (or N CPU processes with gloo) with PyTorch's own distributed engine:
     torchrun --nproc_per_node=N this_script.py
 

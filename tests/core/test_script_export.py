@@ -16,6 +16,7 @@ import pytest
 
 from core.checkpoint import load_checkpoint
 from core.data import load_sample
+from core.errors import UserError
 from core.resources import sample_data_dir
 from core.script_export import export_script
 from core.train_types import TrainConfig
@@ -122,3 +123,33 @@ def test_export_script_command_takes_the_train_options(tmp_path):
     bad = run_main("export-script", "--epochs", "0", "--out", str(tmp_path / "x.py"))
     assert bad.returncode == 2 and bad.stderr.startswith("error: ")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_fashion_mnist_run_exports_torchvisions_fashion_mnist(tmp_path):
+    config = TrainConfig(model="cnn", dataset="fashion-mnist", epochs=1)
+    exported = export_script(config)
+    assert "datasets.FashionMNIST(root, train=train, download=download)" in exported.text
+    assert "DIR/FashionMNIST/raw" in exported.text and "Xiao" in exported.text
+    assert exported.suggested_name == "train_cnn_fashionmnist.py"
+    path = write(config, tmp_path)
+    py_compile.compile(str(path), doraise=True)
+    assert "datasets.KMNIST(" in export_script(TrainConfig(dataset="kmnist")).text
+    with pytest.raises(UserError, match="'folder' dataset cannot be exported"):
+        export_script(TrainConfig(dataset="folder", data_dir=str(tmp_path)))
+
+
+@pytest.mark.slow
+def test_the_fashion_script_trains_on_a_local_folder_and_names_its_classes(tmp_path):
+    from core.data import write_idx_dataset
+    from core.datasets import FASHION_MNIST, checkpoint_class_names
+    from tests.core.test_datasets import synthetic
+
+    write_idx_dataset(tmp_path / "data", *synthetic(200, 50), dataset="fashion-mnist")
+    script = write(TrainConfig(model="mlp", epochs=1, dataset="fashion-mnist"), tmp_path)
+    out = tmp_path / "fashion.pt"
+    stdout = run_script(
+        [sys.executable, str(script), "--data", str(tmp_path / "data"), "--out", str(out)],
+        tmp_path,
+    )
+    assert ACCURACY.findall(stdout)  # no download: the local folder was read
+    assert checkpoint_class_names(load_checkpoint(out)) == FASHION_MNIST.class_names
