@@ -520,6 +520,8 @@ class DrawTab(QWidget):
         self._timer.stop()
         if self.classifier is None:
             return
+        if self.canvas.background is None:
+            self.reference_label = None  # the data set digit is gone (cleared, undone)
         started = time.perf_counter()
         picture = self.canvas.render_array()
         self.preprocessed = self.classifier.preprocess(picture, center=self.center_box.isChecked())

@@ -444,6 +444,9 @@ def test_show_digit_puts_a_labelled_data_set_digit_on_the_canvas(qtbot, bundled_
     assert bundled_tab.canvas.background is not None
     assert bundled_tab.prediction.digit == int(data.test_labels[0])
     assert f"Labelled {int(data.test_labels[0])}" in bundled_tab.detail_label.text()
+    qtbot.keyClick(bundled_tab.canvas, Qt.Key.Key_Escape)
+    draw(qtbot, bundled_tab.canvas, SEVEN)
+    assert "Labelled" not in bundled_tab.detail_label.text()
 
 
 def test_pictures_are_decoded_off_the_gui_thread(qtbot, tab, tmp_path, monkeypatch):
