@@ -28,6 +28,7 @@ class DatasetInfo:
     torchvision_class: str  # in torchvision.datasets, e.g. "FashionMNIST"
     folder: str  # torchvision's folder under the root (its class name), e.g. "FashionMNIST"
     class_names: tuple[str, ...]  # label i's name; digits "0".."9" for MNIST
+    short_names: tuple[str, ...]  # at most 8 characters, for axes and captions
     item: str  # what one picture is, e.g. "digit", "garment", "character"
     about: str  # one line for tooltips
     licence: str
@@ -46,6 +47,7 @@ MNIST = DatasetInfo(
     torchvision_class="MNIST",
     folder="MNIST",
     class_names=DIGIT_NAMES,
+    short_names=DIGIT_NAMES,
     item="digit",
     about="Full MNIST: 60,000 training and 10,000 test handwritten digits.",
     licence="CC BY-SA 3.0 (as TensorFlow Datasets states it)",
@@ -71,6 +73,18 @@ FASHION_MNIST = DatasetInfo(
         "Bag",
         "Ankle boot",
     ),
+    short_names=(
+        "Top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Boot",
+    ),
     item="garment",
     about="Fashion-MNIST: 60,000 training and 10,000 test pictures of Zalando's clothes in "
     "ten kinds, a harder drop-in replacement for MNIST.",
@@ -87,6 +101,7 @@ KMNIST = DatasetInfo(
     folder="KMNIST",
     # torchvision's names: the romanised hiragana お き す つ な は ま や れ を.
     class_names=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+    short_names=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
     item="character",
     about="Kuzushiji-MNIST: 60,000 training and 10,000 test cursive Japanese characters "
     "(ten hiragana: o, ki, su, tsu, na, ha, ma, ya, re, wo).",
@@ -115,21 +130,26 @@ def dataset_info(name: str) -> DatasetInfo | None:
     return MNIST if name in _MNIST_ALIASES else None
 
 
-def class_names(dataset: str) -> tuple[str, ...]:
-    """The ten class names of a model trained on ``dataset``: "0".."9" unless it is one of the
-    non-digit datasets (e.g. "T-shirt/top" ... for "fashion-mnist").
+def resolve(dataset: str) -> DatasetInfo:
+    """The row for a model trained on ``dataset``: MNIST unless it is a non-digit dataset.
 
     ``dataset`` may be the app's name ("fashion-mnist") or a description a checkpoint stores
-    ("Fashion-MNIST (60,000 train / 10,000 test)"); anything else reads as digits.
+    ("Fashion-MNIST (60,000 train / 10,000 test)"); anything else reads as MNIST digits.
     """
     info = dataset_info(dataset)
-    if info is None:
-        text = dataset.strip().lower()
-        for candidate in IDX_DATASETS.values():
-            if not candidate.shows_digits and text.startswith(candidate.title.lower() + " "):
-                info = candidate
-                break
-    return info.class_names if info is not None else DIGIT_NAMES
+    if info is not None:
+        return info
+    text = dataset.strip().lower()
+    for candidate in IDX_DATASETS.values():
+        if not candidate.shows_digits and text.startswith(candidate.title.lower() + " "):
+            return candidate
+    return MNIST
+
+
+def class_names(dataset: str) -> tuple[str, ...]:
+    """The ten class names of a model trained on ``dataset`` (see ``resolve``): "0".."9"
+    unless it is a non-digit dataset (e.g. "T-shirt/top" ... for "fashion-mnist")."""
+    return resolve(dataset).class_names
 
 
 def checkpoint_dataset(config: Mapping[str, Any], description: str) -> str:
@@ -140,11 +160,15 @@ def checkpoint_dataset(config: Mapping[str, Any], description: str) -> str:
     return description
 
 
+def checkpoint_info(checkpoint: Any) -> DatasetInfo:
+    """``resolve`` for a ``core.checkpoint.Checkpoint`` (from its ``config`` and ``dataset``)."""
+    config = getattr(checkpoint, "config", None) or {}
+    return resolve(checkpoint_dataset(config, getattr(checkpoint, "dataset", "") or ""))
+
+
 def checkpoint_class_names(checkpoint: Any) -> tuple[str, ...]:
-    """``class_names`` for a ``core.checkpoint.Checkpoint`` (from its ``config`` and ``dataset``)."""
-    return class_names(
-        checkpoint_dataset(getattr(checkpoint, "config", {}) or {}, checkpoint.dataset or "")
-    )
+    """``class_names`` for a ``core.checkpoint.Checkpoint``."""
+    return checkpoint_info(checkpoint).class_names
 
 
 def class_name(names: tuple[str, ...], index: int) -> str:

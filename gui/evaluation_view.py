@@ -2,6 +2,8 @@
 
 A confusion matrix (pyqtgraph image, colour = share of the true class, text = counts), the
 accuracy of each digit, and a gallery of misclassified test digits; click one to enlarge it.
+For a model of another dataset (``core.datasets``: Fashion-MNIST, KMNIST) every axis, bar and
+caption names its classes instead of digits.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.calibration import CalibrationReport
+from core.datasets import MNIST, DatasetInfo, resolve
 from core.train_types import EvalResult, Misclassified
 from gui import theme
 from gui.reliability_plot import ReliabilityPlot
@@ -50,12 +53,17 @@ def digit_pixmap(image: np.ndarray, size: int) -> QPixmap:
     )
 
 
+def _class_ticks(plot: pg.PlotWidget, axis: str, names: tuple[str, ...]) -> None:
+    """Label ``axis`` of ``plot`` with one name per class (0..9)."""
+    plot.getPlotItem().getAxis(axis).setTicks([list(enumerate(names))])
+
+
 def _styled_plot(title: str, left: str, bottom: str, digit_axes: tuple[str, ...]) -> pg.PlotWidget:
     plot = pg.PlotWidget(background=theme.PLOT_BG)
     theme.style_plot(plot, left=left, bottom=bottom, title=title)
     item = plot.getPlotItem()
     for name in digit_axes:
-        item.getAxis(name).setTicks([[(i, str(i)) for i in range(10)]])
+        _class_ticks(plot, name, MNIST.class_names)
     item.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     return plot
@@ -104,15 +112,21 @@ class DigitDialog(QDialog):
 
     tryInDraw = Signal()
 
-    def __init__(self, image: np.ndarray, entry: Misclassified, parent: QWidget | None = None):
+    def __init__(
+        self,
+        image: np.ndarray,
+        entry: Misclassified,
+        parent: QWidget | None = None,
+        info: DatasetInfo = MNIST,
+    ):
         super().__init__(parent)
-        self.setWindowTitle(f"Test digit #{entry.index}")
+        self.setWindowTitle(f"Test {info.item} #{entry.index}")
         picture = QLabel()
         picture.setPixmap(digit_pixmap(image, 280))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text = QLabel(
-            f"<p style='font-size:14pt'>True label <b>{entry.true_label}</b>, "
-            f"predicted <b style='color:{theme.ERROR}'>{entry.predicted}</b> "
+            f"<p style='font-size:14pt'>True label <b>{_named(info, entry.true_label)}</b>, "
+            f"predicted <b style='color:{theme.ERROR}'>{_named(info, entry.predicted)}</b> "
             f"with {entry.confidence:.1%} confidence.</p>"
             f"<p>Test set index {entry.index}. Shown as the network sees it: 28x28 pixels.</p>"
         )
@@ -127,6 +141,11 @@ class DigitDialog(QDialog):
         layout.addWidget(self.try_button, 0, Qt.AlignmentFlag.AlignRight)
 
 
+def _named(info: DatasetInfo, label: int) -> str:
+    """A class for people: "4" for a digit, "Coat (4)" for a named class."""
+    return str(label) if info.shows_digits else f"{info.class_names[label]} ({label})"
+
+
 class EvaluationView(QWidget):
     """Shows one ``EvalResult``; ``show_result`` replaces what is shown.
 
@@ -139,6 +158,7 @@ class EvaluationView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result: EvalResult | None = None
+        self.info: DatasetInfo = MNIST  # whose classes the shown result names
         self._images: np.ndarray | None = None
         self._bar_texts: list[pg.TextItem] = []
 
@@ -250,15 +270,22 @@ class EvaluationView(QWidget):
         layout.addWidget(body, 1)
 
     def show_result(
-        self, result: EvalResult, test_images: np.ndarray | None, title: str = ""
+        self,
+        result: EvalResult,
+        test_images: np.ndarray | None,
+        title: str = "",
+        dataset: str = "mnist",
     ) -> None:
-        """Display ``result``; ``test_images`` (N, 28, 28) uint8 supplies the gallery pictures."""
+        """Display ``result``; ``test_images`` (N, 28, 28) uint8 supplies the gallery pictures;
+        ``dataset`` (a ``TrainConfig.dataset`` or a checkpoint's description) names the classes."""
         self.result = result
         self._images = test_images
+        self._set_classes(resolve(dataset))
         wrong = result.samples - int(round(result.accuracy * result.samples))
         self.summary.setText(
             f"{title + ': ' if title else ''}<b>{result.accuracy:.2%}</b> test accuracy, "
-            f"test loss {result.loss:.4f}, {result.samples:,} test digits, {wrong:,} wrong."
+            f"test loss {result.loss:.4f}, {result.samples:,} test {self.info.item}s, "
+            f"{wrong:,} wrong."
         )
         self._show_confusion(np.asarray(result.confusion, dtype=np.int64))
         self._show_per_class(np.asarray(result.per_class_accuracy, dtype=float))
@@ -266,6 +293,21 @@ class EvaluationView(QWidget):
         self.reliability.set_report(None)
         self.side_tabs.setTabText(1, "Confidence")
         self.reliability.caption.setText("Scoring how far the confidence can be trusted…")
+
+    def _set_classes(self, info: DatasetInfo) -> None:
+        """Axes, titles and the gallery's grid for ``info``'s classes."""
+        self.info = info
+        item = info.item
+        theme.style_plot(self.confusion_plot, left=f"true {item}")
+        _class_ticks(self.confusion_plot, "left", info.class_names)
+        _class_ticks(self.confusion_plot, "bottom", info.short_names)
+        theme.style_plot(self.class_plot, bottom=item, title=f"Accuracy per {item} (%)")
+        _class_ticks(self.class_plot, "bottom", info.short_names)
+        self.side_tabs.setTabText(0, "Per di&git" if info.shows_digits else f"Per {item}")
+        self.side_tabs.setTabToolTip(0, f"How often each {item} is read correctly")
+        # Names need a wider caption than "4 → 9".
+        wide = 0 if info.shows_digits else 48
+        self.gallery.setGridSize(QSize(THUMB + 26 + wide, THUMB + 40))
 
     def show_calibration(self, report: CalibrationReport | None) -> None:
         """The shown model's reliability on the test digits (None: it could not be scored)."""
@@ -311,23 +353,25 @@ class EvaluationView(QWidget):
         self._gallery_timer.start()
         more = f", showing {len(shown)}" if len(shown) < wrong else ""
         self.gallery_title.setText(
-            f"<b>Misclassified test digits</b>: {wrong:,}{more} (true → predicted, confidence; "
-            "click to enlarge)"
+            f"<b>Misclassified test {self.info.item}s</b>: {wrong:,}{more} (true → predicted, "
+            "confidence; click to enlarge)"
         )
 
     def _add_gallery_chunk(self) -> None:
         chunk, self._pending = self._pending[:GALLERY_CHUNK], self._pending[GALLERY_CHUNK:]
         if not self._pending:
             self._gallery_timer.stop()
+        short, info = self.info.short_names, self.info
         for entry in chunk:
             item = QListWidgetItem(
                 QIcon(digit_pixmap(self._images[entry.index], THUMB)),
-                f"{entry.true_label} → {entry.predicted}\n{entry.confidence:.0%}",
+                f"{short[entry.true_label]} → {short[entry.predicted]}\n{entry.confidence:.0%}",
             )
             item.setData(Qt.ItemDataRole.UserRole, entry)
             item.setToolTip(
-                f"true {entry.true_label}, predicted {entry.predicted} "
-                f"({entry.confidence:.1%} confident); test index {entry.index}"
+                f"true {_named(info, entry.true_label)}, predicted "
+                f"{_named(info, entry.predicted)} ({entry.confidence:.1%} confident); "
+                f"test index {entry.index}"
             )
             item.setForeground(QColor(theme.INK))
             self.gallery.addItem(item)
@@ -342,7 +386,7 @@ class EvaluationView(QWidget):
             return
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = DigitDialog(self._images[entry.index], entry, self)
+        self.dialog = DigitDialog(self._images[entry.index], entry, self, self.info)
         self.dialog.tryInDraw.connect(lambda: self.try_in_draw(item))
         self.dialog.show()
 

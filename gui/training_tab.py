@@ -603,7 +603,7 @@ class TrainingTab(QWidget):
         title = f"Run #{run.number}" if run is not None else ""
         if ended.status == "stopped":
             title += " (stopped early)"
-        self.evaluation.show_result(result.evaluation, images, title)
+        self.evaluation.show_result(result.evaluation, images, title, result.config.dataset)
 
     def _end_progress(self, text: str) -> None:
         self.progress.setRange(0, 1)

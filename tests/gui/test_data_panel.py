@@ -44,3 +44,37 @@ def test_a_cancelled_download_is_told_by_its_type_not_its_text(qtbot, monkeypatc
     panel.start_download()
     qtbot.waitUntil(lambda: not panel.downloading and panel.message.isVisible())
     assert panel.message.text() == "Download cancelled; the dataset did not change."
+
+
+def test_without_torchvision_another_dataset_says_so_in_place(qtbot, monkeypatch):
+    monkeypatch.setattr("gui.data_panel.torchvision_installed", lambda: False)
+    monkeypatch.setattr("core.optional.torchvision_problem", lambda: "not included in this build")
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.choose("kmnist")
+    assert panel.dataset_settings() == ("kmnist", None)
+    assert not panel.download_button.isEnabled() and panel.folder_button.isEnabled()
+    assert panel.message.text() == (
+        "Downloading KMNIST needs torchvision (not included in this build); put its files in "
+        "a folder's KMNIST/raw and use Use folder…."
+    )
+    panel.choose("mnist")  # MNIST downloads without torchvision
+    assert panel.download_button.isEnabled() and panel.download_button.text() == "Do&wnload MNIST"
+
+
+def test_another_dataset_downloads_through_torchvision(qtbot, monkeypatch, tmp_path):
+    calls = []
+
+    def fetched(dataset, data_dir=None, progress=None, should_cancel=None):  # noqa: ARG001
+        calls.append(dataset)
+        progress(4, 4)
+        return tmp_path
+
+    monkeypatch.setattr("gui.data_panel.download_dataset", fetched)
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.choose("fashion-mnist")
+    panel.start_download()
+    qtbot.waitUntil(lambda: not panel.downloading and "downloaded" in panel.message.text())
+    assert calls == ["fashion-mnist"]
+    assert panel.message.text().startswith("Fashion-MNIST downloaded to")

@@ -666,3 +666,45 @@ def test_quitting_mid_training_exits_cleanly(tmp_path, how):
     assert "thread running after the event loop ended: False" in done.stdout
     assert "QThread: Destroyed" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_fashion_mnist_run_names_its_classes_in_the_evaluation(qtbot, tab, tmp_path):
+    """No real Fashion-MNIST offline: a synthetic folder in torchvision's layout stands in."""
+    from core.data import write_idx_dataset
+    from core.datasets import FASHION_MNIST, checkpoint_class_names
+    from tests.core.test_datasets import synthetic
+
+    write_idx_dataset(tmp_path, *synthetic(300, 100), dataset="fashion-mnist")
+    panel = tab.data_panel
+    panel.choose("fashion-mnist")
+    assert "not downloaded yet" in panel.active_label.text()
+    assert not panel.use_folder(tmp_path / "nowhere")
+    assert "No Fashion-MNIST files" in panel.message.text()
+    assert panel.use_folder(tmp_path)
+    assert panel.dataset_settings() == ("fashion-mnist", str(tmp_path))
+    assert not panel.sample_button.isVisibleTo(tab) and "Fashion-MNIST" in (
+        panel.download_button.text()
+    )
+    _configure(tab, epochs=1, batch_size=50)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended_signal:
+        tab.start()
+    result = ended_signal.args[0].result
+    assert checkpoint_class_names(result.checkpoint) == FASHION_MNIST.class_names
+    view = tab.evaluation
+    axis = view.confusion_plot.getPlotItem().getAxis("left")
+    assert [name for _, name in axis._tickLevels[0]] == list(FASHION_MNIST.class_names)
+    bars = view.class_plot.getPlotItem().getAxis("bottom")
+    assert [name for _, name in bars._tickLevels[0]] == list(FASHION_MNIST.short_names)
+    assert "test garments" in view.summary.text()
+    gallery = view.gallery
+    qtbot.waitUntil(lambda: gallery.count() > 0)
+    entry = gallery.item(0).data(0x0100)
+    short = FASHION_MNIST.short_names
+    assert gallery.item(0).text().startswith(f"{short[entry.true_label]} → ")
+    gallery.itemClicked.emit(gallery.item(0))
+    texts = " ".join(label.text() for label in view.dialog.findChildren(type(tab.message)))
+    assert f"<b>{FASHION_MNIST.class_names[entry.true_label]} ({entry.true_label})</b>" in texts
+    view.dialog.close()
+    again = type(panel)()  # the choice is remembered for the next launch
+    qtbot.addWidget(again)
+    assert again.dataset_settings() == ("fashion-mnist", str(tmp_path))
