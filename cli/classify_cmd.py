@@ -1,7 +1,8 @@
 """``classify IMAGE [IMAGE ...] [--model PATH] [--json]``: read digits from picture files.
 
 A contract other checks rely on: one result per image, in order; ``--json`` prints one object per
-line with ``path``, ``digit``, ``confidence``, ``probabilities``, ``looks_like_digit`` (false:
+line with ``path``, ``digit``, ``class_name`` (the class's name: "7" for a digit model,
+"Sneaker" for a Fashion-MNIST one, see ``core.datasets``), ``confidence``, ``probabilities``, ``looks_like_digit`` (false:
 "this does not look like a digit to the model", see ``core.ood``) and ``ood_score`` (or
 ``error``). An unreadable image is reported and skipped, the rest are still classified, and the
 exit code is 1 at the end. The model is loaded once; images go through it in chunks of
@@ -50,16 +51,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.checkpoint import load_checkpoint
+    from core.datasets import checkpoint_class_names
     from core.inference import Classifier, default_checkpoint
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
+    names = checkpoint_class_names(checkpoint)
     failed = False
     for start in range(0, len(args.images), CHUNK):
         paths = args.images[start : start + CHUNK]
         for path, outcome in zip(paths, classify_files(classifier, paths, args), strict=True):
             failed |= isinstance(outcome, str)
-            _print(path, outcome, args.json)
+            _print(path, outcome, args.json, names)
         sys.stdout.flush()
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -93,19 +96,24 @@ def classify_files(
     return [next(answers) if outcome is None else outcome for outcome in outcomes]
 
 
-def _print(path: str, outcome: Prediction | str, as_json: bool) -> None:
+def _print(
+    path: str, outcome: Prediction | str, as_json: bool, names: tuple[str, ...] = ()
+) -> None:
     if isinstance(outcome, str):
         if as_json:
             print(json_output.dumps({"path": path, "error": outcome}))
         else:
             print(f"{path}: error: {outcome}")
         return
+    name = names[outcome.digit] if 0 <= outcome.digit < len(names) else str(outcome.digit)
     if not as_json:
-        print(f"{path}: {outcome.describe()}")
+        named = "" if name == str(outcome.digit) else f" [class {outcome.digit}: {name}]"
+        print(f"{path}: {outcome.describe()}{named}")
         return
     record = {
         "path": path,
         "digit": outcome.digit,
+        "class_name": name,
         "confidence": round(outcome.confidence, 6),
         "probabilities": [round(p, 6) for p in outcome.probabilities],
         "looks_like_digit": outcome.looks_like_digit,

@@ -4,7 +4,8 @@ The contract: the digit, then per declared stage (``core.models.StageSpec``) its
 ``kind`` (conv, dense, logits), ``shape``, ``active_fraction`` (share of ReLUs above zero, null
 for a layer without ReLUs) and ``top_units`` (index and value, strongest first; a conv unit is a
 channel scored by its strongest response). With ``--json`` the last stdout line is one object
-``{"digit", "confidence", "probabilities", "layers": [...]}``. A picture that cannot be read or
+``{"digit", "class_name", "confidence", "probabilities", "layers": [...]}`` (``class_name``:
+the class's name from ``core.datasets``, "7" for a digit model, "Sneaker" for Fashion-MNIST). A picture that cannot be read or
 holds no ink is one ``error:`` line and exit code 2.
 """
 
@@ -52,6 +53,21 @@ def print_text(record: dict) -> None:
         )
 
 
+def _with_class_name(record: dict, checkpoint: object) -> dict:
+    """``record`` with ``class_name`` right after ``digit``."""
+    from core.datasets import checkpoint_class_names
+
+    names = checkpoint_class_names(checkpoint)
+    digit = record["digit"]
+    name = names[digit] if 0 <= digit < len(names) else str(digit)
+    out: dict = {}
+    for key, value in record.items():
+        out[key] = value
+        if key == "digit":
+            out["class_name"] = name
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from core.checkpoint import load_checkpoint
     from core.image_io import read_picture
@@ -68,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     record = inspect_tensor(
         classifier.model, checkpoint.model_name, item.tensor, temperature=temperature
     ).to_json()
+    record = _with_class_name(record, checkpoint)
     if args.json:
         print(json_output.dumps(record))
     else:

@@ -1,0 +1,59 @@
+"""``classify`` and ``inspect`` name the class beside its index, from the model's dataset."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from cli import main as cli_main
+from core.checkpoint import Checkpoint, save_checkpoint
+from core.data import load_sample
+from core.datasets import FASHION_MNIST, KMNIST
+from core.models import build_model
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory):
+    """A test digit as a dark-on-light PNG: a Fashion-MNIST model still gives it a class."""
+    data = load_sample()
+    path = tmp_path_factory.mktemp("pictures") / "picture.png"
+    Image.fromarray(255 - data.test_images[0].numpy()).resize((200, 200)).save(path)
+    return path
+
+
+def model(tmp_path, name: str, **kwargs) -> str:
+    torch.manual_seed(0)
+    checkpoint = Checkpoint.from_model(build_model("mlp", "ce"), "mlp", "ce", **kwargs)
+    return str(save_checkpoint(checkpoint, tmp_path / name))
+
+
+def last_json(capsys, *args: str) -> dict:
+    assert cli_main(list(args)) == 0
+    return json.loads(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_classify_json_names_a_fashion_mnist_class(capsys, tmp_path, picture):
+    path = model(tmp_path, "fashion.pt", config={"dataset": "fashion-mnist"}, dataset="x")
+    record = last_json(capsys, "classify", str(picture), "--model", path, "--json")
+    assert list(record)[:3] == ["path", "digit", "class_name"]
+    assert record["class_name"] == FASHION_MNIST.class_names[record["digit"]]
+    assert cli_main(["classify", str(picture), "--model", path]) == 0
+    text = capsys.readouterr().out
+    assert f"[class {record['digit']}: {record['class_name']}]" in text
+
+
+def test_classify_json_of_a_digit_model_names_the_digit(capsys, tmp_path, picture):
+    path = model(tmp_path, "digits.pt", config={"dataset": "sample"}, dataset="bundled sample")
+    record = last_json(capsys, "classify", str(picture), "--model", path, "--json")
+    assert record["class_name"] == str(record["digit"])
+
+
+def test_inspect_json_carries_the_class_name_beside_the_index(capsys, tmp_path, picture):
+    # A checkpoint without settings: the dataset's description alone names the classes.
+    path = model(tmp_path, "kmnist.pt", dataset="KMNIST (60,000 train / 10,000 test)")
+    record = last_json(capsys, "inspect", str(picture), "--model", path, "--json")
+    assert list(record)[:2] == ["digit", "class_name"]
+    assert record["class_name"] == KMNIST.class_names[record["digit"]]
