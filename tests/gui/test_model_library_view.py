@@ -183,7 +183,9 @@ def _damage_current_model(data: Path, damage: str) -> None:
     if damage == "int keys":
         payload["state_dict"] = dict(enumerate(payload["state_dict"].values()))
     else:
-        payload["state_dict"]["fc2.weight"] = payload["state_dict"]["fc2.weight"].to_sparse()
+        state = payload["state_dict"]
+        name = next(k for k, v in state.items() if v.dim() == 2)  # a linear layer's weights
+        state[name] = state[name].float().to_sparse()
     torch.save(payload, current)
 
 
