@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core.atomic import atomic_path
 from core.checkpoint import Checkpoint, load_checkpoint
+from core.datasets import MNIST, checkpoint_info
 from core.errors import UserError
 from core.inference import Classifier, Prediction, default_checkpoint
 from core.ood import ood_stats_for
@@ -133,6 +134,7 @@ class DrawTab(QWidget):
         self.last_latency_ms = 0.0
         self.saliency_peak = 0.0
         self.reference_label: int | None = None  # the label of a digit sent by "Try in Draw"
+        self.dataset_info = MNIST  # whose classes the current model names (core.datasets)
         self._model_is_random = False
         self._background: list[tuple[QThread, BackgroundCall]] = []
         self._open_serial = 0
@@ -438,6 +440,10 @@ class DrawTab(QWidget):
             return
         self.classifier = classifier
         self._model_is_random = False
+        self.dataset_info = checkpoint_info(checkpoint)  # e.g. Fashion-MNIST: bars named
+        self.chart.getPlotItem().getAxis("bottom").setTicks(
+            [list(enumerate(self.dataset_info.short_names))]
+        )
         classifier.warm_up()
         self.model_label.setText(self._describe_model(checkpoint))
         acc = checkpoint.test_accuracy
@@ -574,12 +580,14 @@ class DrawTab(QWidget):
         self.digit_label.setStyleSheet(theme.text_style(colour))
         if confident:
             sure = "over 99.9%" if prediction.confidence > 0.999 else f"{prediction.confidence:.1%}"
-            self.verdict_label.setText(f"{sure} sure")
+            self.verdict_label.setText(f"{self._class_prefix(prediction.digit)}{sure} sure")
         else:
-            self.verdict_label.setText(f"Not sure: {prediction.digit} or {prediction.runner_up}?")
+            self.verdict_label.setText(
+                f"Not sure: {self._class(prediction.digit)} or {self._class(prediction.runner_up)}?"
+            )
         runner = prediction.runner_up
         detail = (
-            f"Next best: {runner} ({prediction.probabilities[runner]:.1%}). "
+            f"Next best: {self._class(runner)} ({prediction.probabilities[runner]:.1%}). "
             f"Answered in {self.last_latency_ms:.1f} ms."
         )
         if self.reference_label is not None:
@@ -588,6 +596,15 @@ class DrawTab(QWidget):
             detail = "Untrained model: this is a random guess. " + detail
         self.detail_label.setText(detail)
         self.chart.set_probabilities(prediction.probabilities, confident, logits=prediction.logits)
+
+    def _class(self, index: int) -> str:
+        """Class ``index`` for people: the digit, or its name for e.g. a Fashion-MNIST model."""
+        names = self.dataset_info.class_names
+        return names[index] if 0 <= index < len(names) else str(index)
+
+    def _class_prefix(self, index: int) -> str:
+        """The class name before "98.1% sure" when classes have names (the big label shows 7)."""
+        return "" if self.dataset_info.shows_digits else f"{self._class(index)}: "
 
     def _show_steps(self, item: Preprocessed) -> None:
         centred = self.center_box.isChecked()

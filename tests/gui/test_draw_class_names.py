@@ -1,0 +1,34 @@
+"""The Draw tab names the classes of a model trained on another dataset (core.datasets)."""
+
+from __future__ import annotations
+
+import torch
+
+from core.checkpoint import Checkpoint
+from core.data import load_sample
+from core.datasets import FASHION_MNIST
+from core.models import build_model
+from gui.app_state import AppState
+from gui.draw_tab import DrawTab
+
+
+def test_a_fashion_mnist_model_names_its_answer_and_bars(qtbot):
+    torch.manual_seed(0)
+    fashion = Checkpoint.from_model(
+        build_model("mlp", "nll"), "mlp", "nll", config={"dataset": "fashion-mnist"}, dataset="x"
+    )
+    state = AppState()
+    state.set_current_model(fashion, persist=False)
+    tab = DrawTab(state)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitUntil(lambda: not tab.ood_pending, timeout=120_000)
+    ticks = tab.chart.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [name for _, name in ticks] == list(FASHION_MNIST.short_names)
+    tab.show_digit(load_sample().test_images[0].numpy())
+    qtbot.waitUntil(lambda: tab.prediction is not None and not tab.prediction.is_empty)
+    prediction = tab.prediction
+    assert prediction.looks_like_digit  # a real test picture: the answer is shown, not "?"
+    assert FASHION_MNIST.class_names[prediction.digit] in tab.verdict_label.text()
+    runner = FASHION_MNIST.class_names[prediction.runner_up]
+    assert f"Next best: {runner}" in tab.detail_label.text()
