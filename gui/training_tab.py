@@ -56,6 +56,7 @@ from core.train_settings import (
 from core.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui import theme
 from gui.app_state import AppState
+from gui.augment_strip import AugmentStrip
 from gui.data_panel import DataPanel
 from gui.evaluation_view import EvaluationView
 from gui.file_dialogs import ask_open_path, ask_save_path
@@ -239,8 +240,18 @@ class TrainingTab(QWidget):
                 widget.currentIndexChanged.connect(self._apply_preset)
             else:
                 _changed_signal(widget).connect(self._leave_preset_if_changed)
+        self.augment_strip = AugmentStrip()
+        grid.addWidget(self.augment_strip, row + 1, 0, 1, 4)
+        self.augment_check.toggled.connect(self._show_augment_strip)
+        self._show_augment_strip(self.augment_check.isChecked())
         self.settings_box = box
         return box
+
+    def _show_augment_strip(self, on: bool) -> None:
+        if on:
+            self.augment_strip.show_examples()
+        else:
+            self.augment_strip.hide()
 
     def _build_reset_button(self) -> None:
         self.reset_button = QPushButton("Rese&t settings")
@@ -540,8 +551,9 @@ class TrainingTab(QWidget):
         self.progress.setRange(0, max(1, event.total_steps))
         self.progress.setValue(0)
         self._render_controls()
+        note = f" {event.note}" if event.note else ""
         self.show_message(
-            f"Training {MODELS[event.config.model].title} on {event.dataset}, {event.device}."
+            f"Training {MODELS[event.config.model].title} on {event.dataset}, {event.device}.{note}"
         )
         self.state.show_status(f"Training on {event.device} — {event.dataset}", 0)
         self.runStarted.emit(event)

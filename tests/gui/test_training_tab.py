@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from core.checkpoint import Checkpoint
 from core.data import DownloadCancelled
@@ -131,6 +132,21 @@ def test_export_as_script_writes_the_selected_run_or_the_settings(qtbot, tab, tm
     assert "Script saved to" in tab.message.text()
     assert not tab.export_script_to(tmp_path)  # a folder: refused in place, in words
     assert "Could not export the script" in tab.message.text()
+
+
+def test_augment_shows_a_strip_of_augmented_examples(qtbot, tab):
+    strip = tab.augment_strip
+    tab.augment_check.setChecked(False)
+    assert not strip.isVisible()
+    tab.augment_check.setChecked(True)
+    assert strip.isVisible() and not strip.pixmap().isNull()
+    first = strip.pixmap().toImage()
+    assert first.width() == 8 * 28 * 2 and first.height() == 2 * 28 * 2
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton)  # new copies, same originals
+    second = strip.pixmap().toImage()
+    assert second != first and second.copy(0, 0, 448, 56) == first.copy(0, 0, 448, 56)
+    tab.augment_check.setChecked(False)
+    assert not strip.isVisible()
 
 
 def test_smoothing_slider_recomputes_the_bold_curve(qtbot, tab):
