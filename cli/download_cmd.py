@@ -31,11 +31,21 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="where to put MNIST (DIR/MNIST/raw); default: the user data folder",
     )
+    parser.add_argument(
+        "--dataset",
+        choices=("mnist", "fashion-mnist", "kmnist"),
+        default="mnist",
+        help="which dataset (core.datasets); fashion-mnist and kmnist use torchvision's own "
+        "downloader and checksums, into DIR/FashionMNIST/raw or DIR/KMNIST/raw",
+    )
     parser.set_defaults(func=run_download)
 
 
 def run_download(args: argparse.Namespace) -> int:
     from core.data import download_mnist, load_mnist, mnist_source
+
+    if getattr(args, "dataset", "mnist") != "mnist":
+        return _download_other(args.dataset, args.data_dir)
 
     source = mnist_source()
     where = "your mirror" if source.custom else "MNIST's mirrors"
@@ -47,6 +57,22 @@ def run_download(args: argparse.Namespace) -> int:
         bar.close()
     data = load_mnist("mnist", root)  # proves the four files decode and agree
     print(f"MNIST is in {root / 'MNIST' / 'raw'}: {data.description}", flush=True)
+    return 0
+
+
+def _download_other(dataset: str, data_dir: Path | None) -> int:
+    """Fashion-MNIST or KMNIST through torchvision (``core.data.download_dataset``)."""
+    from core.data import download_dataset, load_mnist
+    from core.datasets import IDX_DATASETS
+
+    info = IDX_DATASETS[dataset]
+    print(f"downloading {info.title} with torchvision", flush=True)
+    root = download_dataset(
+        dataset, data_dir, status=lambda text: print(f"  {text}", file=sys.stderr, flush=True)
+    )
+    data = load_mnist(dataset, root)  # proves the four files decode and agree
+    print(f"{info.title} is in {root / info.folder / 'raw'}: {data.description}", flush=True)
+    print(f"credit: {info.citation} Licence: {info.licence}.", flush=True)
     return 0
 
 

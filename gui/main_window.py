@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import platform
 
 from PySide6.QtCore import QSettings
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         import torch
         from PySide6.QtCore import qVersion
 
+        from core.datasets import attribution_lines
         from core.optional import torchvision_version
 
         return (
@@ -139,6 +141,7 @@ class MainWindow(QMainWindow):
             f"<tr><td>Device in use</td><td>{self.device_description()}</td></tr>"
             "</table>"
             "<p>MNIST: Y. LeCun, C. Cortes, C. J. C. Burges.</p>"
+            + "".join(f"<p><small>{html.escape(line)}</small></p>" for line in attribution_lines())
         )
 
     def show_about(self) -> None:
