@@ -32,3 +32,13 @@ def test_a_fashion_mnist_model_names_its_answer_and_bars(qtbot):
     assert FASHION_MNIST.class_names[prediction.digit] in tab.verdict_label.text()
     runner = FASHION_MNIST.class_names[prediction.runner_up]
     assert f"Next best: {runner}" in tab.detail_label.text()
+
+
+def test_the_about_box_credits_each_dataset(qapp):
+    from types import SimpleNamespace
+
+    from gui.main_window import MainWindow
+
+    text = MainWindow.about_text(SimpleNamespace(device_description=lambda: "CPU"))
+    assert "Xiao" in text and "MIT" in text and "arXiv:1708.07747" in text
+    assert "Clanuwat" in text and "CC BY-SA 4.0" in text
