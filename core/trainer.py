@@ -308,6 +308,9 @@ class Trainer:
     (default ``finalize_run``: calibration temperature and "is this a digit?" statistics fitted
     on the held-out digits, stored in the checkpoint; None skips it). Its failure is logged and
     leaves the run finished.
+
+    ``initial_state`` (a state dict of ``config.model``) starts the run from those weights
+    instead of fresh ones: fine-tuning a kept model (``core.own_digits.fine_tune``).
     """
 
     def __init__(
@@ -316,8 +319,10 @@ class Trainer:
         on_event: EventCallback | None = None,
         data: MnistData | None = None,
         finalize: Finalize | None = finalize_run,
+        initial_state: dict[str, torch.Tensor] | None = None,
     ) -> None:
         self.config = config
+        self.initial_state = initial_state
         self.data = data
         self.model: nn.Module | None = None
         self._on_event = on_event
@@ -436,7 +441,10 @@ class Trainer:
             torch.backends.cudnn.benchmark = False
             torch.backends.cudnn.deterministic = True
         torch.manual_seed(cfg.seed)  # weights (built on the CPU, so equal on every device)
-        model = build_model(cfg.model, cfg.loss).to(device).train()
+        model = build_model(cfg.model, cfg.loss)
+        if self.initial_state is not None:
+            model.load_state_dict(self.initial_state)
+        model = model.to(device).train()
         self.model = model
         # Channels-last convolutions: ~15-25% faster CNN steps with oneDNN on a CPU, and the
         # layout tensor cores want for mixed precision on a GPU.
