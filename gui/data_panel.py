@@ -105,8 +105,8 @@ class DataPanel(QGroupBox):
         self._refresh()
 
     def _build_buttons(self) -> None:
-        row = SETTINGS["dataset"]
-        self.dataset_label = QLabel(row.label)
+        # Alt+I: the settings table's "Data&set" would clash with "&Seed" in the same tab.
+        self.dataset_label = QLabel("Tra&in on")
         self.dataset_combo = QComboBox()
         for info in IDX_DATASETS.values():
             self.dataset_combo.addItem(info.title, info.name)
@@ -115,8 +115,8 @@ class DataPanel(QGroupBox):
                 self.dataset_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
             )
         self.dataset_combo.setToolTip(
-            "What to train on: every dataset here is 28x28 greyscale pictures in ten classes,\n"
-            "so the same models learn it. The evaluation and the Draw tab name its classes."
+            f"{SETTINGS['dataset'].tooltip.splitlines()[0]}\n"
+            "The evaluation and the Draw tab name the classes of the chosen dataset."
         )
         self.dataset_label.setBuddy(self.dataset_combo)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_chosen)
@@ -243,6 +243,7 @@ class DataPanel(QGroupBox):
             text = f"{info.title}, not downloaded yet (Download it or Use folder…)"
         where = f"<br><small>from {data_dir}</small>" if data_dir else ""
         self.active_label.setText(f"Active: <b>{text}</b>{where}")
+        self.active_label.setToolTip(f"Licence: {info.licence}\nCite: {info.citation}")
         self.note.setVisible(dataset == "sample")
         self.sample_button.setVisible(info is MNIST)
         self.download_button.setText(f"Do&wnload {info.title}")

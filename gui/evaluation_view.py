@@ -54,8 +54,14 @@ def digit_pixmap(image: np.ndarray, size: int) -> QPixmap:
 
 
 def _class_ticks(plot: pg.PlotWidget, axis: str, names: tuple[str, ...]) -> None:
-    """Label ``axis`` of ``plot`` with one name per class (0..9)."""
-    plot.getPlotItem().getAxis(axis).setTicks([list(enumerate(names))])
+    """Label ``axis`` of ``plot`` with one name per class (0..9).
+
+    Names longer than a digit are staggered on a bottom axis (every second one a line lower),
+    so "Trouser Pullover Dress" do not run into each other under narrow columns.
+    """
+    stagger = axis == "bottom" and max(len(name) for name in names) > 3
+    labels = [("\n" + name if stagger and i % 2 else name) for i, name in enumerate(names)]
+    plot.getPlotItem().getAxis(axis).setTicks([list(enumerate(labels))])
 
 
 def _styled_plot(title: str, left: str, bottom: str, digit_axes: tuple[str, ...]) -> pg.PlotWidget:
@@ -306,7 +312,7 @@ class EvaluationView(QWidget):
         self.side_tabs.setTabText(0, "Per di&git" if info.shows_digits else f"Per {item}")
         self.side_tabs.setTabToolTip(0, f"How often each {item} is read correctly")
         # Names need a wider caption than "4 → 9".
-        wide = 0 if info.shows_digits else 48
+        wide = 0 if info.shows_digits else 70
         self.gallery.setGridSize(QSize(THUMB + 26 + wide, THUMB + 40))
 
     def show_calibration(self, report: CalibrationReport | None) -> None:

@@ -710,7 +710,7 @@ def test_a_fashion_mnist_run_names_its_classes_in_the_evaluation(qtbot, tab, tmp
     axis = view.confusion_plot.getPlotItem().getAxis("left")
     assert [name for _, name in axis._tickLevels[0]] == list(FASHION_MNIST.class_names)
     bars = view.class_plot.getPlotItem().getAxis("bottom")
-    assert [name for _, name in bars._tickLevels[0]] == list(FASHION_MNIST.short_names)
+    assert [name.strip() for _, name in bars._tickLevels[0]] == list(FASHION_MNIST.short_names)
     assert "test garments" in view.summary.text()
     gallery = view.gallery
     qtbot.waitUntil(lambda: gallery.count() > 0)
