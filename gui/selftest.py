@@ -40,6 +40,8 @@ def check_window() -> str:
     window = _wait_for_main_window(launcher)
     ready = _age()
     try:
+        digit = _draw_a_one(window)
+        answered = _age()
         _check_tabs(window)
     finally:
         window.close()  # saves settings (into the temporary file) and shuts the tabs down
@@ -48,8 +50,23 @@ def check_window() -> str:
     clock = "process start" if process_age_seconds() is not None else "the self-test began"
     return (
         f"main window with tabs {', '.join(TAB_NAMES)}; first window shown {shown:.2f} s "
-        f"after {clock}, main window ready {ready:.2f} s after {clock}"
+        f"after {clock}, main window ready {ready:.2f} s after {clock}, the Draw tab read a "
+        f"drawn stroke as {digit} {answered:.2f} s after {clock}"
     )
+
+
+def _draw_a_one(window) -> int:  # noqa: ANN001
+    """A vertical stroke on the Draw tab's canvas, answered at once: the digit it reads."""
+    from gui.draw_canvas import Stroke
+
+    draw = window.draw_tab
+    draw.canvas.add_stroke(Stroke(points=((0.5, 0.2), (0.5, 0.8)), width=0.06))
+    draw.update_now()
+    prediction = draw.prediction
+    if prediction is None or prediction.is_empty:
+        raise CheckFailed("the Draw tab gave no answer for a drawn stroke")
+    draw.clear()
+    return int(prediction.digit)
 
 
 def _age() -> float:
