@@ -289,6 +289,7 @@ class _Progress:
 def run_evaluate(args: argparse.Namespace) -> int:
     from core.calibration import calibration_report
     from core.checkpoint import load_checkpoint
+    from core.datasets import checkpoint_info, resolve
     from core.device import describe_device, resolve_device
     from core.evaluation import evaluate_outputs
 
@@ -298,16 +299,23 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model = checkpoint.build(device)
     result, log_probs = evaluate_outputs(model, data, device)
     calibration = calibration_report(log_probs.cpu(), data.test_labels, checkpoint.temperature)
+    trained_on, info = checkpoint_info(checkpoint), resolve(data.name)
     print(f"model: {checkpoint.summary()}")
+    if trained_on is not info:
+        print(
+            f"note: the model was trained on {trained_on.title} but is scored on {info.title}: "
+            "its classes mean other things there"
+        )
     print(f"device: {describe_device(device)}")
     print(
-        f"test accuracy {result.accuracy:.2%}, test loss {result.loss:.4f} ({result.samples:,} digits)"
+        f"test accuracy {result.accuracy:.2%}, test loss {result.loss:.4f} "
+        f"({result.samples:,} {info.item}s)"
     )
     print(
         f"calibration: expected calibration error {calibration.after.ece:.2%} at temperature "
         f"{checkpoint.temperature:.3g} ({calibration.before.ece:.2%} uncalibrated)"
     )
-    _print_confusion(result)
+    _print_confusion(result, info.class_names)
     if args.json:
         summary = {
             "model": str(Path(args.model).resolve()),
@@ -315,6 +323,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "loss": checkpoint.loss,
             "dataset": data.name,
             "dataset_description": data.description,
+            "class_names": list(info.class_names),
             "device": device.type,
             "test_samples": result.samples,
             "test_accuracy": result.accuracy,
@@ -331,12 +340,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_confusion(result: Any) -> None:
+def _print_confusion(result: Any, names: tuple[str, ...] = tuple("0123456789")) -> None:
     print(
         "per-class accuracy: "
-        + "  ".join(f"{digit}: {acc:.1%}" for digit, acc in enumerate(result.per_class_accuracy))
+        + "  ".join(f"{names[i]}: {acc:.1%}" for i, acc in enumerate(result.per_class_accuracy))
     )
-    print("confusion matrix (rows: true digit, columns: predicted):")
+    if names != tuple("0123456789"):
+        print("classes: " + ", ".join(f"{i} {name}" for i, name in enumerate(names)))
+    print("confusion matrix (rows: true class, columns: predicted):")
     width = max(4, len(str(max(max(row) for row in result.confusion))) + 1)
     print("     " + "".join(f"{d:>{width}}" for d in range(10)))
     for digit, row in enumerate(result.confusion):

@@ -57,3 +57,28 @@ def test_inspect_json_carries_the_class_name_beside_the_index(capsys, tmp_path, 
     record = last_json(capsys, "inspect", str(picture), "--model", path, "--json")
     assert list(record)[:2] == ["digit", "class_name"]
     assert record["class_name"] == KMNIST.class_names[record["digit"]]
+
+
+def test_train_evaluate_classify_on_a_synthetic_fashion_mnist_folder(capsys, tmp_path, picture):
+    """The whole CLI path with --dataset fashion-mnist (synthetic files: no real copy offline)."""
+    from core.data import write_idx_dataset
+    from tests.core.test_datasets import synthetic
+
+    write_idx_dataset(tmp_path / "data", *synthetic(300, 100), dataset="fashion-mnist")
+    out = tmp_path / "fashion.pt"
+    data_args = ["--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "data")]
+    trained = last_json(
+        capsys, "train", *data_args, "--epochs", "1", "--device", "cpu", "--out", str(out), "--json"
+    )
+    assert trained["dataset"] == "fashion-mnist" and trained["test_samples"] == 100
+    assert cli_main(["evaluate", "--model", str(out), *data_args, "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[-1])["class_names"] == list(FASHION_MNIST.class_names)
+    assert any(line.startswith("per-class accuracy: T-shirt/top: ") for line in lines)
+    assert not any(line.startswith("note:") for line in lines)
+    assert cli_main(["evaluate", "--model", str(out), "--dataset", "sample"]) == 0
+    assert "note: the model was trained on Fashion-MNIST but is scored on MNIST" in (
+        capsys.readouterr().out
+    )
+    record = last_json(capsys, "classify", str(picture), "--model", str(out), "--json")
+    assert record["class_name"] == FASHION_MNIST.class_names[record["digit"]]
