@@ -165,7 +165,8 @@ class DataPanel(QGroupBox):
         if name is None or name == self._dataset:
             return
         self._dataset = name
-        self.show_message(self._unavailable_reason() or "")
+        reason = self._unavailable_reason()
+        self.show_message(reason or "", error=reason is not None)
         self._changed()
 
     def _unavailable_reason(self) -> str | None:
