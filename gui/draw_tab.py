@@ -49,6 +49,7 @@ from gui.app_state import AppState
 from gui.draw_canvas import RENDER_SIZE, DrawCanvas
 from gui.draw_views import HeatScale, PixelView, ProbabilityChart
 from gui.file_dialogs import ask_open_path, ask_save_path
+from gui.own_digits_view import AddToMyDigitsBar
 from gui.train_worker import start_worker
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,11 @@ class DrawTab(QWidget):
         self.canvas.strokeFinished.connect(self.update_now)
         column.addWidget(self.canvas, stretch=1)
         column.addLayout(self._build_tools())
+        # "Add to my digits as N" (Ctrl+D): the drawing as the learner sees it, or None if blank
+        self.own_digits_bar = AddToMyDigitsBar(
+            lambda: None if self.canvas.is_blank() else self.canvas.render_array(), parent=self
+        )
+        column.addWidget(self.own_digits_bar)
 
         self.center_box = QCheckBox("MNIST preprocessing: crop, fit 20×20, centre of mass")
         self.center_box.setChecked(True)
@@ -540,6 +546,7 @@ class DrawTab(QWidget):
         self.inputChanged.emit(None if tensor is None else tensor[0].numpy().copy())
 
     def _show_prediction(self, prediction: Prediction) -> None:
+        self.own_digits_bar.set_answer(None if prediction.is_empty else prediction.digit)
         if prediction.is_empty:
             self._show_empty()
         elif not prediction.looks_like_digit:

@@ -53,6 +53,8 @@ class MainWindow(QMainWindow):
         self.draw_tab.trainingRequested.connect(
             lambda: self.tabs.setCurrentWidget(self.training_tab)
         )
+        self.draw_tab.own_digits_bar.openRequested.connect(self.show_own_digits)
+        self.draw_tab.own_digits_bar.saved.connect(self._own_digits_saved)
         self._restore_settings()
         self.statusBar().showMessage(f"Device: {self.device_description()}")
         if startup_note:
@@ -104,6 +106,12 @@ class MainWindow(QMainWindow):
         bundled_action.triggered.connect(self.state.use_bundled)
         models_menu.addAction(library_action)
         models_menu.addAction(bundled_action)
+        own_action = QAction("My &digits…", self)
+        own_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        own_action.setToolTip("Your saved drawings: browse, delete, fine-tune the model on them")
+        own_action.triggered.connect(self.show_own_digits)
+        models_menu.addSeparator()
+        models_menu.addAction(own_action)
 
     def show_models(self) -> None:
         """The Models dialog (non-modal, one at a time)."""
@@ -114,6 +122,21 @@ class MainWindow(QMainWindow):
         self.models_dialog.refresh()
         self.models_dialog.show()
         self.models_dialog.raise_()
+
+    def show_own_digits(self) -> None:
+        """The My digits dialog (non-modal, one at a time)."""
+        from gui.own_digits_view import OwnDigitsDialog
+
+        if getattr(self, "own_digits_dialog", None) is None:
+            self.own_digits_dialog = OwnDigitsDialog(self.state, parent=self)
+        self.own_digits_dialog.refresh()
+        self.own_digits_dialog.show()
+        self.own_digits_dialog.raise_()
+
+    def _own_digits_saved(self, _digit: int, _count: int) -> None:
+        dialog = getattr(self, "own_digits_dialog", None)
+        if dialog is not None and dialog.isVisible():
+            dialog.refresh()
 
     @staticmethod
     def device_description() -> str:
@@ -186,4 +209,6 @@ class MainWindow(QMainWindow):
             shutdown = getattr(tab, "shutdown", None)
             if shutdown is not None:
                 shutdown()  # stops and waits for any worker thread
+        if getattr(self, "own_digits_dialog", None) is not None:
+            self.own_digits_dialog.shutdown()  # a fine-tune in progress
         super().closeEvent(event)
