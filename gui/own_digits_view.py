@@ -213,8 +213,8 @@ def _pct(value: float) -> str:
 class OwnDigitsDialog(QDialog):
     """Counts per digit, thumbnails to browse and delete, and "Fine-tune the current model".
 
-    ``mnist_loader`` gives the MNIST digits mixed in (default: the bundled sample); it is
-    called in the worker thread. Closing the dialog stops a running fine-tune and waits for it.
+    ``mnist_loader`` gives the MNIST digits mixed in (default: full MNIST when it is in the
+    data folder, else the bundled sample); it is called in the worker thread. Closing the dialog stops a running fine-tune and waits for it.
     """
 
     def __init__(
@@ -375,6 +375,7 @@ class OwnDigitsDialog(QDialog):
         except UserError as exc:
             self._say(str(exc), theme.ERROR)
             drawings = []
+        drawings.sort(key=lambda drawing: drawing.path.name)  # names are the time of saving
         shown = drawings[-MAX_THUMBNAILS:]
         for drawing in reversed(shown):  # newest first
             pixmap = QPixmap(str(drawing.path))
@@ -463,10 +464,10 @@ class OwnDigitsDialog(QDialog):
         root, epochs, loader = self.own.root, self.epochs_box.value(), self._mnist_loader
 
         def job(**hooks: Any) -> FineTuneResult:
-            if loader is None:
-                from core.data import load_sample
+            if loader is None:  # full MNIST when it is in the data folder, else the sample
+                from core.data import load_mnist
 
-                mnist = load_sample()
+                mnist = load_mnist("auto")
             else:
                 mnist = loader()
             return fine_tune(checkpoint, root, mnist, epochs=epochs, seed=1, **hooks)

@@ -198,3 +198,11 @@ def test_main_window_opens_my_digits_from_the_menu_and_the_draw_tab(qtbot, main_
     bar._picture = stroke_picture
     assert bar.add()
     assert sum(int(label.text()) for label in dialog.count_labels) == 1  # refreshed on save
+
+
+def test_thumbnails_show_the_newest_first(dialog):
+    dialog.own.add(stroke_picture(), 5)
+    dialog.own.add(stroke_picture(), 2)
+    dialog.own.add(stroke_picture(), 9)
+    dialog.refresh()
+    assert [dialog.thumbnails.item(i).text() for i in range(3)] == ["9", "2", "5"]
