@@ -11,6 +11,7 @@ components), so a newly drawn digit can be placed on the same map as a moving ma
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,7 +248,11 @@ class ReferenceDigits:
 
 
 def build_reference(
-    model: nn.Module, model_name: str, data: MnistData, k: int = 8
+    model: nn.Module,
+    model_name: str,
+    data: MnistData,
+    k: int = 8,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ReferenceDigits:
     """The map and the exemplars of ``data``'s test split from one forward pass (still seconds
     for 10,000 CNN digits: run it off the GUI thread, on a model of its own, since hooks are per
@@ -257,7 +262,8 @@ def build_reference(
     stage, logits = _stages(model_name)
     _check(data.test_images, data.test_labels)
     started = time.perf_counter()
-    scores, kept = scan(model, model_name, normalize(data.test_images), keep=(stage, logits))
+    inputs = normalize(data.test_images)
+    scores, kept = scan(model, model_name, inputs, keep=(stage, logits), should_stop=should_stop)
     elapsed = time.perf_counter() - started
     emap = map_from_outputs(model_name, kept[stage], kept[logits], data.test_labels, elapsed)
     return ReferenceDigits(data.description, data.test_images.numpy(), emap, strongest(scores, k))

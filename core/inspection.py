@@ -184,6 +184,10 @@ def stage_outputs(
     return {name: torch.cat(values) for name, values in parts.items()}
 
 
+class Cancelled(Exception):
+    """A long pass stopped because its caller asked (``should_stop`` returned True)."""
+
+
 @torch.inference_mode()
 def scan(
     model: nn.Module,
@@ -191,15 +195,19 @@ def scan(
     inputs: torch.Tensor,
     keep: Sequence[str] = (),
     chunk: int = 250,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """One pass over ``inputs``: every stage's per-unit scores, (N, units) each, and the whole
     outputs of the ``keep`` stages, (N, ...) each, on the CPU. Whole feature maps are kept only
-    where asked (a CNN's first maps are 50 KB a digit)."""
+    where asked (a CNN's first maps are 50 KB a digit). ``should_stop`` is asked between chunks;
+    when it says so the pass raises ``Cancelled``."""
     stages = stages_of(model_name)
     device = next(model.parameters()).device
     scores: dict[str, list[torch.Tensor]] = {stage.name: [] for stage in stages}
     kept: dict[str, list[torch.Tensor]] = {name: [] for name in keep}
     for start in range(0, len(inputs), chunk):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
         x = inputs[start : start + chunk].reshape(-1, 1, 28, 28).to(device, dtype=torch.float32)
         with capture(model, stages) as outputs:
             model(x)

@@ -166,6 +166,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "schedule": "onecycle",
         "amp": "auto",
     },
+    # Lessons for the "Inside the network" tab (gradient flow recorded): a deep sigmoid MLP
+    # whose first layers get 1e-5 of the last layer's gradient, and a learning rate high
+    # enough to kill most ReLUs of the MLP within an epoch (measured on the bundled sample).
+    "vanishing": {"model": "deep-sigmoid", "lr": 0.1, "batch_size": 256, "gradient_stats": True},
+    "dead-relus": {"model": "mlp", "lr": 0.5, "batch_size": 256, "gradient_stats": True},
 }
 PRESET_NOTES = {
     "speedrun": "tuned for a GPU: on the CPU it runs, but slowly (minutes on full MNIST)",
@@ -176,6 +181,9 @@ _PRESET_TIPS = {
     "": "Your own settings.",
     "speedrun": "Big batches, OneCycle, Adam, mixed precision: 99% on full MNIST in seconds on "
     "a GPU; " + PRESET_NOTES["speedrun"] + ".",
+    "vanishing": "A deep sigmoid MLP: watch its gradients vanish layer by layer (Inside the "
+    "network, Training).",
+    "dead-relus": "The MLP at learning rate 0.5: most of its ReLUs die and it stops learning.",
 }
 
 
@@ -346,6 +354,18 @@ _ROWS: tuple[Setting, ...] = (
         "stroke thickness) on the training device",
     ),
     Setting(
+        "gradient_stats",
+        "&Gradient flow",
+        bool,
+        "Measure each layer's gradient, weights and update size a few times a second, and\n"
+        "its dead ReLUs after each epoch: the 'Inside the network' tab draws them. Vanishing\n"
+        "or exploding gradients and dead ReLUs show there. Costs under 5% speed.",
+        settings_key="training/gradient_stats",
+        cli_flag="--gradient-stats",
+        cli_help="report per-layer gradient flow (gradient and weight norms, update/weight "
+        "ratio) a few times a second and dead ReLUs per epoch",
+    ),
+    Setting(
         "dataset",
         "Data&set",
         str,
@@ -383,7 +403,16 @@ _ROWS: tuple[Setting, ...] = (
         "P&reset",
         str,
         "A named group of settings.\n" + "\n".join(f"{k}: {v}" for k, v in _PRESET_TIPS.items()),
-        choices=_choices(("", *PRESETS), {"": "Custom", "speedrun": "Speed run"}, _PRESET_TIPS),
+        choices=_choices(
+            ("", *PRESETS),
+            {
+                "": "Custom",
+                "speedrun": "Speed run",
+                "vanishing": "Lesson: vanishing gradients",
+                "dead-relus": "Lesson: dead ReLUs",
+            },
+            _PRESET_TIPS,
+        ),
         settings_key="training/preset",
         cli_flag="--preset",
         cli_help="start from a named group of settings (flags given override it); speedrun: "

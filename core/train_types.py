@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from core.data import DATASET_CHOICES  # noqa: F401  (re-exported: the dataset registry)
 from core.errors import UserError
+from core.inspection import DeadReluReport, GradientReport
 
 OPTIMIZER_CHOICES = ("sgd", "adam")
 SCHEDULE_CHOICES = ("constant", "onecycle")
@@ -53,6 +54,9 @@ class TrainConfig:
     # Vary every training batch at random (core.augment: rotation, scale, shear, shift, elastic
     # wobble, stroke thickness) on the training device; test and held-out digits stay as they are.
     augment: bool = False
+    # Opt-in gradient flow (core.inspection.GradientMonitor): a GradientReport a few times a
+    # second and a DeadReluReport after each epoch, for the "Inside the network" tab.
+    gradient_stats: bool = False
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
@@ -159,4 +163,4 @@ class RunEnded:
     result: RunResult | None = None
 
 
-TrainEvent = RunStarted | BatchEvent | EpochEvent | RunEnded
+TrainEvent = RunStarted | BatchEvent | EpochEvent | RunEnded | GradientReport | DeadReluReport

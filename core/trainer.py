@@ -30,6 +30,7 @@ from core.data import MnistData, load_mnist, normalize
 from core.device import describe_device, resolve_device
 from core.errors import UserError
 from core.evaluation import evaluate_tensors, log_probabilities, loss_function, model_input
+from core.inspection import GradientMonitor
 from core.models import SimpleNet, build_model
 from core.train_settings import PRESET_NOTES
 from core.train_types import (
@@ -248,6 +249,7 @@ class _RunState:
     stopped: bool = False
     window: _ReportWindow = field(default_factory=_ReportWindow)
     augmenter: Callable[[torch.Tensor], torch.Tensor] | None = None  # core.augment, or None
+    monitor: GradientMonitor | None = None  # opt-in gradient flow (cfg.gradient_stats)
 
     def clock(self) -> float:
         return time.perf_counter() - self.paused_total
@@ -423,6 +425,8 @@ class Trainer:
                     seconds=seconds,
                 )
             )
+            if state.monitor is not None:
+                self._emit(state.monitor.dead_relus(epoch, state.test_x))
         return self._finish(state)
 
     # -- setup ----------------------------------------------------------------------------------
@@ -478,6 +482,7 @@ class Trainer:
             steps_per_epoch=steps_per_epoch,
             total_steps=steps_per_epoch * cfg.epochs,
             augmenter=BatchAugmenter(cfg.seed, device) if cfg.augment else None,
+            monitor=GradientMonitor(model, cfg.model) if cfg.gradient_stats else None,
         )
 
     # -- one epoch ------------------------------------------------------------------------------
@@ -546,7 +551,13 @@ class Trainer:
                 loss = state.criterion(state.model(xb), yb)
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-        state.optimizer.step()
+        if state.monitor is not None and state.window.steps + 1 == state.cfg.report_every:
+            epoch = state.step // state.steps_per_epoch + 1
+            report = state.monitor.observe(state.optimizer.step, epoch, state.step + 1)
+            if report is not None:
+                self._emit(report)
+        else:
+            state.optimizer.step()
         return loss
 
     def _report(

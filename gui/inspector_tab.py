@@ -16,10 +16,11 @@ its own, through the same superqt-style bridge as training (``gui.train_worker.s
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -63,23 +64,34 @@ class ReferenceWorker(QObject):
     def __init__(self, checkpoint: Checkpoint, token: int, dataset: str, data=None) -> None:  # noqa: ANN001
         super().__init__()
         self.checkpoint, self.token, self.dataset, self.data = checkpoint, token, dataset, data
+        self._stop = threading.Event()
+        self.done = False
+
+    def stop(self) -> None:
+        """Ask the pass to end at its next chunk (any thread)."""
+        self._stop.set()
 
     @Slot()
     def work(self) -> None:
         from core.data import load_mnist
         from core.embedding_map import build_reference
+        from core.inspection import Cancelled
 
         try:
             data = self.data if self.data is not None else load_mnist(self.dataset)
             model = self.checkpoint.build()  # its own model: hooks are per model object
-            reference = build_reference(model, self.checkpoint.model_name, data)
+            name = self.checkpoint.model_name
+            reference = build_reference(model, name, data, should_stop=self._stop.is_set)
             self.ready.emit((self.token, reference))
+        except Cancelled:
+            pass  # a newer model or the end of the app: nobody waits for this map
         except UserError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 (reaches the user, never kills the thread)
             log.exception("building the map failed")
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
+            self.done = True
             self.finished.emit()
 
 
@@ -171,6 +183,10 @@ class InsideNetworkTab(QWidget):
         self._timer.timeout.connect(self.update_now)
         self._build_ui()
         state.modelChanged.connect(self.set_checkpoint)
+        self._live_workers: list[ReferenceWorker] = []
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting without closing the window must also end the thread
+            app.aboutToQuit.connect(self.shutdown)
         if state.current_model is not None:
             self.set_checkpoint(state.current_model)
 
@@ -299,8 +315,14 @@ class InsideNetworkTab(QWidget):
         worker.failed.connect(self._reference_failed)
         thread = start_worker(worker, self)  # type: ignore[arg-type]  (any QObject with work())
         thread.setObjectName("inspector-map-thread")
+        for old in self._live_workers:
+            old.stop()  # its map is for a model no longer shown
         self._threads = [t for t in self._threads if _alive(t)] + [thread]
-        self._worker = worker  # a Python reference until it finishes
+        self._live_workers = [worker]  # a Python reference until it finishes
+        worker.finished.connect(self._prune_workers)  # queued: runs in the GUI thread
+
+    def _prune_workers(self) -> None:
+        self._live_workers = [w for w in self._live_workers if not w.done]
 
     def _reference_ready(self, payload: tuple[int, ReferenceDigits]) -> None:
         token, reference = payload
@@ -462,8 +484,12 @@ class InsideNetworkTab(QWidget):
 
     # =============================================================== shutdown
     def shutdown(self) -> None:
-        """Wait for the map worker (it checks nothing, but it is seconds at most)."""
+        """Stop the map worker and wait for its thread (it stops within one chunk of digits).
+        Also connected to ``aboutToQuit``: the app may end without a close event."""
         self._token += 1
+        for worker in self._live_workers:
+            worker.stop()
+        self._live_workers = []
         for thread in self._threads:
             if _alive(thread):
                 thread.quit()

@@ -160,3 +160,18 @@ def test_reference_is_the_map_and_the_exemplars_from_one_pass(sample):
     for name, table in expected.items():
         np.testing.assert_array_equal(reference.exemplars[name], table)
     assert reference.images.shape == (sample.test_samples, 28, 28)
+
+
+def test_a_reference_pass_can_be_cancelled_between_chunks(sample):
+    from core.embedding_map import build_reference
+    from core.inspection import Cancelled
+
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # after the first chunk
+
+    with pytest.raises(Cancelled):
+        build_reference(build_model("mlp").eval(), "mlp", sample, should_stop=stop)
+    assert len(asked) == 2

@@ -285,3 +285,49 @@ def test_temperature_softens_the_answer_like_the_classifier(digit):
     np.testing.assert_allclose(warm.probabilities, torch.softmax(logits / 2, 0).numpy(), rtol=1e-6)
     np.testing.assert_allclose(raw.probabilities, torch.softmax(logits, 0).numpy(), rtol=1e-6)
     assert warm.digit == raw.digit
+
+
+# ------------------------------------------------------------------- through the trainer
+
+
+def _small_data():
+    from core.data import MnistData, load_sample
+
+    data = load_sample()
+    return MnistData(
+        "sample",
+        "600 sample digits",
+        data.train_images[:512],
+        data.train_labels[:512],
+        data.test_images[:200],
+        data.test_labels[:200],
+    )
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_trainer_reports_gradient_flow_only_when_asked(name, monkeypatch):
+    from core.train_types import BatchEvent, EpochEvent, TrainConfig
+    from core.trainer import Trainer
+
+    monkeypatch.setattr(inspection, "REPORT_INTERVAL_S", 0.0)  # every report, not 5 a second
+    data = _small_data()
+    config = TrainConfig(model=name, epochs=2, batch_size=64, report_every=2, device="cpu")
+    events: list = []
+    assert Trainer(config, on_event=events.append, data=data).run().status == "finished"
+    assert not [
+        e for e in events if isinstance(e, inspection.GradientReport | inspection.DeadReluReport)
+    ]
+    events.clear()
+    on = replace(config, gradient_stats=True)
+    assert Trainer(on, on_event=events.append, data=data).run().status == "finished"
+    reports = [e for e in events if isinstance(e, inspection.GradientReport)]
+    batches = [e for e in events if isinstance(e, BatchEvent)]
+    assert [r.step for r in reports] == [b.step for b in batches]  # one per report (no throttle)
+    assert {r.epoch for r in reports} == {1, 2}
+    assert [layer.name for layer in reports[0].layers] == inspection.weight_layers(name)
+    assert all(layer.grad_norm > 0 and 0 < layer.update_ratio < 1 for layer in reports[-1].layers)
+    assert reports[-1].templates.shape[0] in (128, 16)
+    dead = [e for e in events if isinstance(e, inspection.DeadReluReport)]
+    epochs = [e for e in events if isinstance(e, EpochEvent)]
+    assert [d.epoch for d in dead] == [e.epoch for e in epochs] == [1, 2]
+    assert all(0 <= share <= 1 for share in dead[0].dead_fraction.values())
