@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     item = classifier.preprocess(picture.pixels)
     if picture.is_blank or item.is_empty or item.tensor is None:
         raise UserError(f"no digit found: {picture.name} is blank")
-    temperature = getattr(classifier, "temperature", 1.0)  # calibrated, as 'classify' answers
+    temperature = classifier.temperature  # calibrated, as 'classify' answers
     record = inspect_tensor(
         classifier.model, checkpoint.model_name, item.tensor, temperature=temperature
     ).to_json()

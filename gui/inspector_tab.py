@@ -410,7 +410,7 @@ class InsideNetworkTab(QWidget):
             self.classifier.model,
             self.classifier.checkpoint.model_name,
             item.tensor,
-            temperature=getattr(self.classifier, "temperature", 1.0),
+            temperature=self.classifier.temperature,
         )
         self.inspect_ms = (time.perf_counter() - t0) * 1000.0
         self.inspection = result
@@ -473,7 +473,7 @@ class InsideNetworkTab(QWidget):
 
         if isinstance(event, RunStarted):
             title = MODELS[event.config.model].title if event.config.model in MODELS else ""
-            recording = bool(getattr(event.config, "gradient_stats", False))
+            recording = event.config.gradient_stats
             self.training_panel.reset(f"{title} on {event.dataset}", recording, title)
         elif isinstance(event, GradientReport):
             self.training_panel.add_report(event)
