@@ -44,19 +44,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-center",
         action="store_true",
-        help="skip MNIST-style cropping and centring (plain resize; for comparison)",
+        help="skip MNIST-style cropping and centring (plain resize; for comparison; always so "
+        "for a Fashion-MNIST or KMNIST model, whose pictures fill their frame)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from core.checkpoint import load_checkpoint
-    from core.datasets import checkpoint_class_names
+    from core.datasets import checkpoint_info
     from core.inference import Classifier, default_checkpoint
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
-    names = checkpoint_class_names(checkpoint)
+    info = checkpoint_info(checkpoint)
+    names = info.class_names
+    # A Fashion-MNIST or KMNIST picture fills its frame: resized only, unless digits.
+    args.no_center = args.no_center or not info.fit_like_mnist
     failed = False
     for start in range(0, len(args.images), CHUNK):
         paths = args.images[start : start + CHUNK]

@@ -77,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
     picture = read_picture(args.image)
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
-    item = classifier.preprocess(picture.pixels)
+    from core.datasets import checkpoint_info
+
+    # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
+    item = classifier.preprocess(picture.pixels, center=checkpoint_info(checkpoint).fit_like_mnist)
     if picture.is_blank or item.is_empty or item.tensor is None:
         raise UserError(f"no digit found: {picture.name} is blank")
     temperature = classifier.temperature  # calibrated, as 'classify' answers

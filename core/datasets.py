@@ -35,6 +35,11 @@ class DatasetInfo:
     citation: str
     url: str
     download_mb: int  # the four archives together, for the Download button
+    # Were its pictures cropped, fitted into 20x20 and centred by mass (MNIST's digits were)?
+    # Then a user's picture is prepared the same way (core.preprocess center=True); else it is
+    # only resized, as these datasets' pictures fill the frame. Measured: a Fashion-MNIST MLP
+    # reads 1,000 real test garments saved as pictures at 87.5% resized, 40.3% centred.
+    fit_like_mnist: bool = True
 
     @property
     def shows_digits(self) -> bool:
@@ -93,6 +98,7 @@ FASHION_MNIST = DatasetInfo(
     'Benchmarking Machine Learning Algorithms", arXiv:1708.07747, 2017.',
     url="https://github.com/zalandoresearch/fashion-mnist",
     download_mb=30,
+    fit_like_mnist=False,
 )
 KMNIST = DatasetInfo(
     name="kmnist",
@@ -111,6 +117,7 @@ KMNIST = DatasetInfo(
     'Learning for Classical Japanese Literature", arXiv:1812.01718, 2018.',
     url="https://github.com/rois-codh/kmnist",
     download_mb=21,
+    fit_like_mnist=False,  # characters scaled to the frame, not centred by mass in 20x20
 )
 
 # The IDX datasets with torchvision classes, by the app's name (MNIST first).

@@ -82,3 +82,20 @@ def test_train_evaluate_classify_on_a_synthetic_fashion_mnist_folder(capsys, tmp
     )
     record = last_json(capsys, "classify", str(picture), "--model", str(out), "--json")
     assert record["class_name"] == FASHION_MNIST.class_names[record["digit"]]
+
+
+@pytest.mark.parametrize("dataset,center", [("fashion-mnist", False), ("mnist", True)])
+def test_garments_are_resized_not_centred_like_digits(capsys, tmp_path, picture, dataset, center):
+    """Fashion-MNIST pictures fill their frame: MNIST's crop-fit-centre would shrink them."""
+    from core.checkpoint import load_checkpoint
+    from core.inference import Classifier
+    from core.preprocess import read_paper
+
+    path = model(tmp_path, f"{dataset}.pt", config={"dataset": dataset}, dataset="x")
+    record = last_json(capsys, "classify", str(picture), "--model", path, "--json")
+    classifier = Classifier(load_checkpoint(path))
+    pixels = read_paper(str(picture)).pixels
+    expected = classifier.predict([pixels], center=center)[0].probabilities
+    other = classifier.predict([pixels], center=not center)[0].probabilities
+    assert record["probabilities"] == pytest.approx(expected, abs=1e-6)
+    assert record["probabilities"] != pytest.approx(other, abs=1e-6)
