@@ -219,6 +219,17 @@ def test_fine_tuning_learns_the_own_hand_without_forgetting_mnist(mlp_and_own_ha
     assert "held-out drawings" in result.describe()
 
 
+def test_the_tuned_model_saves_and_loads(mlp_and_own_hand, tmp_path):
+    from core.checkpoint import load_checkpoint, save_checkpoint
+
+    checkpoint, own, mnist = mlp_and_own_hand
+    result = fine_tune(checkpoint, own.root, mnist, epochs=1, seed=1)
+    loaded = load_checkpoint(save_checkpoint(result.checkpoint, tmp_path / "tuned.pt"))
+    assert loaded.metrics["own_held_out_accuracy"] == result.own_after
+    assert loaded.dataset.startswith(f"your {result.own_trained} drawings + ")
+    assert loaded.temperature != 1.0  # calibrated on MNIST digits outside the mix
+
+
 def test_fine_tuning_repeats_under_a_seed(mlp_and_own_hand):
     checkpoint, own, mnist = mlp_and_own_hand
     first = fine_tune(checkpoint, own.root, mnist, epochs=1, seed=3)
