@@ -450,6 +450,7 @@ class DrawTab(QWidget):
         self.chart.getPlotItem().getAxis("bottom").setTicks(
             [list(enumerate(self.dataset_info.short_names))]
         )
+        self.center_box.setEnabled(self.dataset_info.fit_like_mnist)
         classifier.warm_up()
         self.model_label.setText(self._describe_model(checkpoint))
         acc = checkpoint.test_accuracy
@@ -536,7 +537,7 @@ class DrawTab(QWidget):
             self.reference_label = None  # the data set digit is gone (cleared, undone)
         started = time.perf_counter()
         picture = self.canvas.render_array()
-        self.preprocessed = self.classifier.preprocess(picture, center=self.center_box.isChecked())
+        self.preprocessed = self.classifier.preprocess(picture, center=self.centred)
         self.prediction = self.classifier.predict_preprocessed([self.preprocessed])[0]
         self.last_latency_ms = (time.perf_counter() - started) * 1000.0
         self._show_prediction(self.prediction)
@@ -613,8 +614,14 @@ class DrawTab(QWidget):
         """The class name before "98.1% sure" when classes have names (the big label shows 7)."""
         return "" if self.dataset_info.shows_digits else f"{self._class(index)}: "
 
+    @property
+    def centred(self) -> bool:
+        """MNIST's crop-fit-centre: when ticked and the model's pictures were made so (digits;
+        a Fashion-MNIST or KMNIST picture fills its frame and is only resized)."""
+        return self.center_box.isChecked() and self.dataset_info.fit_like_mnist
+
     def _show_steps(self, item: Preprocessed) -> None:
-        centred = self.center_box.isChecked()
+        centred = self.centred
         names = ["crop", "fit20", "centred", "normalised"] if centred else ["resized", "normalised"]
         for index, (view, label) in enumerate(zip(self.step_views, self.step_labels, strict=True)):
             name = names[index] if index < len(names) else None

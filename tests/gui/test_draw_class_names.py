@@ -12,6 +12,10 @@ from gui.app_state import AppState
 from gui.draw_tab import DrawTab
 
 
+def digits_model() -> Checkpoint:
+    return Checkpoint.from_model(build_model("mlp", "nll"), "mlp", "nll", dataset="MNIST")
+
+
 def test_a_fashion_mnist_model_names_its_answer_and_bars(qtbot):
     torch.manual_seed(0)
     fashion = Checkpoint.from_model(
@@ -23,6 +27,7 @@ def test_a_fashion_mnist_model_names_its_answer_and_bars(qtbot):
     qtbot.addWidget(tab)
     tab.show()
     qtbot.waitUntil(lambda: not tab.ood_pending, timeout=120_000)
+    assert tab.center_box.isChecked() and not tab.center_box.isEnabled() and not tab.centred
     ticks = tab.chart.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert [name for _, name in ticks] == list(FASHION_MNIST.short_names)
     tab.show_digit(load_sample().test_images[0].numpy())
@@ -32,6 +37,10 @@ def test_a_fashion_mnist_model_names_its_answer_and_bars(qtbot):
     assert FASHION_MNIST.class_names[prediction.digit] in tab.verdict_label.text()
     runner = FASHION_MNIST.class_names[prediction.runner_up]
     assert f"Next best: {runner}" in tab.detail_label.text()
+    resized = tab.classifier.preprocess(tab.canvas.render_array(), center=False)
+    assert torch.equal(tab.preprocessed.tensor, resized.tensor)  # not MNIST-centred
+    state.set_current_model(digits_model(), persist=False)
+    assert tab.center_box.isEnabled() and tab.centred
 
 
 def test_the_about_box_credits_each_dataset(qapp):
