@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -206,6 +207,18 @@ class FineTuneWorker(QObject):
             self.progress.emit(text, done, total)
 
 
+def _thumbnail(path: Path) -> QIcon:
+    pixmap = QPixmap(str(path))
+    return QIcon(
+        pixmap.scaled(
+            THUMB_SIDE,
+            THUMB_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    )
+
+
 def _pct(value: float) -> str:
     return f"{value:.1%}"
 
@@ -232,6 +245,7 @@ class OwnDigitsDialog(QDialog):
         self._worker: FineTuneWorker | None = None
         self.result: FineTuneResult | None = None
         self.counts = [0] * 10
+        self._icons: dict[str, QIcon | None] = {}
         self.setWindowTitle("My digits")
         self.resize(760, 620)
         layout = QVBoxLayout(self)
@@ -377,15 +391,13 @@ class OwnDigitsDialog(QDialog):
             drawings = []
         drawings.sort(key=lambda drawing: drawing.path.name)  # names are the time of saving
         shown = drawings[-MAX_THUMBNAILS:]
+        # Decoded once per file: a refresh after each save then costs only the new picture.
+        self._icons = {str(d.path): self._icons.get(str(d.path)) for d in shown}
         for drawing in reversed(shown):  # newest first
-            pixmap = QPixmap(str(drawing.path))
-            icon = pixmap.scaled(
-                THUMB_SIDE,
-                THUMB_SIDE,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            item = QListWidgetItem(QIcon(icon), str(drawing.digit))
+            key = str(drawing.path)
+            if self._icons[key] is None:
+                self._icons[key] = _thumbnail(drawing.path)
+            item = QListWidgetItem(self._icons[key], str(drawing.digit))
             item.setData(Qt.ItemDataRole.UserRole, str(drawing.path))
             item.setToolTip(f"{drawing.digit}: {drawing.path.name}")
             self.thumbnails.addItem(item)

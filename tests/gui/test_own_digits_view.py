@@ -206,3 +206,20 @@ def test_thumbnails_show_the_newest_first(dialog):
     dialog.own.add(stroke_picture(), 9)
     dialog.refresh()
     assert [dialog.thumbnails.item(i).text() for i in range(3)] == ["9", "2", "5"]
+
+
+def test_the_delete_key_asks_then_deletes(qtbot, dialog, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog.own.add(stroke_picture(), 4)
+    dialog.own.add(stroke_picture(), 4)
+    dialog.refresh()
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: answers.pop(0))
+    dialog.thumbnails.item(0).setSelected(True)
+    dialog.thumbnails.setFocus()
+    qtbot.keyClick(dialog.thumbnails, Qt.Key.Key_Delete)  # "No": nothing deleted
+    assert dialog.own.counts()[4] == 2
+    qtbot.keyClick(dialog.thumbnails, Qt.Key.Key_Delete)
+    assert dialog.own.counts()[4] == 1 and dialog.thumbnails.count() == 1
+    assert dialog.status_label.text() == "Deleted 1 drawing."
