@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import Checkpoint
+from core.datasets import checkpoint_info
 from core.embedding_map import ReferenceDigits
 from core.errors import UserError
 from core.inference import Classifier
@@ -177,6 +178,7 @@ class InsideNetworkTab(QWidget):
         self._threads: list[QThread] = []
         self._dirty = True
         self._offered: int | None = None
+        self._center = True
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -293,6 +295,8 @@ class InsideNetworkTab(QWidget):
             return
         previous = self.classifier.checkpoint.model_name if self.classifier else None
         self.classifier = classifier
+        # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
+        self._center = checkpoint_info(checkpoint).fit_like_mnist
         self.classifier.warm_up()
         if previous != checkpoint.model_name:
             self._build_rows(checkpoint.model_name)
@@ -399,7 +403,7 @@ class InsideNetworkTab(QWidget):
             return
         self._dirty = False
         started = time.perf_counter()
-        item = self.classifier.preprocess(self.canvas.render_array())
+        item = self.classifier.preprocess(self.canvas.render_array(), center=self._center)
         if item.is_empty or item.tensor is None:
             self._show_empty()
             return
