@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from core import own_digits
+from core.checkpoint import Checkpoint
 from core.data import MnistData, load_sample
 from core.errors import UserError
 from core.folder_dataset import load_folder_dataset
@@ -178,26 +179,34 @@ def test_a_bad_folder_is_refused_in_one_sentence(tmp_path):
     assert "not a digit folder" in str(caught.value) and one_sentence(str(caught.value))
 
 
-@pytest.fixture(scope="module")
-def mlp_and_own_hand(tmp_path_factory):
-    """A quickly trained MLP, and 25 drawings per digit in a consistent new hand made from
-    MNIST digits the model and the mix never see."""
+def mlp_on_sample_but(
+    spared: int, test_digits: int = 1000
+) -> tuple[Checkpoint, MnistData, torch.Tensor, torch.Tensor]:
+    """An MLP trained 1 epoch on the sample without its last ``spared`` training digits: the
+    model, the data it saw, and the spared digits (to make an "own hand" from)."""
     sample = load_sample()
-    n = sample.train_samples - 250
+    n = sample.train_samples - spared
     mnist = MnistData(
         "sample",
         "bundled sample",
         sample.train_images[:n],
         sample.train_labels[:n],
-        sample.test_images,
-        sample.test_labels,
+        sample.test_images[:test_digits],
+        sample.test_labels[:test_digits],
     )
     ended = Trainer(TrainConfig(model="mlp", epochs=1, seed=1), data=mnist, finalize=None).run()
+    return ended.result.checkpoint, mnist, sample.train_images[n:], sample.train_labels[n:]
+
+
+@pytest.fixture(scope="module")
+def mlp_and_own_hand(tmp_path_factory):
+    """A quickly trained MLP, and 25 drawings per digit in a consistent new hand made from
+    MNIST digits the model and the mix never see."""
+    checkpoint, mnist, images, labels = mlp_on_sample_but(250)
     own = OwnDigits(tmp_path_factory.mktemp("own-hand"))
-    images, labels = sample.train_images[n:], sample.train_labels[n:]
     for image, label in zip(own_hand(images), labels, strict=True):
         own.add(digit_to_paper(image.numpy()), int(label))
-    return ended.result.checkpoint, own, mnist
+    return checkpoint, own, mnist
 
 
 def test_fine_tuning_learns_the_own_hand_without_forgetting_mnist(mlp_and_own_hand):

@@ -7,11 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from core.data import MnistData, load_sample
 from core.own_digits import OwnDigits
 from core.preprocess import digit_to_paper
-from core.train_types import TrainConfig
-from core.trainer import Trainer
 from gui.app_state import AppState
 from gui.draw_canvas import Stroke
 from gui.own_digits_view import ADD_SHORTCUT, AddToMyDigitsBar, OwnDigitsDialog
@@ -91,18 +88,9 @@ def test_draw_tab_adds_the_drawing_with_its_shortcut(qtbot):
 @pytest.fixture(scope="module")
 def small_model():
     """An MLP trained for one epoch on most of the sample, and the sample without the rest."""
-    sample = load_sample()
-    n = sample.train_samples - 200
-    mnist = MnistData(
-        "sample",
-        "bundled sample",
-        sample.train_images[:n],
-        sample.train_labels[:n],
-        sample.test_images[:500],
-        sample.test_labels[:500],
-    )
-    ended = Trainer(TrainConfig(model="mlp", epochs=1, seed=1), data=mnist, finalize=None).run()
-    return ended.result.checkpoint, mnist, sample.train_images[n:], sample.train_labels[n:]
+    from tests.core.test_own_digits import mlp_on_sample_but
+
+    return mlp_on_sample_but(200, test_digits=500)
 
 
 def fill(own: OwnDigits, images, labels) -> None:
