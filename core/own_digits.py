@@ -211,6 +211,7 @@ class FineTuneResult:
     own_before_per_digit: list[float] = field(default_factory=list)
     own_after_per_digit: list[float] = field(default_factory=list)
     own_held_out_per_digit: list[int] = field(default_factory=list)  # 0: no accuracy for it
+    mnist_description: str = ""  # whose test split the MNIST check is (e.g. the sample's)
 
     def describe(self) -> str:
         """Two lines for people (CLI, status bar, report)."""
@@ -296,6 +297,7 @@ class _Mix:
     spare_images: torch.Tensor  # MNIST training digits outside the mix (for calibration)
     spare_labels: torch.Tensor
     mnist_mixed: int
+    mnist_description: str
 
 
 def _mix(own: OwnSplit, mnist: MnistData, seed: int) -> _Mix:
@@ -317,7 +319,8 @@ def _mix(own: OwnSplit, mnist: MnistData, seed: int) -> _Mix:
         mnist.test_labels,
     )
     spare = spare[:FINALIZE_DIGITS].sort().values
-    return _Mix(data, mnist.train_images[spare], mnist.train_labels[spare], n_mnist)
+    spare_images, spare_labels = mnist.train_images[spare], mnist.train_labels[spare]
+    return _Mix(data, spare_images, spare_labels, n_mnist, mnist.description)
 
 
 def _accuracy(checkpoint: Checkpoint, images: torch.Tensor, labels: torch.Tensor):
@@ -434,4 +437,5 @@ def _result(ended: RunEnded, own: OwnSplit, mix: _Mix, own_before, mnist_before,
         own_before_per_digit=own_before.per_class_accuracy,
         own_after_per_digit=own_after.per_class_accuracy,
         own_held_out_per_digit=torch.bincount(own.held_labels, minlength=NUM_CLASSES).tolist(),
+        mnist_description=mix.mnist_description,
     )

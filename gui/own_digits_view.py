@@ -544,6 +544,12 @@ class OwnDigitsDialog(QDialog):
         """Before and after, side by side (the per-digit detail in the row's tooltip)."""
         self.own_row.setText(f"Your held-out drawings ({result.own_held_out})")
         self.mnist_row.setText(f"MNIST test digits ({result.mnist_test:,})")
+        self.mnist_row.setToolTip(
+            f"The test split of {result.mnist_description}, the same digits before and after:\n"
+            "does the model still read MNIST, or did it forget it for your hand? (A model\n"
+            "trained on full MNIST has seen the bundled sample's test digits: compare the\n"
+            "two columns, not this figure with its test accuracy.)"
+        )
         self.own_before.setText(_pct(result.own_before))
         self.own_after.setText(_pct(result.own_after))
         self.mnist_before.setText(_pct(result.mnist_before))

@@ -156,6 +156,8 @@ def test_fine_tune_runs_in_the_worker_and_offers_the_model(qtbot, dialog, small_
     assert dialog.own_before.text() == f"{result.own_before:.1%}"
     assert dialog.own_after.text() == f"{result.own_after:.1%}"
     assert dialog.mnist_after.text() == f"{result.mnist_after:.1%}"
+    assert "test split of bundled sample" in dialog.mnist_row.toolTip()
+    assert "held out" in dialog.own_row.toolTip()  # per digit, before -> after
     assert result.own_after >= result.own_before
     assert "offered" in dialog.status_label.text()
     assert dialog.tune_button.isEnabled()
