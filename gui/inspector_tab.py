@@ -20,7 +20,7 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -197,7 +197,19 @@ class InsideNetworkTab(QWidget):
         root = QHBoxLayout(self)
         root.setContentsMargins(10, 10, 10, 10)
         root.setSpacing(12)
-        root.addLayout(self._build_input_column())
+        # The input column scrolls when the window is short (1024x700), so no tab sets the
+        # window's minimum height.
+        column = QWidget()
+        column.setLayout(self._build_input_column())
+        column.layout().setContentsMargins(0, 0, 0, 0)
+        column_scroll = QScrollArea()
+        column_scroll.setWidget(column)
+        column_scroll.setWidgetResizable(True)
+        column_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        column_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = column_scroll.verticalScrollBar().sizeHint().width()
+        column_scroll.setFixedWidth(column.sizeHint().width() + bar + 2)
+        root.addWidget(column_scroll)
         self.flow = QWidget()
         self.flow_layout = QVBoxLayout(self.flow)
         self.flow_layout.setContentsMargins(0, 0, 6, 0)

@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         # reach it once the training worker forwards them: see InsideNetworkTab.on_training_event).
         self.training_tab.runStarted.connect(self.inside_tab.on_training_event)
         self.training_tab.runEnded.connect(self.inside_tab.on_training_event)
+        self.training_tab.insideEvent.connect(self.inside_tab.on_training_event)
         for index in range(self.tabs.count()):
             self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
         self.setCentralWidget(self._with_run_offer(self.tabs))

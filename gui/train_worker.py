@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import UserError
+from core.inspection import DeadReluReport, GradientReport
 from core.run_history import BatchBlock, calibration_on_test_digits
 from core.train_settings import report_every
 from core.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
@@ -49,6 +50,8 @@ class TrainWorker(QObject):
     runEnded = Signal(object)  # RunEnded, exactly once per work()
     # CalibrationReport of the scored model on the test digits, after runEnded (None: failed)
     calibrationReady = Signal(object)
+    # core.inspection's opt-in GradientReport / DeadReluReport (the monitor rate-limits them)
+    insideEvent = Signal(object)
     finished = Signal()
 
     def __init__(
@@ -170,6 +173,8 @@ class TrainWorker(QObject):
         elif isinstance(event, RunStarted):
             self._last_flush = time.monotonic()
             self.runStarted.emit(event)
+        elif isinstance(event, GradientReport | DeadReluReport):
+            self.insideEvent.emit(event)
         # RunEnded is emitted once by work(), from the trainer's return value.
 
     def _flush(self, now: float | None = None) -> None:

@@ -140,6 +140,7 @@ class TrainingTab(QWidget):
 
     runStarted = Signal(object)  # RunStarted, after the views took it
     runEnded = Signal(object)  # RunEnded, after the views took it
+    insideEvent = Signal(object)  # the worker's gradient-flow reports, for the inspector
     openPlaygroundPair = Signal(str)  # a LossPair name the learner wants to see in the playground
     tryInDraw = Signal(object, object)  # a test digit (28x28 uint8) and its true label
 
@@ -469,6 +470,7 @@ class TrainingTab(QWidget):
         worker.epochEnded.connect(self._on_epoch)
         worker.runEnded.connect(self._on_run_ended)
         worker.calibrationReady.connect(self.evaluation.show_calibration)
+        worker.insideEvent.connect(self.insideEvent)
         self._worker, self._run_over = worker, False
         self.show_message("Loading data…" if data is None else "Starting…")
         self.progress.setRange(0, 0)

@@ -36,3 +36,24 @@ def test_last_tab_and_geometry_remembered(qtbot):
     assert second.tabs.currentIndex() == 2
     assert second.size() == expected
     second.close()
+
+
+def test_gradient_flow_of_a_run_reaches_the_inspector(main_window, qtbot):
+    tab = main_window.training_tab
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData("cnn"))
+    tab.epochs_spin.setValue(1)
+    tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
+    tab.gradient_stats_check.setChecked(True)
+    panel = main_window.inside_tab.training_panel
+    with qtbot.waitSignal(tab.runEnded, timeout=120_000) as ended:
+        assert tab.start()
+    assert ended.args[0].status == "finished", ended.args[0].reason
+    qtbot.waitUntil(lambda: panel.reports > 0 and panel.dead is not None, timeout=10_000)
+    assert {layer.name for layer in panel.latest.layers} >= {"conv1", "fc1"}
+
+
+def test_every_tab_fits_a_1024_by_700_window(main_window):
+    main_window.resize(1024, 700)
+    main_window.show()
+    assert main_window.minimumSizeHint().height() <= 700
+    assert (main_window.width(), main_window.height()) == (1024, 700)
