@@ -193,12 +193,25 @@ def print_ood(summary: dict) -> None:
         )
 
 
-def measure_robustness(checkpoint, limit: int, seed: int) -> dict:  # noqa: ANN001
-    """Accuracy on the sample's test digits redrawn in each of ``variants``, with and without
-    the MNIST preprocessing, against the model on the original 28x28 digits."""
+def held_out_digits(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 5,000 MNIST training digits the bundled model held out of training (the fixed split
+    ``tools/train_default_model.py`` uses): digits it never saw, unlike the sample's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_default_model import HELD_OUT, load_training_digits
+
+    data = load_training_digits(folder)
+    _, images, labels = data.hold_out(HELD_OUT)
+    return images, labels
+
+
+def measure_robustness(checkpoint, limit: int, seed: int, digits=None) -> dict:  # noqa: ANN001
+    """Accuracy on test digits (the sample's, or ``digits``) redrawn in each of ``variants``,
+    with and without the MNIST preprocessing, against the model on the original 28x28 digits."""
     classifier = Classifier(checkpoint, ood=None)
-    data = load_sample()
-    images, labels = data.test_images, data.test_labels.numpy()
+    if digits is None:
+        data = load_sample()
+        digits = (data.test_images, data.test_labels)
+    images, labels = digits[0], digits[1].numpy()
     if limit:
         images, labels = images[:limit], labels[:limit]
     started = time.perf_counter()
@@ -256,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ood", action="store_true", help="measure 'is this a digit?' instead")
     parser.add_argument("--per-kind", type=int, default=100, help="drawings of each kind (--ood)")
     parser.add_argument("--flag-rate", type=float, default=FLAG_RATE)
+    parser.add_argument(
+        "--held-out",
+        type=Path,
+        metavar="MNIST_DIR",
+        help="use the bundled model's 5,000 held-out MNIST training digits from this folder "
+        "(e.g. ../shared/mnist-train) instead of the sample's test digits, which it trained on",
+    )
     args = parser.parse_args(argv)
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
@@ -263,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = measure_ood(checkpoint, args.per_kind, args.seed, args.flag_rate)
         print(json.dumps(summary)) if args.json else print_ood(summary)
     else:
-        summary = measure_robustness(checkpoint, args.limit, args.seed)
+        digits = held_out_digits(args.held_out) if args.held_out else None
+        summary = measure_robustness(checkpoint, args.limit, args.seed, digits)
         print(json.dumps(summary)) if args.json else print_robustness(summary)
     return 0
 
