@@ -177,6 +177,8 @@ class InsideNetworkTab(QWidget):
         self._token = 0
         self._threads: list[QThread] = []
         self._dirty = True
+        self._ever_shown = False
+        self._pending_checkpoint: Checkpoint | None = None
         self._offered: int | None = None
         self._center = True
         self._timer = QTimer(self)
@@ -298,7 +300,15 @@ class InsideNetworkTab(QWidget):
 
     # =================================================================== model
     def set_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Use ``checkpoint`` from now on (connected to ``AppState.modelChanged``)."""
+        """Use ``checkpoint`` from now on (connected to ``AppState.modelChanged``).
+
+        While the tab has never been shown the work (a warm-up pass, the layer rows, the map's
+        scan) waits for its first showing: start-up must not pay for a tab nobody opened.
+        """
+        if not self._ever_shown:
+            self._pending_checkpoint = checkpoint
+            return
+        self._pending_checkpoint = None
         try:
             classifier = Classifier(checkpoint)
             stages_of(checkpoint.model_name)
@@ -478,6 +488,9 @@ class InsideNetworkTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802
         super().showEvent(event)
+        self._ever_shown = True
+        if self._pending_checkpoint is not None:
+            self.set_checkpoint(self._pending_checkpoint)
         if self._dirty:
             QTimer.singleShot(0, self.update_now)
 
