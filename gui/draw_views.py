@@ -45,6 +45,15 @@ def heat_image(heat: np.ndarray) -> QImage:
     return QImage(rgba.data, width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
 
 
+def fitted_rect(image: QImage, frame: QRectF) -> QRectF:
+    """Where ``image`` goes in ``frame``: as large as fits, aspect ratio kept, centred."""
+    w, h = image.width(), image.height()
+    scale = min(frame.width() / w, frame.height() / h)
+    target = QRectF(0, 0, w * scale, h * scale)
+    target.moveCenter(frame.center())
+    return target
+
+
 class PixelView(QWidget):
     """Shows a small image magnified with hard pixel edges, so a learner sees every pixel."""
 
@@ -80,10 +89,9 @@ class PixelView(QWidget):
         painter.fillRect(frame, QColor(0, 0, 0))
         if self._image is not None:
             # Keep the aspect ratio (a crop can be tall and thin), centred, nearest-neighbour.
+            target = fitted_rect(self._image, frame)
             w, h = self._image.width(), self._image.height()
-            scale = min(frame.width() / w, frame.height() / h)
-            target = QRectF(0, 0, w * scale, h * scale)
-            target.moveCenter(frame.center())
+            scale = target.width() / w
             painter.drawImage(target, self._image)
             if self._overlay is not None:
                 painter.drawImage(target, self._overlay)

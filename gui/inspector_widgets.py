@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui import theme
+from gui.draw_views import fitted_rect
 
 # Sequential: black, vermillion-orange, pale yellow (magma-like; readable without hue).
 _SEQUENTIAL = np.array([[0, 0, 0], [120, 28, 109], [230, 97, 0], [253, 231, 160]], np.float32)
@@ -264,11 +265,7 @@ class ArrayView(QWidget):
         frame = QRectF(self.rect())
         painter.fillRect(frame, BACKGROUND)
         if self._image is not None:
-            w, h = self._image.width(), self._image.height()
-            scale = min(frame.width() / w, frame.height() / h)
-            target = QRectF(0, 0, w * scale, h * scale)
-            target.moveCenter(frame.center())
-            painter.drawImage(target, self._image)
+            painter.drawImage(fitted_rect(self._image, frame), self._image)
         painter.end()
 
 
