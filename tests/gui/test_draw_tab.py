@@ -509,3 +509,23 @@ def test_out_of_range_pen_setting_is_clamped(qtbot):
     state.set_current_model(checkpoint(), persist=False)
     tab = make_tab(qtbot, state)
     assert tab.pen_slider.value() == tab.pen_slider.maximum()
+
+
+def test_calibrated_probabilities_can_be_compared_with_the_raw_softmax(qtbot):
+    scaled = checkpoint()
+    scaled.temperature = 2.0
+    state = AppState()
+    state.set_current_model(scaled, persist=False)
+    tab = make_tab(qtbot, state)
+    assert tab.calibrated_box.isChecked() and "T = 2.00" in tab.calibrated_box.text()
+    tab.canvas.add_stroke(Stroke(tuple(SEVEN), 0.065))
+    tab.update_now()
+    calibrated = np.array(tab.prediction.probabilities)
+    tab.calibrated_box.setChecked(False)
+    raw = np.array(tab.prediction.probabilities)
+    assert tab.prediction.digit == int(np.argmax(calibrated))  # the answer never changes
+    logits = np.array(tab.prediction.logits)
+    assert np.allclose(raw, np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
+    assert raw.max() > calibrated.max()  # T > 1 softens the confidence
+    tab.calibrated_box.setChecked(True)
+    assert np.allclose(tab.prediction.probabilities, calibrated)
