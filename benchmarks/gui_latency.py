@@ -12,8 +12,8 @@ same config and report interval) before and after each GUI run (H G H G ... H); 
 ratio is its samples/s over the mean of the headless runs around it, and ``throughput_ratio``
 is the median ratio (this machine is shared, so single runs vary by +-15%).
 
-``--view inspector`` keeps the "Inside the network" tab showing during the run (its live
-first-layer templates and gradient curves redraw then); ``--load`` runs one busy process of our
+``--view inspector`` keeps the "Inside the network" tab showing during the run, with gradient
+statistics on (headless too), so its live first-layer templates and gradient curves redraw; ``--load`` runs one busy process of our
 own beside it for the whole measurement (ended with it), to see a neighbour's effect.
 
 With ``--json`` the last stdout line is one JSON object with at least ``max_stall_ms``,
@@ -191,6 +191,7 @@ def measure_model(args: argparse.Namespace, model: str, data, prepared) -> dict:
         device="auto",
         dataset=dataset,
         data_dir=data_dir,
+        gradient_stats=args.view == "inspector",  # the view's live templates and flow curves
     )
     every = report_every(data.train_samples, args.batch_size)
     headless_config = TrainConfig(**{**config.to_dict(), "report_every": every})
