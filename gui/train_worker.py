@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from core.errors import UserError
 from core.inspection import DeadReluReport, GradientReport
@@ -187,7 +187,7 @@ class TrainWorker(QObject):
 def start_worker(worker: TrainWorker, parent: QObject | None = None) -> QThread:
     """Move ``worker`` to a new thread with superqt's wiring and start it.
 
-    The thread quits when the worker finishes; both are deleted later. Callers keep the
+    The thread quits when the worker finishes; both are deleted later, in the GUI thread. Callers keep the
     returned thread to ``wait()`` on it at shutdown.
     """
     thread = QThread(parent)
@@ -196,8 +196,14 @@ def start_worker(worker: TrainWorker, parent: QObject | None = None) -> QThread:
     thread.started.connect(worker.work)
     # Direct: QThread.quit is thread-safe, and a queued quit would never run while the GUI
     # thread is blocked in wait() at shutdown (a deadlock).
+    # The worker goes home to the GUI thread when it is done and is destroyed there. Destroying
+    # a Python-made QObject in the worker thread asks Python (for its overrides) while Qt's
+    # connection lock is held; the GUI thread, holding the GIL while it builds widgets, can be
+    # waiting for that very lock: a deadlock seen at start-up.
+    home = QCoreApplication.instance().thread() if QCoreApplication.instance() else thread.thread()
+    worker.finished.connect(lambda: worker.moveToThread(home), Qt.ConnectionType.DirectConnection)
     worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    worker.finished.connect(worker.deleteLater)
+    thread.finished.connect(worker.deleteLater)
     thread.finished.connect(thread.deleteLater)
     thread.start()
     return thread

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.train_settings import report_every
 from core.train_types import RunEnded, RunStarted, TrainConfig
@@ -186,3 +186,24 @@ def test_the_evaluation_view_says_when_calibration_is_missing(qtbot):
     view.show_calibration(None)
     assert "could not be scored" in view.reliability.caption.text()
     assert view.side_tabs.tabText(1) == "Confidence"
+
+
+class _Quick(QObject):
+    finished = Signal()
+
+    @Slot()
+    def work(self) -> None:
+        self.ran_in = QThread.currentThread()
+        self.finished.emit()
+
+
+def test_a_finished_worker_is_destroyed_in_the_gui_thread_not_its_own(qtbot):
+    """Destroying a Python QObject in the worker thread can deadlock against the GUI thread
+    (Qt's connection lock vs the GIL): the worker goes home first and is deleted there."""
+    worker = _Quick()
+    start_worker(worker)
+    destroyed = []
+    worker.destroyed.connect(lambda: destroyed.append(QThread.currentThread()))
+    qtbot.waitUntil(lambda: bool(destroyed), timeout=10_000)
+    gui = QCoreApplication.instance().thread()
+    assert worker.ran_in is not gui and destroyed[0] is gui
