@@ -201,9 +201,12 @@ def test_a_finished_worker_is_destroyed_in_the_gui_thread_not_its_own(qtbot):
     """Destroying a Python QObject in the worker thread can deadlock against the GUI thread
     (Qt's connection lock vs the GIL): the worker goes home first and is deleted there."""
     worker = _Quick()
-    start_worker(worker)
+    parent = QObject()  # owns the thread (as a tab does), so Python never drops it running
+    start_worker(worker, parent)
     destroyed = []
     worker.destroyed.connect(lambda: destroyed.append(QThread.currentThread()))
     qtbot.waitUntil(lambda: bool(destroyed), timeout=10_000)
     gui = QCoreApplication.instance().thread()
     assert worker.ran_in is not gui and destroyed[0] is gui
+    for thread in parent.findChildren(QThread):
+        thread.wait(5000)
