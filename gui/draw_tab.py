@@ -90,6 +90,14 @@ def _note(text: str = "", size_px: int | None = None) -> QLabel:
     return label
 
 
+def _check_box(text: str, tooltip: str, slot, checked: bool = False) -> QCheckBox:  # noqa: ANN001
+    box = QCheckBox(text)
+    box.setChecked(checked)
+    box.setToolTip(tooltip)
+    box.toggled.connect(slot)
+    return box
+
+
 class BackgroundCall(QObject):
     """Run one function in a worker thread; its result or its error comes back as a signal.
 
@@ -175,14 +183,14 @@ class DrawTab(QWidget):
         )
         column.addWidget(self.own_digits_bar)
 
-        self.center_box = QCheckBox("MNIST preprocessing: crop, fit 20×20, centre of mass")
-        self.center_box.setChecked(True)
-        self.center_box.setToolTip(
+        self.center_box = _check_box(
+            "MNIST preprocessing: crop, fit 20×20, centre of mass",
             "MNIST digits were fitted into a 20×20 box and centred by their centre of mass in\n"
             "28×28. The model never saw anything else. Switch this off to feed the whole canvas\n"
-            "squeezed to 28×28 and watch an off-centre or small digit fool the model."
+            "squeezed to 28×28 and watch an off-centre or small digit fool the model.",
+            self._preprocessing_toggled,
+            checked=True,
         )
-        self.center_box.toggled.connect(self._preprocessing_toggled)
         column.addWidget(self.center_box)
         self.hint_label = _note(
             "Left button draws · right button erases · drop an image file here to classify it"
@@ -305,14 +313,14 @@ class DrawTab(QWidget):
             "so only their differences matter."
         )
         header.addWidget(self.logits_box)
-        self.calibrated_box = QCheckBox("calibrated")
-        self.calibrated_box.setChecked(True)
-        self.calibrated_box.setToolTip(
+        self.calibrated_box = _check_box(
+            "calibrated",
             "Probabilities after temperature scaling: softmax(z / T), with T fitted on digits\n"
             "the model never trained on so that '90 % sure' is right about 90 % of the time.\n"
-            "Untick to compare with the raw softmax(z); the answer itself never changes."
+            "Untick to compare with the raw softmax(z); the answer itself never changes.",
+            self._set_calibrated,
+            checked=True,
         )
-        self.calibrated_box.toggled.connect(self._set_calibrated)
         header.addWidget(self.calibrated_box)
         box.addLayout(header)
         self.chart = ProbabilityChart()
