@@ -64,9 +64,13 @@ class Launcher(QObject):
         if problem:
             self.startup_window.show_failure(problem)
             return
+        from gui.app_state import AppState
         from gui.main_window import MainWindow
 
-        self.window = MainWindow()
+        self.state = AppState()
+        if self.imports.preloaded is not None:
+            self.state.load_startup_model(self.imports.preloaded)
+        self.window = MainWindow(self.state)
         self.window.show()
         self.startup_window.close()
         self.ready.emit(self.window)

@@ -19,6 +19,7 @@ from core.checkpoint import Checkpoint
 from core.errors import UserError
 from core.model_library import (
     BUNDLED_NAME,
+    CurrentModel,
     LibraryEntry,
     ModelLibrary,
     bundled_checkpoint,
@@ -84,14 +85,15 @@ class AppState(QObject):
     def current_name(self) -> str:
         return self._model_name
 
-    def load_startup_model(self) -> str:
+    def load_startup_model(self, choice: CurrentModel | None = None) -> str:
         """Use the library's current choice (or the bundled model); the reason if it fell back.
 
-        Never raises for a bad user folder or model file; only a missing bundled model leaves
-        no model (the Draw tab then explains it).
+        ``choice``: that choice already read (the start-up thread reads it behind the startup
+        window). Never raises for a bad user folder or model file; only a missing bundled model
+        leaves no model (the Draw tab then explains it).
         """
         try:
-            choice = current_checkpoint(self.library)
+            choice = choice if choice is not None else current_checkpoint(self.library)
         except UserError as exc:
             self.startup_note = str(exc)
             return self.startup_note

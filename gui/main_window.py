@@ -25,7 +25,11 @@ class MainWindow(QMainWindow):
 
         self.state = state or AppState(self)
         # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
-        startup_note = self.state.load_startup_model() if self.state.current_model is None else ""
+        startup_note = (
+            self.state.load_startup_model()
+            if self.state.current_model is None
+            else self.state.startup_note
+        )
         self.setWindowTitle(APP_NAME)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)

@@ -65,6 +65,7 @@ class HeavyImports(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.seconds = 0.0
+        self.preloaded = None  # core.model_library.CurrentModel, read on the thread too
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="heavy-imports", daemon=True).start()
@@ -79,5 +80,24 @@ class HeavyImports(QObject):
                 importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - a broken install is said in the window
             problem = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if not problem:
+            self.preloaded = _preload_model()
         self.seconds = time.perf_counter() - start
         self.finished.emit(problem)  # queued to the GUI thread (the receiver lives there)
+
+
+def _preload_model():  # noqa: ANN202 - core.model_library.CurrentModel or None
+    """The model the Draw tab will use, read and run once here: the first forward pass of a
+    process pays for torch's kernel set-up, which the window need not wait for. None when it
+    cannot be read: the GUI thread then tries again and says why."""
+    try:
+        import torch
+
+        from core.model_library import current_checkpoint
+
+        choice = current_checkpoint()
+        with torch.no_grad():
+            choice.checkpoint.build()(torch.zeros(1, 1, 28, 28))
+        return choice
+    except Exception:  # noqa: BLE001 - the GUI's own start-up path reports any problem
+        return None

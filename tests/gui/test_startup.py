@@ -9,9 +9,9 @@ from gui import main_window, startup
 
 
 class FakeMainWindow(QWidget):
-    def __init__(self) -> None:
+    def __init__(self, state=None) -> None:  # noqa: ANN001
         super().__init__()
-        self.built = True
+        self.state = state
 
 
 def test_startup_window_first_then_the_main_window(qtbot, monkeypatch):
@@ -23,6 +23,8 @@ def test_startup_window_first_then_the_main_window(qtbot, monkeypatch):
     with qtbot.waitSignal(launcher.ready, timeout=120_000) as ready:
         pass
     assert isinstance(ready.args[0], FakeMainWindow) and ready.args[0].isVisible()
+    # The model was read behind the startup window, so the window starts with it in hand.
+    assert ready.args[0].state.current_model is not None
     assert not launcher.startup_window.isVisible()
     ready.args[0].close()
 
