@@ -350,7 +350,7 @@ class LossPlaygroundTab(QWidget):
             self.grids.addWidget(self.target_title, 0, 1)
             self.grids.addWidget(self.target_grid, 1, 1)
             self.grids.setColumnStretch(1, 0)
-            self.target_grid.setFixedWidth(100)
+            self.target_grid.setFixedWidth(92)  # one column of class indices; x gets the rest
         else:
             self.grids.addWidget(self.target_title, 2, 0)
             self.grids.addWidget(self.target_grid, 3, 0)
