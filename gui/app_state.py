@@ -11,11 +11,12 @@ in the library, so ``main.py classify`` uses the same model.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from core.checkpoint import Checkpoint
+from core.checkpoint import Checkpoint, load_checkpoint
 from core.errors import UserError
 from core.model_library import (
     BUNDLED_NAME,
@@ -104,6 +105,14 @@ class AppState(QObject):
     def _apply(self, checkpoint: Checkpoint, entry_id: str | None, name: str) -> None:
         self._model, self._entry_id, self._model_name = checkpoint, entry_id, name
         self.modelChanged.emit(checkpoint)
+
+    def load_model_file(self, path: str | os.PathLike[str]) -> Checkpoint:
+        """The one path from a model file the learner opens to the model in use (Training and
+        Draw tabs alike): read weights-only and checked, kept in the library, used now.
+        Raises ``UserError`` (one sentence) for a file that cannot be used."""
+        checkpoint = load_checkpoint(path)
+        self.set_current_model(checkpoint)
+        return checkpoint
 
     def set_current_model(self, checkpoint: Checkpoint, *, persist: bool = True) -> None:
         """Use ``checkpoint`` now (a file the learner loaded); ``persist`` keeps it in the

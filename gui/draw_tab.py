@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.atomic import atomic_path
-from core.checkpoint import Checkpoint, load_checkpoint
+from core.checkpoint import Checkpoint
 from core.datasets import MNIST, checkpoint_info
 from core.errors import UserError
 from core.inference import Classifier, Prediction, checkpoint_temperature, default_checkpoint
@@ -341,13 +341,13 @@ class DrawTab(QWidget):
             "Every square is one input pixel."
         )
         left.addWidget(self.input_view, alignment=Qt.AlignmentFlag.AlignTop)
-        self.saliency_box = QCheckBox("Saliency")
-        self.saliency_box.setToolTip(
+        self.saliency_box = _check_box(
+            "Saliency",
             "Overlay |∂ score(predicted digit) / ∂ input pixel|, the score being the digit's logit:\n"
             "the same autograd as in the loss playground, pointed at the input instead of the\n"
-            "weights. Bright pixels are where a little more or less ink would change it most."
+            "weights. Bright pixels are where a little more or less ink would change it most.",
+            self._refresh_saliency,
         )
-        self.saliency_box.toggled.connect(self._refresh_saliency)
         left.addWidget(self.saliency_box)
         self.heat_scale = HeatScale()
         self.heat_scale.setFixedWidth(INPUT_SIDE)
@@ -534,11 +534,10 @@ class DrawTab(QWidget):
 
     def load_model(self, path: str | Path) -> bool:
         try:
-            checkpoint = load_checkpoint(path)
+            self.state.load_model_file(path)
         except UserError as exc:
             self._show_error(str(exc))
             return False
-        self.state.set_current_model(checkpoint)
         self.state.show_status(f"Model loaded from {Path(path).name}")
         return True
 

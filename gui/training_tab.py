@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.atomic import write_text_atomic
-from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.checkpoint import Checkpoint, save_checkpoint
 from core.device import available_devices
 from core.errors import UserError
 from core.models import MODELS
@@ -691,11 +691,10 @@ class TrainingTab(QWidget):
 
     def load_model_from(self, path: str | Path) -> bool:
         try:
-            checkpoint = load_checkpoint(path)
+            self.state.load_model_file(path)
         except UserError as exc:
             self._file_message(f"Not loaded: {exc}", error=True)
             return False
-        self.state.set_current_model(checkpoint)
         self._file_message(f"Loaded {Path(path).name}.")
         return True
 
