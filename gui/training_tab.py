@@ -42,7 +42,7 @@ from core.device import available_devices
 from core.errors import UserError
 from core.models import MODELS
 from core.run_history import DEFAULT_SMOOTHING, BatchBlock, RunRecord
-from core.script_export import export_script
+from core.script_export import ExportedScript, export_script
 from core.train_settings import (
     PRESET_NOTES,
     PRESETS,
@@ -712,13 +712,23 @@ class TrainingTab(QWidget):
 
     def export_script_to(self, path: str | Path, run: RunRecord | None = None) -> bool:
         """Write ``run`` (or the current settings) as a standalone script; say so in place."""
+        script = self._script_for(run)
+        return script is not None and self._write_script(path, script)
+
+    def _script_for(self, run: RunRecord | None) -> ExportedScript | None:
         config, origin = (
             (self.config(), "the Training tab's settings")
             if run is None
             else (run.config, f"run {run.number} of the Training tab ({run.label})")
         )
         try:
-            script = export_script(config, origin=origin)
+            return export_script(config, origin=origin)
+        except UserError as exc:
+            self.show_message(f"Could not export the script: {exc}", error=True)
+            return None
+
+    def _write_script(self, path: str | Path, script: ExportedScript) -> bool:
+        try:
             write_text_atomic(path, script.text)
         except (OSError, UserError) as exc:
             self.show_message(f"Could not export the script: {exc}", error=True)
@@ -731,15 +741,14 @@ class TrainingTab(QWidget):
         return True
 
     def _export_script_dialog(self, run: RunRecord | None) -> None:
-        config = self.config() if run is None else run.config
-        try:
-            suggested = export_script(config).suggested_name
-        except UserError as exc:
-            self.show_message(f"Could not export the script: {exc}", error=True)
+        script = self._script_for(run)  # made once: its name suggests the file, then it is written
+        if script is None:
             return
-        path = ask_save_path(self, "script", "Export as script", suggested, ".py", "Python (*.py)")
+        path = ask_save_path(
+            self, "script", "Export as script", script.suggested_name, ".py", "Python (*.py)"
+        )
         if path is not None:
-            self.export_script_to(path, run)
+            self._write_script(path, script)
 
     def _export_csv_dialog(self) -> None:
         if not self.plots.runs:
