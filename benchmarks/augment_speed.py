@@ -3,11 +3,11 @@
     python benchmarks/augment_speed.py [--models mlp,cnn,cnn-bn] [--repeats 3] [--device cpu]
                                        [--dry-run] [--json]
 
-Each model trains on the bundled sample's 4,000 digits through ``core.trainer.Trainer``, exactly
+Each model trains on the bundled sample's 4,000 digits through ``core.training.trainer.Trainer``, exactly
 as the CLI and the GUI run it (batch 64, Adam, the trainer's own thread choice), once with
 augmentation off and once on, interleaved per repeat so a neighbour's load hits both alike;
 the figure is the median of the trainer's own samples/s. The augmentation alone
-(``core.augment.augment_batch`` on a batch of normalised digits) is timed too, as samples/s at
+(``core.data.augment.augment_batch`` on a batch of normalised digits) is timed too, as samples/s at
 batch 64 and 256. With ``--json`` the last stdout line is one JSON object.
 """
 
@@ -28,11 +28,11 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from core.augment import NORMALIZED_BACKGROUND, augment_batch  # noqa: E402
-from core.data import load_sample, normalize  # noqa: E402
+from core.data.augment import NORMALIZED_BACKGROUND, augment_batch  # noqa: E402
+from core.data.mnist import load_sample, normalize  # noqa: E402
 from core.device import resolve_device  # noqa: E402
-from core.train_types import TrainConfig  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.training.train_types import TrainConfig  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 
 def training_speed(model: str, augment: bool, device: str, epochs: int, data) -> float:

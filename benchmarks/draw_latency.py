@@ -22,11 +22,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.checkpoint import Checkpoint  # noqa: E402
-from core.data import load_sample  # noqa: E402
-from core.inference import Classifier  # noqa: E402
-from core.models import build_model  # noqa: E402
-from core.preprocess import canvas_to_input  # noqa: E402
+from core.data.mnist import load_sample  # noqa: E402
+from core.inference.classifier import Classifier  # noqa: E402
+from core.inference.preprocess import canvas_to_input  # noqa: E402
+from core.storage.checkpoint import Checkpoint  # noqa: E402
+from core.training.models import build_model  # noqa: E402
 
 GOAL_MS = 5.0
 

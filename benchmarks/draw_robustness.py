@@ -10,10 +10,10 @@ digits with no preprocessing at all. Goal: every variant within 3 points of the 
 The same variants without the MNIST steps (plain resize of the whole canvas) show why they
 are there.
 
-``--ood`` measures "is this a digit?" instead (``core.ood``): each method is fitted on the
+``--ood`` measures "is this a digit?" instead (``core.inference.ood``): each method is fitted on the
 bundled sample's training digits, then the share flagged is counted on the 1,000 test digits
 (never used for fitting), on the same digits redrawn on a 280x280 canvas, and on generated
-non-digit drawings (``core.ood.probe_drawings``, a seed the tests do not use). The separation is
+non-digit drawings (``core.inference.ood.probe_drawings``, a seed the tests do not use). The separation is
 the ROC AUC between test digits and drawings.
 """
 
@@ -32,10 +32,9 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.checkpoint import load_checkpoint  # noqa: E402
-from core.data import load_sample  # noqa: E402
-from core.inference import Classifier, default_checkpoint  # noqa: E402
-from core.ood import (  # noqa: E402
+from core.data.mnist import load_sample  # noqa: E402
+from core.inference.classifier import Classifier, default_checkpoint  # noqa: E402
+from core.inference.ood import (  # noqa: E402
     CHECK_DIGITS,
     FLAG_RATE,
     METHODS,
@@ -46,7 +45,8 @@ from core.ood import (  # noqa: E402
     model_outputs,
     probe_drawings,
 )
-from core.preprocess import canvas_to_input  # noqa: E402
+from core.inference.preprocess import canvas_to_input  # noqa: E402
+from core.storage.checkpoint import load_checkpoint  # noqa: E402
 
 CANVAS = 280
 GOAL_POINTS = 3.0
@@ -121,7 +121,7 @@ def _auroc(negatives: np.ndarray, positives: np.ndarray) -> float:
 
 
 def measure_ood(checkpoint, per_kind: int, seed: int, flag_rate: float) -> dict:  # noqa: ANN001
-    """Flag rates and separation of every method in ``core.ood.METHODS``."""
+    """Flag rates and separation of every method in ``core.inference.ood.METHODS``."""
     model = checkpoint.build()
     norm = checkpoint.normalization
     data = load_sample()

@@ -2,7 +2,7 @@
 
     python benchmarks/gpu_speedrun.py [--device DEV] [--epochs N] [--dry-run] [--json]
 
-It runs ``core.trainer.Trainer`` with ``core.train_settings.PRESETS["speedrun"]`` exactly as
+It runs ``core.training.trainer.Trainer`` with ``core.training.train_settings.PRESETS["speedrun"]`` exactly as
 the Training tab's worker does (same config, same report cadence, same events), after a short
 warm-up run on the same device (CUDA context, cuDNN/cuBLAS handles, kernel caches). The goal of
 issue 18: >= 99.0 % test accuracy within 2 s of training from the first step on one GPU.
@@ -35,12 +35,12 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from core.data import MnistData, load_mnist, read_idx, synthetic_mnist, write_idx_dataset  # noqa: E402
+from core.data.mnist import MnistData, load_mnist, read_idx, synthetic_mnist, write_idx_dataset  # noqa: E402
 from core.device import describe_device, resolve_device  # noqa: E402
-from core.paths import is_file  # noqa: E402
-from core.train_settings import apply_preset, report_every  # noqa: E402
-from core.train_types import EpochEvent, RunStarted, TrainConfig  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.storage.paths import is_file  # noqa: E402
+from core.training.train_settings import apply_preset, report_every  # noqa: E402
+from core.training.train_types import EpochEvent, RunStarted, TrainConfig  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 SHARED_MNIST = ROOT.parent / "shared" / "mnist-train"
 TEST_DIGITS = 10_000

@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/gradient_overhead.py [--repeats 9] [--samples 30000] [--json]
 
-Runs the real ``core.trainer.Trainer`` on MNIST-sized synthetic digits (``core.data.
+Runs the real ``core.training.trainer.Trainer`` on MNIST-sized synthetic digits (``core.data.mnist.
 synthetic_mnist``), one epoch at a time, alternating ``gradient_stats`` off and on so that a busy
 machine slows both alike, and compares the median samples/s. Two report cadences: the GUI's
-(``core.train_settings.report_every``, about 100 reports an epoch) and every batch (the CLI's
+(``core.training.train_settings.report_every``, about 100 reports an epoch) and every batch (the CLI's
 default, the worst case). The statistics are throttled by time (``GradientMonitor``), so their cost
 stays bounded at any cadence; the per-epoch dead-ReLU probe runs after the epoch's clock stops.
 Goal: <= 5 % fewer samples/s. Wall-clock figures: note the machine's load (``uptime``).
@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.data import synthetic_mnist  # noqa: E402
-from core.train_settings import report_every  # noqa: E402
-from core.train_types import TrainConfig  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.data.mnist import synthetic_mnist  # noqa: E402
+from core.training.train_settings import report_every  # noqa: E402
+from core.training.train_types import TrainConfig  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 GOAL = 0.05
 
@@ -69,9 +69,9 @@ def report_cost(repeats: int = 300) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from core.data import load_sample, normalize
-    from core.inspection import REPORT_INTERVAL_S, GradientMonitor
-    from core.models import build_model
+    from core.data.mnist import load_sample, normalize
+    from core.inspection.activations import REPORT_INTERVAL_S, GradientMonitor
+    from core.training.models import build_model
 
     torch.manual_seed(0)
     model = build_model("mlp").train()

@@ -4,10 +4,10 @@
         [--load] [--epochs 5] [--batch-size 64] [--repeats 3] [--json]
 
 Starts the app offscreen, trains the model on full-size data (real MNIST when present, else
-synthetic IDX files of MNIST's size written with ``core.data.write_idx_dataset``) by clicking
+synthetic IDX files of MNIST's size written with ``core.data.mnist.write_idx_dataset``) by clicking
 the Training tab's own Start path, and measures the event loop with a 5 ms heartbeat ``QTimer``:
 every gap between two ticks beyond 5 ms is a stall. Stalls count from ``--warmup`` seconds after
-the run started until it ended. The same run is timed headless (``core.trainer.Trainer`` alone,
+the run started until it ended. The same run is timed headless (``core.training.trainer.Trainer`` alone,
 same config and report interval) before and after each GUI run (H G H G ... H); each GUI run's
 ratio is its samples/s over the mean of the headless runs around it, and ``throughput_ratio``
 is the median ratio (this machine is shared, so single runs vary by +-15%).
@@ -40,7 +40,7 @@ HEARTBEAT_MS = 5
 
 def prepare_data(folder: Path) -> tuple[str, str | None, str]:
     """(dataset, data_dir, description) of full-size data: real MNIST or synthetic IDX files."""
-    from core.data import mnist_present, synthetic_mnist, write_idx_dataset
+    from core.data.mnist import mnist_present, synthetic_mnist, write_idx_dataset
 
     if mnist_present():
         return "mnist", None, "real MNIST"
@@ -57,7 +57,7 @@ def prepare_data(folder: Path) -> tuple[str, str | None, str]:
 
 
 def headless_samples_per_second(config, data) -> float:  # noqa: ANN001
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     ended = Trainer(config, on_event=lambda event: None, data=data).run()
     if ended.status != "finished" or ended.result is None:
@@ -180,8 +180,8 @@ def busy_neighbour(seconds: float):  # noqa: ANN201
 
 
 def measure_model(args: argparse.Namespace, model: str, data, prepared) -> dict:  # noqa: ANN001
-    from core.train_settings import report_every
-    from core.train_types import TrainConfig
+    from core.training.train_settings import report_every
+    from core.training.train_types import TrainConfig
 
     dataset, data_dir, _description = prepared
     config = TrainConfig(
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from core.data import load_mnist
+    from core.data.mnist import load_mnist
 
     models = ["mlp", "cnn"] if args.model == "both" else [args.model]
     neighbour = busy_neighbour(3600) if args.load else None

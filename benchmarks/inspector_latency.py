@@ -4,7 +4,7 @@
 
 Three ways to answer one canvas-sized drawing, interleaved so that a busy machine slows all of
 them alike: ``answer`` is what the Draw tab does (preprocess + ``Classifier.predict_preprocessed``);
-``inspect`` is the engine part of the inspector (preprocess + ``core.inspection.inspect_tensor``,
+``inspect`` is the engine part of the inspector (preprocess + ``core.inspection.activations.inspect_tensor``,
 which gives the answer too); ``view`` is the whole tab update (``InsideNetworkTab.update_now``:
 render the canvas, inspect, draw every layer, the chart and the map marker). Goal: the median of
 the per-repeat difference ``view - answer`` <= 5 ms. Wall-clock timings: note the machine's load.
@@ -31,7 +31,7 @@ GOAL_MS = 5.0
 
 
 def canvas_picture(size: int = 280) -> np.ndarray:
-    from core.data import load_sample
+    from core.data.mnist import load_sample
 
     digit = load_sample().test_images[0].numpy()
     return 255 - np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
@@ -46,11 +46,11 @@ def _timed(fn) -> float:  # noqa: ANN001
 def measure(repeats: int) -> dict:
     from PySide6.QtWidgets import QApplication
 
-    from core.checkpoint import load_checkpoint
-    from core.inspection import inspect_tensor
+    from core.inspection.activations import inspect_tensor
     from core.resources import bundled_model_file
+    from core.storage.checkpoint import load_checkpoint
     from gui.app_state import AppState
-    from gui.inspector_tab import InsideNetworkTab
+    from gui.inspector.inspector_tab import InsideNetworkTab
 
     app = QApplication.instance() or QApplication([])
     checkpoint = load_checkpoint(bundled_model_file())

@@ -1,8 +1,8 @@
-"""How long the hidden-layer map of 10,000 digits takes on the CPU (``core.embedding_map``).
+"""How long the hidden-layer map of 10,000 digits takes on the CPU (``core.inspection.embedding_map``).
 
     .venv/bin/python benchmarks/map_speed.py [--digits 10000] [--repeats 5] [--threads 0] [--json]
 
-MNIST-sized test digits from ``core.data.synthetic_mnist`` (the bundled sample's digits, shifted);
+MNIST-sized test digits from ``core.data.mnist.synthetic_mnist`` (the bundled sample's digits, shifted);
 the bundled default model and an MLP. ``seconds`` is the whole build (forward pass, PCA with
 ``torch.pca_lowrank``, the 5-NN measure), ``projection_seconds`` the part after the forward pass.
 Goal: <= 1 s for 10,000 digits. Wall-clock figures: note the machine's load.
@@ -21,11 +21,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.checkpoint import load_checkpoint  # noqa: E402
-from core.data import synthetic_mnist  # noqa: E402
-from core.embedding_map import map_test_digits  # noqa: E402
-from core.models import build_model  # noqa: E402
+from core.data.mnist import synthetic_mnist  # noqa: E402
+from core.inspection.embedding_map import map_test_digits  # noqa: E402
 from core.resources import bundled_model_file  # noqa: E402
+from core.storage.checkpoint import load_checkpoint  # noqa: E402
+from core.training.models import build_model  # noqa: E402
 
 GOAL_SECONDS = 1.0
 

@@ -2,10 +2,10 @@
 
 The seed loop is the notebook's own: ``torchvision.datasets.MNIST`` with ToTensor + Normalize,
 ``DataLoader(batch_size=64, shuffle=True)``, SimpleNet, NLLLoss, SGD(lr=0.01, momentum=0.9),
-``loss.item()`` every batch. The engine is ``core.trainer.Trainer``, run exactly as the CLI and the
+``loss.item()`` every batch. The engine is ``core.training.trainer.Trainer``, run exactly as the CLI and the
 GUI run it. Both see the same 60,000 full-size training digits: real MNIST when present, else
 MNIST-format IDX files of that size written to a temporary folder (bundled-sample digits,
-randomly shifted; see ``core.data.synthetic_mnist``).
+randomly shifted; see ``core.data.mnist.synthetic_mnist``).
 
     python benchmarks/train_speed.py [--repeats 5] [--data-dir DIR] [--json]
 
@@ -47,17 +47,17 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.data import MnistData, load_mnist, synthetic_mnist, write_idx_dataset  # noqa: E402
-from core.models import build_model  # noqa: E402
+from core.data.mnist import MnistData, load_mnist, synthetic_mnist, write_idx_dataset  # noqa: E402
 from core.resources import default_mnist_dir  # noqa: E402
-from core.train_types import TrainConfig  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.training.models import build_model  # noqa: E402
+from core.training.train_types import TrainConfig  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 
 def prepare_data(data_dir: Path | None, workdir: Path) -> tuple[Path, MnistData, str]:
     """A torchvision root with uncompressed MNIST-size files (torchvision reads no .gz) and the
     same digits in memory for the engine."""
-    from core.data import find_raw_folder
+    from core.data.mnist import find_raw_folder
 
     raw = find_raw_folder(data_dir or default_mnist_dir())
     if raw is not None:
@@ -137,9 +137,9 @@ def peak_memory_mib(root: Path) -> float:
     """Peak RSS of a fresh process training the MLP for one full-size epoch with the engine."""
     code = (
         "sys.path.insert(0, {!r})\n"
-        "from core.data import load_mnist\n"
-        "from core.trainer import Trainer\n"
-        "from core.train_types import TrainConfig\n"
+        "from core.data.mnist import load_mnist\n"
+        "from core.training.trainer import Trainer\n"
+        "from core.training.train_types import TrainConfig\n"
         "data = load_mnist('mnist', {!r})\n"
         "r = Trainer(TrainConfig(epochs=1, device='cpu'), data=data).run()\n"
         "assert r.status == 'finished', r.reason\n"

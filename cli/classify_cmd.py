@@ -2,8 +2,8 @@
 
 A contract other checks rely on: one result per image, in order; ``--json`` prints one object per
 line with ``path``, ``digit``, ``class_name`` (the class's name: "7" for a digit model,
-"Sneaker" for a Fashion-MNIST one, see ``core.datasets``), ``confidence``, ``probabilities``, ``looks_like_digit`` (false:
-"this does not look like a digit to the model", see ``core.ood``) and ``ood_score`` (or
+"Sneaker" for a Fashion-MNIST one, see ``core.data.datasets``), ``confidence``, ``probabilities``, ``looks_like_digit`` (false:
+"this does not look like a digit to the model", see ``core.inference.ood``) and ``ood_score`` (or
 ``error``). An unreadable image is reported and skipped, the rest are still classified, and the
 exit code is 1 at the end. The model is loaded once; images go through it in chunks of
 ``CHUNK``, each printed as soon as it is done, so memory does not grow with the number of
@@ -21,7 +21,7 @@ from core import json_output
 from core.errors import UserError
 
 if TYPE_CHECKING:
-    from core.inference import Classifier, Prediction
+    from core.inference.classifier import Classifier, Prediction
 
 CHUNK = 64  # images per model batch: one chunk of inputs in memory at a time
 
@@ -51,9 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.checkpoint import load_checkpoint
-    from core.datasets import checkpoint_info
-    from core.inference import Classifier, default_checkpoint
+    from core.data.datasets import checkpoint_info
+    from core.inference.classifier import Classifier, default_checkpoint
+    from core.storage.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
@@ -76,11 +76,11 @@ def classify_files(
 ) -> list[Prediction | str]:
     """A prediction, or the one-sentence reason there is none, for each path, in order.
 
-    Each picture goes through ``core.preprocess.read_paper`` (the Draw tab's reader) and the
+    Each picture goes through ``core.inference.preprocess.read_paper`` (the Draw tab's reader) and the
     classifier's preprocessing without its intermediate steps, so memory holds one chunk of
     28x28 inputs, not every picture's crops.
     """
-    from core.preprocess import blank_message, read_paper
+    from core.inference.preprocess import blank_message, read_paper
 
     outcomes: list[Prediction | str] = []
     items = []

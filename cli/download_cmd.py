@@ -4,7 +4,7 @@
     digit-lab download --data-dir DIR       # into DIR/MNIST/raw
     DIGIT_LAB_MNIST_MIRROR=http://host/mnist/ digit-lab download   # from a mirror you choose
 
-The same ``core.data.download_mnist`` as the app, so the packaged app's download can be proved
+The same ``core.data.mnist.download_mnist`` as the app, so the packaged app's download can be proved
 headless (CI serves the four files on 127.0.0.1). Files already there are kept. Offline, a
 wrong mirror or a damaged file is one ``error:`` line and exit code 2.
 """
@@ -35,14 +35,14 @@ def register(subparsers: Any) -> None:
         "--dataset",
         choices=("mnist", "fashion-mnist", "kmnist"),
         default="mnist",
-        help="which dataset (core.datasets); fashion-mnist and kmnist use torchvision's own "
+        help="which dataset (core.data.datasets); fashion-mnist and kmnist use torchvision's own "
         "downloader and checksums, into DIR/FashionMNIST/raw or DIR/KMNIST/raw",
     )
     parser.set_defaults(func=run_download)
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from core.data import download_mnist, load_mnist, mnist_source
+    from core.data.mnist import download_mnist, load_mnist, mnist_source
 
     if getattr(args, "dataset", "mnist") != "mnist":
         return _download_other(args.dataset, args.data_dir)
@@ -61,9 +61,9 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def _download_other(dataset: str, data_dir: Path | None) -> int:
-    """Fashion-MNIST or KMNIST through torchvision (``core.data.download_dataset``)."""
-    from core.data import download_dataset, load_mnist
-    from core.datasets import IDX_DATASETS
+    """Fashion-MNIST or KMNIST through torchvision (``core.data.mnist.download_dataset``)."""
+    from core.data.datasets import IDX_DATASETS
+    from core.data.mnist import download_dataset, load_mnist
 
     info = IDX_DATASETS[dataset]
     print(f"downloading {info.title} with torchvision", flush=True)

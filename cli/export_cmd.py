@@ -1,6 +1,6 @@
 """``export-script [train's options...] --out train_mnist.py``: a run as a standalone script.
 
-The options are exactly ``train``'s (one table, ``core/train_settings.py``), so the script does
+The options are exactly ``train``'s (one table, ``core/training/train_settings.py``), so the script does
 what ``main.py train`` with the same options would do, with only torch and torchvision.
 """
 
@@ -33,9 +33,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cli.train_cmd import config_from_args
-    from core.atomic import write_text_atomic
-    from core.paths import check_writable_file
-    from core.script_export import export_script
+    from core.storage.atomic import write_text_atomic
+    from core.storage.paths import check_writable_file
+    from core.training.script_export import export_script
 
     config = config_from_args(args)
     script = export_script(config, origin="main.py export-script")

@@ -1,11 +1,11 @@
 """``inspect IMAGE [--model PATH] [--json]``: what each layer of the model does with one digit.
 
-The contract: the digit, then per declared stage (``core.models.StageSpec``) its ``name``,
+The contract: the digit, then per declared stage (``core.training.models.StageSpec``) its ``name``,
 ``kind`` (conv, dense, logits), ``shape``, ``active_fraction`` (share of ReLUs above zero, null
 for a layer without ReLUs) and ``top_units`` (index and value, strongest first; a conv unit is a
 channel scored by its strongest response). With ``--json`` the last stdout line is one object
 ``{"digit", "class_name", "confidence", "probabilities", "layers": [...]}`` (``class_name``:
-the class's name from ``core.datasets``, "7" for a digit model, "Sneaker" for Fashion-MNIST). A picture that cannot be read or
+the class's name from ``core.data.datasets``, "7" for a digit model, "Sneaker" for Fashion-MNIST). A picture that cannot be read or
 holds no ink is one ``error:`` line and exit code 2.
 """
 
@@ -55,7 +55,7 @@ def print_text(record: dict) -> None:
 
 def _with_class_name(record: dict, checkpoint: object) -> dict:
     """``record`` with ``class_name`` right after ``digit``."""
-    from core.datasets import checkpoint_class_names
+    from core.data.datasets import checkpoint_class_names
 
     names = checkpoint_class_names(checkpoint)
     digit = record["digit"]
@@ -69,15 +69,15 @@ def _with_class_name(record: dict, checkpoint: object) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.checkpoint import load_checkpoint
-    from core.image_io import read_picture
-    from core.inference import Classifier, default_checkpoint
-    from core.inspection import inspect_tensor
+    from core.inference.classifier import Classifier, default_checkpoint
+    from core.inference.image_io import read_picture
+    from core.inspection.activations import inspect_tensor
+    from core.storage.checkpoint import load_checkpoint
 
     picture = read_picture(args.image)
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
-    from core.datasets import checkpoint_info
+    from core.data.datasets import checkpoint_info
 
     # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
     item = classifier.preprocess(picture.pixels, center=checkpoint_info(checkpoint).fit_like_mnist)

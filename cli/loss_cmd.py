@@ -14,7 +14,7 @@ import argparse
 from core import json_output
 from core.errors import UserError
 from core.losses import PAIRS, REDUCTIONS, LossComparison, LossOptions, compare, format_value
-from core.tensor_text import format_number, parse_json_tensor
+from core.losses.tensor_text import format_number, parse_json_tensor
 
 
 def register(subparsers) -> None:  # noqa: ANN001 (argparse's private subparsers type)

@@ -1,6 +1,6 @@
 """``map [--model PATH] [--dataset ...] [--data-dir DIR] [--out FILE.csv] [--json]``.
 
-The hidden-layer map of the test digits (``core.embedding_map``): the penultimate layer projected
+The hidden-layer map of the test digits (``core.inspection.embedding_map``): the penultimate layer projected
 to 2-D with PCA. ``--out`` writes ``x,y,label,prediction`` per test digit (no file without it);
 ``--json`` ends with one object holding ``points`` (the count), ``seconds`` (the whole build:
 forward pass, PCA and the measure) and ``knn_accuracy`` (5-nearest-neighbour accuracy of the
@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from core import json_output
-from core.data import DATASET_CHOICES
+from core.data.mnist import DATASET_CHOICES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.checkpoint import load_checkpoint
-    from core.data import load_mnist
-    from core.embedding_map import map_test_digits
-    from core.inference import default_checkpoint
+    from core.data.mnist import load_mnist
+    from core.inference.classifier import default_checkpoint
+    from core.inspection.embedding_map import map_test_digits
+    from core.storage.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     data = load_mnist(args.dataset, args.data_dir)

@@ -4,7 +4,7 @@
     python main.py train --preset speedrun --device cuda
     python main.py evaluate --model model.pt --dataset sample
 
-The training options are built from ``core.train_settings.SETTINGS`` (the same table the
+The training options are built from ``core.training.train_settings.SETTINGS`` (the same table the
 Training tab builds its controls from). The option names and the ``--json`` fields are a
 contract other checks rely on.
 """
@@ -22,8 +22,8 @@ from typing import Any
 
 from core import json_output
 from core.errors import UserError
-from core.train_settings import SETTINGS, Setting, apply_preset, report_every
-from core.train_types import BatchEvent, EpochEvent, RunStarted, TrainConfig, TrainEvent
+from core.training.train_settings import SETTINGS, Setting, apply_preset, report_every
+from core.training.train_types import BatchEvent, EpochEvent, RunStarted, TrainConfig, TrainEvent
 
 DATA_SETTINGS = ("dataset", "data_dir")
 
@@ -119,7 +119,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _load_data(dataset: str, data_dir: str | None):
-    from core.data import load_mnist
+    from core.data.mnist import load_mnist
     from core.resources import default_mnist_dir
 
     data = load_mnist(dataset, data_dir)
@@ -140,8 +140,8 @@ def default_out_path(model: str, loss: str, dataset: str) -> Path:
 
 def run_train(args: argparse.Namespace) -> int:
     from core.device import resolve_device
-    from core.paths import check_writable_file
-    from core.trainer import Trainer
+    from core.storage.paths import check_writable_file
+    from core.training.trainer import Trainer
 
     config = config_from_args(args)
     device = resolve_device(config.device)
@@ -172,7 +172,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _keep_in_library(checkpoint: Any) -> None:
     """Every trained model is listed in the app's Models view (kept there, not made current)."""
-    from core.model_library import ModelLibrary
+    from core.storage.model_library import ModelLibrary
 
     try:
         ModelLibrary().add(checkpoint, source="trained (command line)")
@@ -182,8 +182,8 @@ def _keep_in_library(checkpoint: Any) -> None:
 
 def save_or_keep(checkpoint: Any, out: Path) -> Path:
     """Save to ``out``; when that fails, keep the model somewhere safe and say where."""
-    from core.checkpoint import save_checkpoint
     from core.resources import user_data_dir
+    from core.storage.checkpoint import save_checkpoint
 
     try:
         return save_checkpoint(checkpoint, out)
@@ -287,11 +287,11 @@ class _Progress:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from core.calibration import calibration_report
-    from core.checkpoint import load_checkpoint
-    from core.datasets import checkpoint_info, resolve
+    from core.data.datasets import checkpoint_info, resolve
     from core.device import describe_device, resolve_device
-    from core.evaluation import evaluate_outputs
+    from core.inference.calibration import calibration_report
+    from core.storage.checkpoint import load_checkpoint
+    from core.training.evaluation import evaluate_outputs
 
     checkpoint = load_checkpoint(args.model)
     device = resolve_device(args.device)

@@ -43,7 +43,7 @@ def default_mnist_dir() -> Path:
 
 def current_model_file() -> Path:
     """Where earlier versions kept their single current model. The model library
-    (``core.model_library``, in ``models/library/``) imports it once and holds the choice now."""
+    (``core.storage.model_library``, in ``models/library/``) imports it once and holds the choice now."""
     return user_data_dir() / "models" / "current.pt"
 
 

@@ -99,9 +99,9 @@ def make_loss_check(pair: str) -> Callable[[], str]:
 
 
 def check_training() -> str:
-    from core.data import load_sample
-    from core.train_types import BatchEvent, RunEnded, TrainConfig
-    from core.trainer import Trainer
+    from core.data.mnist import load_sample
+    from core.training.train_types import BatchEvent, RunEnded, TrainConfig
+    from core.training.trainer import Trainer
 
     data = load_sample()
     config = TrainConfig(
@@ -136,8 +136,8 @@ def check_training() -> str:
 
 
 def check_default_model() -> str:
-    from core.data import load_sample, normalize
-    from core.inference import Classifier, default_checkpoint
+    from core.data.mnist import load_sample, normalize
+    from core.inference.classifier import Classifier, default_checkpoint
     from core.resources import bundled_model_file
 
     checkpoint = default_checkpoint()

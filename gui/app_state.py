@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from core.checkpoint import Checkpoint, load_checkpoint
 from core.errors import UserError
-from core.model_library import (
+from core.storage.checkpoint import Checkpoint, load_checkpoint
+from core.storage.model_library import (
     BUNDLED_NAME,
     CurrentModel,
     LibraryEntry,

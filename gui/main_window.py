@@ -18,10 +18,10 @@ DEFAULT_SIZE = (1280, 800)
 class MainWindow(QMainWindow):
     def __init__(self, state: AppState | None = None) -> None:
         super().__init__()
-        from gui.draw_tab import DrawTab
-        from gui.inspector_tab import InsideNetworkTab
-        from gui.loss_tab import LossPlaygroundTab
-        from gui.training_tab import TrainingTab
+        from gui.draw.draw_tab import DrawTab
+        from gui.inspector.inspector_tab import InsideNetworkTab
+        from gui.loss.loss_tab import LossPlaygroundTab
+        from gui.training.training_tab import TrainingTab
 
         self.state = state or AppState(self)
         # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
 
     def _with_run_offer(self, tabs: QTabWidget) -> QWidget:
         """The tabs under the banner that offers a finished run as the current model."""
-        from gui.model_library_view import RunOfferBanner
+        from gui.library.model_library_view import RunOfferBanner
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
 
     def show_models(self) -> None:
         """The Models dialog (non-modal, one at a time)."""
-        from gui.model_library_view import ModelLibraryDialog
+        from gui.library.model_library_view import ModelLibraryDialog
 
         if getattr(self, "models_dialog", None) is None:
             self.models_dialog = ModelLibraryDialog(self.state, self)
@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
 
     def show_own_digits(self) -> None:
         """The My digits dialog (non-modal, one at a time)."""
-        from gui.own_digits_view import OwnDigitsDialog
+        from gui.draw.own_digits_view import OwnDigitsDialog
 
         if getattr(self, "own_digits_dialog", None) is None:
             self.own_digits_dialog = OwnDigitsDialog(self.state, parent=self)
@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         import torch
         from PySide6.QtCore import qVersion
 
-        from core.datasets import attribution_lines
+        from core.data.datasets import attribution_lines
         from core.optional import torchvision_version
 
         return (

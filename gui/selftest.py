@@ -57,7 +57,7 @@ def check_window() -> str:
 
 def _draw_a_one(window) -> int:  # noqa: ANN001
     """A vertical stroke on the Draw tab's canvas, answered at once: the digit it reads."""
-    from gui.draw_canvas import Stroke
+    from gui.draw.draw_canvas import Stroke
 
     draw = window.draw_tab
     draw.canvas.add_stroke(Stroke(points=((0.5, 0.2), (0.5, 0.8)), width=0.06))

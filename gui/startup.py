@@ -23,10 +23,10 @@ HEAVY_MODULES = (
     "torch",
     "numpy",
     "core.losses",
-    "core.trainer",
-    "core.inference",
-    "core.checkpoint",
-    "core.preprocess",
+    "core.training.trainer",
+    "core.inference.classifier",
+    "core.storage.checkpoint",
+    "core.inference.preprocess",
 )
 
 
@@ -65,7 +65,7 @@ class HeavyImports(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.seconds = 0.0
-        self.preloaded = None  # core.model_library.CurrentModel, read on the thread too
+        self.preloaded = None  # core.storage.model_library.CurrentModel, read on the thread too
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="heavy-imports", daemon=True).start()
@@ -86,14 +86,14 @@ class HeavyImports(QObject):
         self.finished.emit(problem)  # queued to the GUI thread (the receiver lives there)
 
 
-def _preload_model():  # noqa: ANN202 - core.model_library.CurrentModel or None
+def _preload_model():  # noqa: ANN202 - core.storage.model_library.CurrentModel or None
     """The model the Draw tab will use, read and run once here: the first forward pass of a
     process pays for torch's kernel set-up, which the window need not wait for. None when it
     cannot be read: the GUI thread then tries again and says why."""
     try:
         import torch
 
-        from core.model_library import current_checkpoint
+        from core.storage.model_library import current_checkpoint
 
         choice = current_checkpoint()
         with torch.no_grad():

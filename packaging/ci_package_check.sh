@@ -78,7 +78,7 @@ echo "== package: train, evaluate and classify on the downloaded digits (frozen)
 grep -q "data: MNIST (6,000 train / 1,000 test)" "$WORK/train.txt"
 "$APP" evaluate --model "$WORK/cnn.pt" --dataset mnist --data-dir "$WORK/mnist" 2>&1 \
   | tee "$WORK/evaluate.txt" | tail -n 3
-"$PY" -c "import sys; from PIL import Image; from core.data import load_sample
+"$PY" -c "import sys; from PIL import Image; from core.data.mnist import load_sample
 Image.fromarray(load_sample().test_images[0].numpy()).save(sys.argv[1])" "$WORK/digit.png"
 "$APP" classify "$WORK/digit.png" --model "$WORK/cnn.pt" 2>&1 | tee "$WORK/classify.txt"
 # A frozen command that "works" but printed a traceback (a module left out, a lazy import of

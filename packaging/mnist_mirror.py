@@ -28,7 +28,7 @@ def write_mirror_files(folder: Path, train_digits: int = TRAIN_DIGITS) -> list[P
     """The four ``*-ubyte.gz`` files under their mirror names, directly in ``folder``."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from core.data import load_sample, synthetic_mnist, write_idx_dataset
+    from core.data.mnist import load_sample, synthetic_mnist, write_idx_dataset
 
     sample = load_sample()
     train = synthetic_mnist(train_digits, 10, seed=1)

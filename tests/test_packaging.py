@@ -212,7 +212,7 @@ def mirror(tmp_path):
 
 
 def test_fallback_mirrors_and_checksums_are_torchvisions():
-    from core import data
+    from core.data import mnist as data
 
     datasets = pytest.importorskip("torchvision.datasets")
     assert tuple(datasets.MNIST.mirrors) == data.MNIST_MIRRORS
@@ -223,7 +223,7 @@ def test_fallback_mirrors_and_checksums_are_torchvisions():
 def test_without_torchvision_the_official_mirrors_and_md5_are_used(
     without_torchvision, tmp_path, monkeypatch
 ):
-    from core import data
+    from core.data import mnist as data
     from core.errors import DataError
 
     source = data.mnist_source()
@@ -246,7 +246,7 @@ def test_without_torchvision_the_official_mirrors_and_md5_are_used(
 
 def test_cli_download_from_a_mirror_on_localhost(without_torchvision, mirror, tmp_path, capsys):
     from cli import main as cli_main
-    from core.data import MIRROR_ENV, load_mnist
+    from core.data.mnist import MIRROR_ENV, load_mnist
 
     _folder, url = mirror
     os.environ[MIRROR_ENV] = url
@@ -262,7 +262,7 @@ def test_cli_download_from_a_mirror_on_localhost(without_torchvision, mirror, tm
 
 
 def test_a_set_mirror_serving_something_else_is_refused(mirror, tmp_path, monkeypatch):
-    from core import data
+    from core.data import mnist as data
     from core.errors import DataError
 
     folder, url = mirror

@@ -25,7 +25,7 @@ INK_LOW, INK_HIGH = np.array([255, 170, 60]), np.array([255, 250, 235])  # amber
 
 def pick_digit(label: int = 7) -> np.ndarray:
     """The first test digit with ``label`` from the bundled sample, uint8 28x28."""
-    from core.data import load_sample
+    from core.data.mnist import load_sample
 
     data = load_sample()
     index = int((data.test_labels == label).nonzero()[0])

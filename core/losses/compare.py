@@ -18,8 +18,8 @@ from core.json_output import finite_or_none
 from core.losses.forms import bce_of_sigmoid
 from core.losses.options import CLASS, PROBABILITY, TOLERANCES, LossOptions
 from core.losses.registry import LossPair, get_pair
+from core.losses.tensor_text import format_number, where
 from core.losses.validation import prepare_inputs
-from core.tensor_text import format_number, where
 
 # BCELoss's backward divides by max(σ(1 − σ), 1e-12) (ATen Loss.cpp, EPSILON).
 BCE_BACKWARD_FLOOR = 1e-12

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from core.errors import InputError
-from core.tensor_text import INT64_MAX, INT64_MIN, validate_grid, where
+from core.losses.tensor_text import INT64_MAX, INT64_MIN, validate_grid, where
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}

@@ -15,7 +15,7 @@ import torch
 from core.errors import InputError
 from core.losses.options import BINARY, CLASS, PROBABILITY, LossOptions, check_grid_fits
 from core.losses.registry import LossPair
-from core.tensor_text import as_class_index, plural, validate_grid
+from core.losses.tensor_text import as_class_index, plural, validate_grid
 
 
 def as_list(value: torch.Tensor | list | float, field: str) -> Any:

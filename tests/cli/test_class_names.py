@@ -9,10 +9,10 @@ import torch
 from PIL import Image
 
 from cli import main as cli_main
-from core.checkpoint import Checkpoint, save_checkpoint
-from core.data import load_sample
-from core.datasets import FASHION_MNIST, KMNIST
-from core.models import build_model
+from core.data.datasets import FASHION_MNIST, KMNIST
+from core.data.mnist import load_sample
+from core.storage.checkpoint import Checkpoint, save_checkpoint
+from core.training.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,8 @@ def test_inspect_json_carries_the_class_name_beside_the_index(capsys, tmp_path, 
 
 def test_train_evaluate_classify_on_a_synthetic_fashion_mnist_folder(capsys, tmp_path, picture):
     """The whole CLI path with --dataset fashion-mnist (synthetic files: no real copy offline)."""
-    from core.data import write_idx_dataset
-    from tests.core.test_datasets import synthetic
+    from core.data.mnist import write_idx_dataset
+    from tests.core.data.test_datasets import synthetic
 
     write_idx_dataset(tmp_path / "data", *synthetic(300, 100), dataset="fashion-mnist")
     out = tmp_path / "fashion.pt"
@@ -87,9 +87,9 @@ def test_train_evaluate_classify_on_a_synthetic_fashion_mnist_folder(capsys, tmp
 @pytest.mark.parametrize("dataset,center", [("fashion-mnist", False), ("mnist", True)])
 def test_garments_are_resized_not_centred_like_digits(capsys, tmp_path, picture, dataset, center):
     """Fashion-MNIST pictures fill their frame: MNIST's crop-fit-centre would shrink them."""
-    from core.checkpoint import load_checkpoint
-    from core.inference import Classifier
-    from core.preprocess import read_paper
+    from core.inference.classifier import Classifier
+    from core.inference.preprocess import read_paper
+    from core.storage.checkpoint import load_checkpoint
 
     path = model(tmp_path, f"{dataset}.pt", config={"dataset": dataset}, dataset="x")
     record = last_json(capsys, "classify", str(picture), "--model", path, "--json")

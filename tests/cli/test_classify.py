@@ -13,11 +13,11 @@ import torch
 from PIL import Image
 
 from cli import main as cli_main
-from core.checkpoint import Checkpoint, save_checkpoint
-from core.data import load_sample
-from core.inference import Classifier
-from core.models import build_model
+from core.data.mnist import load_sample
+from core.inference.classifier import Classifier
 from core.resources import current_model_file
+from core.storage.checkpoint import Checkpoint, save_checkpoint
+from core.training.models import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +109,7 @@ def test_without_model_uses_the_apps_current_model(capsys, digit_files, model_fi
     save_checkpoint(
         Checkpoint.from_model(build_model("mlp", "ce"), "mlp", "ce"), current_model_file()
     )
-    from core.checkpoint import load_checkpoint
+    from core.storage.checkpoint import load_checkpoint
 
     expected = Classifier(load_checkpoint(current_model_file())).predict(
         [np.asarray(Image.open(p)) for p in paths[:2]]
@@ -135,7 +135,7 @@ def test_many_images_stream_in_chunks_without_keeping_steps(
 ):
     """Memory is bounded by one chunk of 28x28 inputs: no crops kept, batches of CHUNK."""
     import cli.classify_cmd as classify_cmd
-    from core import preprocess
+    from core.inference import preprocess
 
     images, _ = sample
     paths = []
@@ -156,7 +156,7 @@ def test_many_images_stream_in_chunks_without_keeping_steps(
         return result
 
     monkeypatch.setattr(Classifier, "predict_preprocessed", counting_predict)
-    monkeypatch.setattr("core.inference.canvas_to_input", watching_prepare)
+    monkeypatch.setattr("core.inference.classifier.canvas_to_input", watching_prepare)
     code, lines, _ = run_cli(capsys, *paths, "--model", str(model_file), "--json")
     assert code == 0 and len(lines) == 130
     assert [json.loads(line)["path"] for line in lines] == paths

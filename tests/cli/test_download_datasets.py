@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cli import main as cli_main
-from core.data import download_dataset
+from core.data.mnist import download_dataset
 from core.errors import DataError
 from core.optional import torchvision_problem
 

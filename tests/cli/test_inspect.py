@@ -10,12 +10,12 @@ import torch
 from PIL import Image
 
 from cli import main as cli_main
-from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from core.data import load_sample
-from core.inference import Classifier
-from core.inspection import inspect_tensor
-from core.models import MODELS, build_model
+from core.data.mnist import load_sample
+from core.inference.classifier import Classifier
+from core.inspection.activations import inspect_tensor
 from core.resources import bundled_model_file
+from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.training.models import MODELS, build_model
 from tests.helpers import run_main
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from cli import main as cli_main
-from core.data import load_sample
+from core.data.mnist import load_sample
 from core.resources import bundled_model_file
 from tests.helpers import run_main
 

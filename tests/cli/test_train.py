@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from cli import main as cli_main
-from core.train_types import TrainConfig
+from core.training.train_types import TrainConfig
 from tests.helpers import run_main
 
 TRAIN_KEYS = {
@@ -75,7 +75,7 @@ def test_defaults_are_the_seeds_and_out_goes_to_the_user_data_dir(isolated_user_
     assert (summary["lr"], summary["momentum"]) == (0.01, 0.9)
     checkpoint = Path(summary["checkpoint"])
     assert checkpoint.parent == isolated_user_dirs / "models" and checkpoint.is_file()
-    from core.model_library import ModelLibrary
+    from core.storage.model_library import ModelLibrary
 
     (kept,) = ModelLibrary().entries()  # listed in the app's Models view, not made current
     assert kept.model_kind == "mlp" and ModelLibrary().current_id() is None
@@ -114,7 +114,7 @@ def test_a_hostile_model_file_is_an_error_not_a_traceback(tmp_path):
 
 
 def test_options_come_from_the_settings_table(capsys):
-    from core.train_settings import SETTINGS
+    from core.training.train_settings import SETTINGS
 
     with pytest.raises(SystemExit):
         cli_main(["train", "--help"])
@@ -170,8 +170,8 @@ def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys):
 
 
 def test_a_failed_save_keeps_the_model_and_says_where(tmp_path, monkeypatch, capsys):
-    from core import checkpoint as checkpoint_module
     from core.errors import CheckpointError
+    from core.storage import checkpoint as checkpoint_module
 
     real_save = checkpoint_module.save_checkpoint
     target = tmp_path / "m.pt"

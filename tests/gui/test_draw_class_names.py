@@ -1,15 +1,15 @@
-"""The Draw tab names the classes of a model trained on another dataset (core.datasets)."""
+"""The Draw tab names the classes of a model trained on another dataset (core.data.datasets)."""
 
 from __future__ import annotations
 
 import torch
 
-from core.checkpoint import Checkpoint
-from core.data import load_sample
-from core.datasets import FASHION_MNIST
-from core.models import build_model
+from core.data.datasets import FASHION_MNIST
+from core.data.mnist import load_sample
+from core.storage.checkpoint import Checkpoint
+from core.training.models import build_model
 from gui.app_state import AppState
-from gui.draw_tab import DrawTab
+from gui.draw.draw_tab import DrawTab
 
 
 def digits_model() -> Checkpoint:

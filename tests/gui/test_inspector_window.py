@@ -33,7 +33,7 @@ def test_opening_the_tab_brings_the_draw_tabs_digit(qtbot, main_window):
 
 
 def test_the_training_tabs_runs_reach_the_inspectors_training_panel(main_window):
-    from core.train_types import RunEnded, RunStarted, TrainConfig
+    from core.training.train_types import RunEnded, RunStarted, TrainConfig
 
     started = RunStarted(TrainConfig(model="mlp"), "cpu", "sample", 64, 64, 1, 1)
     main_window.training_tab.runStarted.emit(started)

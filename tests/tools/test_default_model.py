@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import load_checkpoint
-from core.data import load_sample, normalize
-from core.ood import OodStats
+from core.data.mnist import load_sample, normalize
+from core.inference.ood import OodStats
 from core.resources import bundled_model_file
+from core.storage.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 MNIST_TRAIN = ROOT.parent / "shared" / "mnist-train"

@@ -1,0 +1,223 @@
+"""The model library: models kept, chosen, renamed, deleted; damage repaired, never a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+from core.errors import CheckpointError
+from core.resources import bundled_model_file, current_model_file, user_data_dir
+from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.storage.model_library import (
+    BUNDLED_NAME,
+    LibraryError,
+    ModelLibrary,
+    current_checkpoint,
+    default_name,
+)
+from core.training.models import build_model
+
+
+def model(name: str = "mlp", accuracy: float | None = 0.9, seed: int = 0) -> Checkpoint:
+    torch.manual_seed(seed)
+    metrics = {} if accuracy is None else {"test_accuracy": accuracy}
+    return Checkpoint.from_model(
+        build_model(name, "ce"), name, "ce", metrics=metrics, dataset="MNIST (60,000 train)"
+    )
+
+
+@pytest.fixture
+def library() -> ModelLibrary:
+    return ModelLibrary()
+
+
+def test_lives_in_the_user_data_folder(library):
+    assert library.folder == user_data_dir() / "models" / "library"
+
+
+def test_add_keeps_a_model_without_making_it_current(library):
+    entry = library.add(model("cnn", 0.987))
+    assert library.current_id() is None  # a new model is only kept, never swapped in
+    assert current_checkpoint().is_bundled
+    (listed,) = library.entries()
+    assert listed.id == entry.id and listed.name == "Small CNN, 98.7%, MNIST"
+    assert (listed.model_kind, listed.loss, listed.test_accuracy) == ("cnn", "ce", 0.987)
+    assert listed.dataset.startswith("MNIST") and listed.created[:4].isdigit()
+    assert listed.size_bytes > 100_000 and library.disk_usage() >= listed.size_bytes
+    assert load_checkpoint(library.folder / listed.file_name).model_name == "cnn"
+
+
+def test_the_current_choice_is_kept_and_used(library):
+    first = library.add(model("mlp", 0.9, seed=1))
+    second = library.add(model("cnn", 0.95, seed=2))
+    library.set_current(second.id)
+    assert ModelLibrary().current_id() == second.id  # survives a new process
+    chosen = current_checkpoint()
+    assert chosen.entry.id == second.id and chosen.checkpoint.model_name == "cnn"
+    assert chosen.reason == "" and not chosen.is_bundled
+    library.set_current(first.id)
+    assert current_checkpoint().checkpoint.model_name == "mlp"
+    library.set_current(None)  # "Use bundled model"
+    bundled = current_checkpoint()
+    assert bundled.is_bundled and bundled.name == BUNDLED_NAME and bundled.reason == ""
+    assert bundled.checkpoint.summary() == load_checkpoint(bundled_model_file()).summary()
+
+
+def test_names_are_unique_and_can_be_changed(library):
+    a = library.add(model(accuracy=0.9))
+    b = library.add(model(accuracy=0.9))
+    assert b.name == f"{a.name} (2)"
+    library.rename(a.id, "  my   first  model ")
+    assert library.entry(a.id).name == "my first model"
+    with pytest.raises(LibraryError, match="already in the library"):
+        library.rename(b.id, "my first model")
+    with pytest.raises(LibraryError, match="empty"):
+        library.rename(b.id, "   ")
+    with pytest.raises(LibraryError, match="at most"):
+        library.rename(b.id, "x" * 200)
+    with pytest.raises(LibraryError, match="no model"):
+        library.rename("nope", "x")
+
+
+def test_delete_removes_the_file_and_deleting_the_current_one_falls_back(library):
+    keep = library.add(model(seed=1))
+    gone = library.add(model(seed=2))
+    library.set_current(gone.id)
+    library.delete(gone.id)
+    assert [e.id for e in library.entries()] == [keep.id]
+    assert not (library.folder / gone.file_name).exists()
+    assert library.current_id() is None and current_checkpoint().is_bundled
+
+
+def test_default_names_say_what_the_model_is():
+    assert default_name(model("mlp", None)) == "MLP 784-128-64-10, MNIST"
+    assert default_name(model("cnn", 0.5)).startswith("Small CNN, 50.0%")
+
+
+# --------------------------------------------------------- damage and repair
+def test_a_damaged_index_is_rebuilt_from_the_files(library):
+    kept = library.add(model("cnn", 0.97))
+    library.index_file.write_text("{ not json")
+    (entry,) = ModelLibrary().entries()
+    assert entry.id == kept.id and entry.model_kind == "cnn" and entry.test_accuracy == 0.97
+    assert json.loads(library.index_file.read_text())["entries"][0]["id"] == kept.id
+
+
+def test_one_malformed_entry_does_not_lose_the_others(library):
+    a = library.add(model(seed=1))
+    b = library.add(model(seed=2))
+    library.rename(b.id, "keep my name")
+    index = json.loads(library.index_file.read_text())
+    index["entries"][0] = {"id": a.id, "name": 42, "test_accuracy": "high"}
+    index["entries"][1]["dataset"] = ["not", "text"]
+    index["entries"].append("garbage")
+    index["entries"].append({"id": "../../etc/passwd", "name": "x"})
+    library.index_file.write_text(json.dumps(index))
+    entries = {e.id: e for e in ModelLibrary().entries()}
+    assert set(entries) == {a.id, b.id}  # the malformed one re-read from its file
+    assert entries[b.id].name == "keep my name" and entries[b.id].dataset == "unknown data"
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"entries": 3}', "\xff\xfe", " " * (5 << 20)])
+def test_any_damaged_index_is_rebuilt(library, text):
+    kept = library.add(model())
+    library.index_file.write_bytes(text.encode("latin-1"))
+    assert [e.id for e in ModelLibrary().entries()] == [kept.id]
+
+
+def test_files_missing_or_unknown_to_the_index_are_reconciled(library):
+    a = library.add(model(seed=1))
+    (library.folder / a.file_name).unlink()
+    save_checkpoint(model("cnn", 0.8), library.folder / "dropped-in.pt")
+    entries = ModelLibrary().entries()
+    assert [e.id for e in entries] == ["dropped-in"] and entries[0].model_kind == "cnn"
+
+
+def test_a_damaged_model_file_is_listed_with_its_problem_and_can_be_deleted(library):
+    (library.folder).mkdir(parents=True)
+    (library.folder / "broken.pt").write_bytes(b"PK\x03\x04 cut")
+    (entry,) = library.entries()
+    assert entry.problem and "damaged" in entry.problem and entry.name.startswith("Damaged")
+    library.delete(entry.id)
+    assert library.entries() == []
+
+
+def test_a_damaged_current_model_falls_back_to_the_bundled_one_saying_why(library):
+    chosen = library.add(model("cnn"))
+    library.rename(chosen.id, "my model")
+    library.set_current(chosen.id)
+    (library.folder / chosen.file_name).write_bytes(b"PK\x03\x04" + os.urandom(300))
+    result = current_checkpoint()
+    bundled = load_checkpoint(bundled_model_file())
+    assert result.is_bundled and result.checkpoint.model_name == bundled.model_name
+    assert "'my model' could not be used" in result.reason and "damaged" in result.reason
+
+
+def test_an_unreadable_models_folder_falls_back_saying_why(library, monkeypatch):
+    library.add(model())
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(library.folder), "iterdir", denied)
+    result = current_checkpoint()
+    assert result.is_bundled and "cannot be read (permission denied)" in result.reason
+    assert library.entries() == [] and "cannot be read" in library.problem
+    with pytest.raises(LibraryError, match="cannot be read"):
+        library.add(model())
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their mode")
+def test_a_models_folder_with_mode_000_falls_back(library):
+    library.add(model())
+    os.chmod(library.root, 0)
+    try:
+        assert current_checkpoint().is_bundled
+    finally:
+        os.chmod(library.root, 0o755)
+
+
+def test_the_bundled_model_missing_is_one_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no model available"):
+        current_checkpoint(bundled=tmp_path / "missing.pt")
+
+
+def test_an_unwritable_library_is_a_library_error(library, monkeypatch):
+    library.add(model())
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("core.storage.model_library.write_text_atomic", full)
+    with pytest.raises(LibraryError, match="no space left"):
+        library.set_current(None)
+
+
+# ----------------------------------------------- models of earlier versions
+def test_an_earlier_versions_current_model_is_imported_once_and_chosen():
+    save_checkpoint(model("cnn", 0.96), current_model_file())
+    result = current_checkpoint()
+    assert not result.is_bundled and result.entry.source == "earlier version"
+    assert result.checkpoint.model_name == "cnn"
+    ModelLibrary().set_current(None)
+    assert current_checkpoint().is_bundled  # not imported again
+    assert len(ModelLibrary().entries()) == 1
+
+
+def test_a_damaged_earlier_current_model_falls_back_saying_why():
+    current_model_file().parent.mkdir(parents=True, exist_ok=True)
+    current_model_file().write_bytes(torch.zeros(3).numpy().tobytes())
+    result = current_checkpoint()
+    assert result.is_bundled and "saved current model could not be used" in result.reason
+
+
+def test_a_chosen_model_whose_file_is_gone_falls_back_saying_so_once(library):
+    chosen = library.add(model())
+    library.set_current(chosen.id)
+    (library.folder / chosen.file_name).unlink()
+    result = current_checkpoint()
+    assert result.is_bundled and f"{chosen.id}.pt is gone" in result.reason
+    assert current_checkpoint().reason == ""  # the repaired index no longer claims it
