@@ -10,7 +10,7 @@ an opened picture or a test digit clicked on the map come in through ``show_pict
 A thin view: ``core.inspection.activations`` computes (one forward pass with hooks, well under a
 millisecond for the default CNN on a CPU), this module draws. The map and the test digits that
 excite each unit (seconds for 10,000 CNN digits) are computed in a worker thread on a model of
-its own, through the same superqt-style bridge as training (``gui.training.train_worker.start_worker``).
+its own, through the app's one worker bridge (``gui.workers.start_worker``).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from gui.draw.draw_canvas import DrawCanvas
 from gui.draw.draw_views import ProbabilityChart
 from gui.inspector.inspector_panels import MapPanel, TrainingPanel, UnitPanel, WeightsPanel
 from gui.inspector.inspector_widgets import ArrayView, UnitGridView
+from gui.workers import SHUTDOWN_WAIT_MS, is_running, start_worker, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -337,19 +338,16 @@ class InsideNetworkTab(QWidget):
         self.update_now()
 
     def _start_reference(self, checkpoint: Checkpoint) -> None:
-        from gui.training.train_worker import start_worker
-
         self._token += 1
         self.reference = None
         self.map_panel.set_reference(None)
         worker = ReferenceWorker(checkpoint, self._token, self.dataset, self._data)
         worker.ready.connect(self._reference_ready)
         worker.failed.connect(self._reference_failed)
-        thread = start_worker(worker, self)  # type: ignore[arg-type]  (any QObject with work())
-        thread.setObjectName("inspector-map-thread")
+        thread = start_worker(worker, self, name="inspector-map-thread")
         for old in self._live_workers:
             old.stop()  # its map is for a model no longer shown
-        self._threads = [t for t in self._threads if _alive(t)] + [thread]
+        self._threads = [t for t in self._threads if is_running(t)] + [thread]
         self._live_workers = [worker]  # a Python reference until it finishes
         worker.finished.connect(self._prune_workers)  # queued: runs in the GUI thread
 
@@ -526,14 +524,7 @@ class InsideNetworkTab(QWidget):
             worker.stop()
         self._live_workers = []
         for thread in self._threads:
-            if _alive(thread):
+            if is_running(thread):
                 thread.quit()
-                thread.wait()
+                wait_for(thread, SHUTDOWN_WAIT_MS)
         self._threads = []
-
-
-def _alive(thread: QThread) -> bool:
-    try:
-        return thread.isRunning()
-    except RuntimeError:  # already deleted on the C++ side
-        return False

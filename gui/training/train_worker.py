@@ -1,7 +1,8 @@
 """The bridge between the plain-Python trainer and the GUI thread.
 
-A ``TrainWorker`` is moved to a ``QThread`` (superqt's wiring, see ``start_worker``). The trainer
-calls back in the worker thread; those events leave as queued signals carrying plain data.
+A ``TrainWorker`` is moved to a ``QThread`` by the app's one bridge, ``gui.workers.start_worker``.
+The trainer calls back in the worker thread; those events leave as queued signals carrying plain
+data.
 Batch events are buffered and flushed at most every ``flush_interval`` seconds, so the GUI gets
 about ten signals per second whatever the batch rate (one signal per batch would be an event
 storm, and every slot runs in the GUI thread holding the GIL the trainer needs between torch ops).
@@ -18,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from core.errors import UserError
 from core.inspection.activations import DeadReluReport, GradientReport
 from core.training.run_history import BatchBlock, calibration_on_test_digits
 from core.training.train_settings import report_every
 from core.training.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
+from gui.workers import start_worker  # re-exported: callers and tests import it from here
 
 __all__ = ["BatchBlock", "TrainWorker", "start_worker"]
 
@@ -182,28 +184,3 @@ class TrainWorker(QObject):
             block, self._block = self._block, BatchBlock()
             self.batchesReady.emit(block)
         self._last_flush = time.monotonic() if now is None else now
-
-
-def start_worker(worker: TrainWorker, parent: QObject | None = None) -> QThread:
-    """Move ``worker`` to a new thread with superqt's wiring and start it.
-
-    The thread quits when the worker finishes; both are deleted later, in the GUI thread. Callers keep the
-    returned thread to ``wait()`` on it at shutdown.
-    """
-    thread = QThread(parent)
-    thread.setObjectName("training-thread")
-    worker.moveToThread(thread)
-    thread.started.connect(worker.work)
-    # Direct: QThread.quit is thread-safe, and a queued quit would never run while the GUI
-    # thread is blocked in wait() at shutdown (a deadlock).
-    # The worker goes home to the GUI thread when it is done and is destroyed there. Destroying
-    # a Python-made QObject in the worker thread asks Python (for its overrides) while Qt's
-    # connection lock is held; the GUI thread, holding the GIL while it builds widgets, can be
-    # waiting for that very lock: a deadlock seen at start-up.
-    home = QCoreApplication.instance().thread() if QCoreApplication.instance() else thread.thread()
-    worker.finished.connect(lambda: worker.moveToThread(home), Qt.ConnectionType.DirectConnection)
-    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
-    thread.start()
-    return thread
