@@ -1,0 +1,355 @@
+"""Every tab fits at the sizes a learner uses: 1280×800, 1024×700 and 1280×800 at scale 1.5.
+
+The test walks the visible widgets of each tab in a shown main window and lists what a learner
+would see cut: a widget drawn outside its parent (clipped), a label or button whose text needs
+more room than it has (cut or elided), a small table with rows below its viewport, a horizontal
+scroll bar anywhere in a tab, a button or progress bar not inside the window without scrolling.
+Each (size, tab) is a test of its own, so a tab's owner can run only theirs::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests/gui/test_layout.py -k draw
+
+Scale 1.5 needs its own QApplication (``QT_SCALE_FACTOR`` is read once), so those cases run the
+same walk in a child process (``python tests/gui/test_layout.py 1.5``) and read its findings.
+The walk is marked ``xserver``: ``.ci/run`` runs it under Xvfb on the xcb platform as well.
+``test_the_walk_sees_a_cut_label`` proves it can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SIZES = {"1280x800": (1280, 800), "1024x700": (1024, 700)}
+SCALED = "1280x800@1.5"
+TABS = ("loss", "training", "draw", "inspector")
+# Known failures in tabs owned by others: (size or "*", tab) -> reason. They stay xfail
+# (strict=False) until the owner fixes them; /tmp/team/handoff/layout-failures.md says what.
+KNOWN: dict[tuple[str, str], str] = {
+    ("1024x700", "loss"): "tables show 2 of their 3 rows (issue 22; Loss tab owner)",
+    ("*", "training"): "the settings column is cut at its side by the vertical scroll bar and "
+    "Save/Load model (and at 1024x700 the progress bar) are below the fold with the banner up "
+    "(issue 22; Training tab owner)",
+    ("1024x700", "inspector"): "layer rows wider than their column: horizontal scroll bar "
+    "(issue 22; being fixed by the window helper)",
+}
+SMALL_TABLE_ROWS = 12  # a table with at most this many rows shows them all without scrolling
+SLACK = 1  # px: rounding at fractional scales
+
+
+def _widget_attrs(tab_name: str) -> str:
+    return {
+        "loss": "loss_tab",
+        "training": "training_tab",
+        "draw": "draw_tab",
+        "inspector": "inside_tab",
+    }[tab_name]
+
+
+# ------------------------------------------------------------------------------ the walk
+def _name(widget) -> str:  # noqa: ANN001
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel
+
+    kind = type(widget).__name__
+    text = ""
+    if isinstance(widget, (QLabel, QAbstractButton)):
+        text = widget.text()
+    elif isinstance(widget, QGroupBox):
+        text = widget.title()
+    text = " ".join(text.split())
+    if len(text) > 48:
+        text = text[:45] + "…"
+    label = widget.objectName() or ""
+    parent = widget.parentWidget()
+    inside = f" in {type(parent).__name__}" if parent is not None else ""
+    if parent is not None and parent.objectName():
+        inside += f"#{parent.objectName()}"
+    geometry = widget.geometry().getRect()
+    return f"{kind}{'#' + label if label else ''}{' ' + repr(text) if text else ''}{inside} at {geometry}"
+
+
+def _scroll_content_of(widget, stop):  # noqa: ANN001, ANN202
+    """The innermost QScrollArea's content widget that holds ``widget`` (below ``stop``)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    parent = widget.parentWidget()
+    while parent is not None and parent is not stop:
+        content = parent.widget() if isinstance(parent, QScrollArea) else None
+        if content is not None and content.isAncestorOf(widget):
+            return content
+        parent = parent.parentWidget()
+    return None
+
+
+def _is_scroll_content(widget) -> bool:  # noqa: ANN001
+    from PySide6.QtWidgets import QScrollArea
+
+    viewport = widget.parentWidget()
+    area = viewport.parentWidget() if viewport is not None else None
+    return isinstance(area, QScrollArea) and area.widget() is widget
+
+
+def _rect_in(widget, ancestor):  # noqa: ANN001, ANN202
+    from PySide6.QtCore import QPoint, QRect
+
+    top_left = widget.mapTo(ancestor, QPoint(0, 0))
+    return QRect(top_left, widget.size())
+
+
+def _inside(inner, outer) -> bool:  # noqa: ANN001
+    return (
+        inner.left() >= outer.left() - SLACK
+        and inner.top() >= outer.top() - SLACK
+        and inner.right() <= outer.right() + SLACK
+        and inner.bottom() <= outer.bottom() + SLACK
+    )
+
+
+def _clip_rect(widget, stop):  # noqa: ANN001, ANN202
+    """The part of ``stop``'s coordinates where ``widget`` can be seen: every ancestor up to
+    ``stop`` clips it (a scroll area's content is clipped by its viewport)."""
+    rect = _rect_in(widget.parentWidget(), stop)
+    parent = widget.parentWidget()
+    while parent is not None and parent is not stop:
+        rect = rect.intersected(_rect_in(parent, stop))
+        parent = parent.parentWidget()
+    return rect
+
+
+def _text_problem(widget) -> str | None:  # noqa: ANN001
+    """Why a label's or button's text does not fit its widget, or None."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    if isinstance(widget, QLabel):
+        if not widget.text() or widget.pixmap() is not None and not widget.pixmap().isNull():
+            return None
+        if widget.wordWrap():
+            needed = widget.heightForWidth(widget.width())
+            if needed > widget.height() + SLACK:
+                return f"wrapped text needs {needed} px height, has {widget.height()}"
+            return None
+        hint = widget.sizeHint()
+    elif isinstance(widget, QAbstractButton):
+        if not widget.text():
+            return None
+        hint = widget.sizeHint()
+    else:
+        return None
+    if hint.width() > widget.width() + SLACK:
+        return f"text needs {hint.width()} px, has {widget.width()} (cut)"
+    if hint.height() > widget.height() + SLACK:
+        return f"text needs {hint.height()} px height, has {widget.height()} (cut)"
+    return None
+
+
+def _table_problem(view) -> str | None:  # noqa: ANN001
+    """A small table (or list) whose last row is not inside its viewport."""
+    from PySide6.QtWidgets import QAbstractItemView, QHeaderView
+
+    if not isinstance(view, QAbstractItemView) or isinstance(view, QHeaderView):
+        return None
+    if view.model() is None:
+        return None
+    rows = view.model().rowCount()
+    if rows == 0 or rows > SMALL_TABLE_ROWS:
+        return None
+    last = view.visualRect(view.model().index(rows - 1, 0))
+    if last.isEmpty() or last.bottom() > view.viewport().height() + SLACK:
+        return f"shows fewer than its {rows} rows (last row ends at {last.bottom()} px, viewport {view.viewport().height()} px)"
+    return None
+
+
+def walk_tab(window, tab) -> list[str]:  # noqa: ANN001
+    """Every problem a learner would see in ``tab`` (shown and current in ``window``)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import (
+        QAbstractScrollArea,
+        QProgressBar,
+        QPushButton,
+        QWidget,
+    )
+
+    problems: list[str] = []
+    window_rect = window.rect()
+    for widget in tab.findChildren(QWidget):
+        if not widget.isVisible() or widget.isWindow() or widget.width() <= 0:
+            continue
+        if _is_scroll_content(widget):
+            continue  # larger than its viewport by design; the scroll bars are checked
+        where = _name(widget)
+        content = _scroll_content_of(widget, window)
+        if content is None:
+            if not _inside(_rect_in(widget, window), _clip_rect(widget, window)):
+                problems.append(f"{where}: drawn outside its parent or the window (clipped)")
+        else:
+            if not _inside(_rect_in(widget, content), _clip_rect(widget, content)):
+                problems.append(f"{where}: drawn outside its parent in a scroll area (clipped)")
+            viewport = content.parentWidget()
+            left = widget.mapTo(viewport, QPoint(0, 0)).x()
+            if left < -SLACK or left + widget.width() > viewport.width() + SLACK:
+                problems.append(f"{where}: wider than its scroll area's view (cut at the side)")
+        if isinstance(widget, (QPushButton, QProgressBar)):
+            seen = _clip_rect(widget, window).intersected(window_rect)
+            if not _inside(_rect_in(widget, window), seen):
+                problems.append(f"{where}: not inside the window without scrolling")
+        if isinstance(widget, QAbstractScrollArea) and widget.horizontalScrollBar().isVisible():
+            problems.append(f"{where}: shows a horizontal scroll bar")
+        for check in (_text_problem, _table_problem):
+            reason = check(widget)
+            if reason:
+                problems.append(f"{where}: {reason}")
+    return problems
+
+
+def settle(window, tab, size: tuple[int, int]) -> None:  # noqa: ANN001
+    """Resize, show ``tab`` and let layouts, timers and deferred fills run."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    window.resize(*size)
+    window.tabs.setCurrentWidget(tab)
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def fill(window) -> None:  # noqa: ANN001
+    """Put the window in the state a learner sees most: a digit drawn (Draw and Inside the
+    network answer it), the map of test digits built, the "Training finished" banner up."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from gui.app_state import RunOffer
+    from gui.draw.draw_canvas import Stroke
+
+    draw = window.draw_tab
+    draw.canvas.add_stroke(Stroke(points=((0.5, 0.2), (0.5, 0.8)), width=0.06))
+    draw.update_now()
+    window.tabs.setCurrentWidget(window.inside_tab)
+    window.inside_tab.show_picture(draw.canvas.render_array())
+    deadline = time.monotonic() + 120
+    while window.inside_tab.reference is None and time.monotonic() < deadline:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    model = window.state.current_model
+    accuracy = model.test_accuracy if model is not None else None
+    window.run_offer.show_offer(
+        RunOffer(None, model, accuracy, window.state.current_name, accuracy)
+    )
+
+
+def scan_all(window, sizes: dict[str, tuple[int, int]]) -> dict[str, list[str]]:  # noqa: ANN001
+    """``{"<size> <tab>": problems}`` for every size and tab."""
+    found = {}
+    for size_name, size in sizes.items():
+        for tab_name in TABS:
+            tab = getattr(window, _widget_attrs(tab_name))
+            settle(window, tab, size)
+            found[f"{size_name} {tab_name}"] = walk_tab(window, tab)
+    return found
+
+
+# ------------------------------------------------------------------------------ the tests
+def _case(size: str, tab: str):  # noqa: ANN202
+    reason = KNOWN.get((size, tab)) or KNOWN.get(("*", tab))
+    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+    return pytest.param(size, tab, id=f"{size}-{tab}", marks=marks)
+
+
+@pytest.fixture(scope="module")
+def shown_window(qapp):
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    fill(window)
+    yield window
+    window.close()
+    window.deleteLater()
+
+
+@pytest.mark.xserver
+@pytest.mark.parametrize(("size", "tab_name"), [_case(size, tab) for size in SIZES for tab in TABS])
+def test_tab_fits(shown_window, size, tab_name):
+    tab = getattr(shown_window, _widget_attrs(tab_name))
+    settle(shown_window, tab, SIZES[size])
+    assert shown_window.size().toTuple() == SIZES[size], "the window could not take the size"
+    problems = walk_tab(shown_window, tab)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def scaled_findings(tmp_path_factory) -> dict[str, list[str]]:
+    """The walk at scale 1.5, in a child process with its own QApplication and settings."""
+    home = tmp_path_factory.mktemp("scaled")
+    env = dict(os.environ, QT_SCALE_FACTOR="1.5", XDG_CONFIG_HOME=str(home), HOME=str(home))
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "1.5"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.xserver
+@pytest.mark.slow
+@pytest.mark.parametrize(("size", "tab_name"), [_case(SCALED, tab) for tab in TABS])
+def test_tab_fits_at_scale_one_and_a_half(scaled_findings, size, tab_name):
+    problems = scaled_findings[f"1280x800 {tab_name}"]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xserver
+def test_the_walk_sees_a_cut_label(shown_window):
+    """The walk can fail: a label too wide for its tab is reported as cut."""
+    from PySide6.QtWidgets import QLabel
+
+    tab = shown_window.draw_tab
+    label = QLabel("a deliberately long caption that cannot fit " * 12, tab)
+    label.setObjectName("tooWide")
+    label.setGeometry(10, 10, 300, 20)
+    label.show()
+    try:
+        settle(shown_window, tab, SIZES["1024x700"])
+        problems = [p for p in walk_tab(shown_window, tab) if "tooWide" in p]
+    finally:
+        label.deleteLater()
+    assert any("(cut)" in p for p in problems), problems
+
+
+def _scan_in_child(scale: str) -> None:
+    """``python tests/gui/test_layout.py 1.5``: one JSON line of findings at 1280×800."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import configure_application
+
+    app = QApplication([sys.argv[0]])
+    configure_application(app)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    fill(window)
+    found = scan_all(window, {"1280x800": SIZES["1280x800"]})
+    found["scale"] = [scale, str(window.devicePixelRatioF())]
+    window.close()
+    print(json.dumps(found))
+
+
+if __name__ == "__main__":
+    _scan_in_child(sys.argv[1] if len(sys.argv) > 1 else "1")
