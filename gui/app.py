@@ -34,7 +34,9 @@ def run_app(argv: list[str] | None = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
-    launcher = Launcher()
+    from gui.heartbeat import heartbeat_from_environment
+
+    launcher = Launcher(heartbeat=heartbeat_from_environment(app))
     launcher.start()
     return app.exec()
 
@@ -47,11 +49,14 @@ class Launcher(QObject):
 
     ready = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, heartbeat=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         from gui.startup import HeavyImports, StartupWindow
 
+        self.heartbeat = heartbeat  # gui.heartbeat.Heartbeat for the benchmark, else None
         self.startup_window = StartupWindow()
+        if heartbeat is not None:
+            heartbeat.watch_startup_window(self.startup_window)
         self.imports = HeavyImports(self)
         self.imports.finished.connect(self._open_main_window)
         self.window = None
@@ -71,6 +76,10 @@ class Launcher(QObject):
         if self.imports.preloaded is not None:
             self.state.load_startup_model(self.imports.preloaded)
         self.window = MainWindow(self.state)
+        if self.heartbeat is not None:
+            self.heartbeat.watch(self.window)
         self.window.show()
+        if self.heartbeat is not None:
+            self.heartbeat.tabs_ready()
         self.startup_window.close()
         self.ready.emit(self.window)
