@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.data.mnist import NUM_CLASSES, MnistData
+from core.data.digits import NUM_CLASSES, MnistData
 from core.errors import DataError, UserError
 from core.inference.preprocess import canvas_to_input, read_paper
 

@@ -28,14 +28,18 @@ import numpy as np
 import torch
 
 from core.data.datasets import DATASET_CHOICES, IDX_DATASETS, MNIST, DatasetInfo
+from core.data.digits import (  # noqa: F401  (re-exported: most callers import them from here)
+    HELD_OUT_SEED,
+    IMAGE_SIDE,
+    NUM_CLASSES,
+    MnistData,
+)
 from core.errors import DataError, UserError
 from core.resources import default_mnist_dir, sample_data_dir
 from core.storage.atomic import write_bytes_atomic
 from core.storage.checkpoint import MNIST_MEAN, MNIST_STD
 from core.storage.paths import check_folder, is_dir, is_file, os_problem
 
-IMAGE_SIDE = 28
-NUM_CLASSES = 10
 # (split, kind) -> file stem, as torchvision names them.
 FILE_STEMS = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -45,63 +49,6 @@ FILE_STEMS = {
 }
 _IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
-HELD_OUT_SEED = 20_171_101  # which training digits a run holds out (the same for every run)
-
-
-@dataclass
-class MnistData:
-    """A train and a test split of 28x28 digits, decoded once and held in memory."""
-
-    name: str  # "mnist" | "sample" | "synthetic"
-    description: str  # for people, e.g. "MNIST (60,000 train / 10,000 test)"
-    train_images: torch.Tensor  # uint8 (N, 28, 28), ink high, background 0
-    train_labels: torch.Tensor  # int64 (N,)
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-
-    @property
-    def train_samples(self) -> int:
-        return int(self.train_labels.shape[0])
-
-    @property
-    def test_samples(self) -> int:
-        return int(self.test_labels.shape[0])
-
-    def hold_out(self, count: int) -> tuple[MnistData, torch.Tensor, torch.Tensor]:
-        """Split ``count`` training digits off: (the rest, their images, their labels).
-
-        The held-out digits are a fixed random choice (seed ``HELD_OUT_SEED``, independent of
-        the run's seed), so every run on the same data holds out the same digits; both parts
-        keep the file order. ``count`` 0 returns self and empty tensors.
-        """
-        if count <= 0:
-            empty = self.train_images[:0]
-            return self, empty, self.train_labels[:0]
-        order = torch.randperm(
-            self.train_samples, generator=torch.Generator().manual_seed(HELD_OUT_SEED)
-        )
-        held = order[:count].sort().values
-        kept = order[count:].sort().values
-        rest = MnistData(
-            self.name,
-            self.description,
-            self.train_images[kept],
-            self.train_labels[kept],
-            self.test_images,
-            self.test_labels,
-        )
-        return rest, self.train_images[held].cpu(), self.train_labels[held].cpu()
-
-    def to(self, device: torch.device | str) -> MnistData:
-        """The same data on ``device`` (a no-op when it is already there)."""
-        return MnistData(
-            self.name,
-            self.description,
-            self.train_images.to(device),
-            self.train_labels.to(device),
-            self.test_images.to(device),
-            self.test_labels.to(device),
-        )
 
 
 def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -295,7 +242,7 @@ def load_mnist(dataset: str = "auto", data_dir: str | os.PathLike[str] | None = 
             raise DataError(
                 "the folder dataset needs --data-dir DIR, with pictures in DIR/0 to DIR/9"
             )
-        from core.data.folder_dataset import load_folder_dataset  # it imports this module
+        from core.data.folder_dataset import load_folder_dataset  # it imports torch and PIL work
 
         return load_folder_dataset(data_dir)
     if data_dir is not None and not _missing(data_dir):

@@ -1,5 +1,5 @@
-"""One table for every user-facing ``TrainConfig`` setting: label, type, range or choices,
-default, tooltip, QSettings key and command-line flag.
+"""``TrainConfig`` and one table for every user-facing setting of it: label, type, range or
+choices, default, tooltip, QSettings key and command-line flag.
 
 The Training tab builds its controls and its saved settings from ``SETTINGS``; ``main.py train``
 builds its options from it; ``TrainConfig.validate`` checks ranges and choices against it. So a
@@ -34,25 +34,80 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.data.datasets import IDX_DATASETS
 from core.data.mnist import DATASET_CHOICES
 from core.device import DEVICE_CHOICES
+from core.errors import UserError
 from core.training.models import LOSS_CHOICES, MODELS
-from core.training.train_types import (
-    AMP_CHOICES,
-    OPTIMIZER_CHOICES,
-    SCHEDULE_CHOICES,
-    TrainConfig,
-)
 
 # Aim for about this many loss points per epoch: enough for a smooth curve on the sample, few
 # enough that full MNIST does not pay a report (a device sync on CUDA) every batch.
 POINTS_PER_EPOCH = 100
 ACCELERATOR_POINTS_PER_EPOCH = 25
 QT_INT_MAX = 2**31 - 1  # a QSpinBox holds a C int
+
+OPTIMIZER_CHOICES = ("sgd", "adam")
+SCHEDULE_CHOICES = ("constant", "onecycle")
+AMP_CHOICES = ("off", "auto", "on")
+MAX_HELD_OUT = 5000
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run. Defaults are the seed notebook's: MLP, 5 epochs, batch 64, SGD.
+
+    Labels, ranges, tooltips, QSettings keys and CLI flags of these fields live in one table,
+    ``SETTINGS`` below; ``validate`` checks against it. (Also importable from
+    ``core.training.train_types``, the run's contract.)
+    """
+
+    model: str = "mlp"
+    loss: str = "nll"
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    batch_size: int = 64
+    epochs: int = 5
+    seed: int = 1
+    device: str = "auto"
+    dataset: str = "auto"
+    data_dir: str | None = None
+    # Send a BatchEvent every N batches (1 = every batch). Each report is one device sync;
+    # core.training.train_settings.report_every() is the rule the CLI and the GUI use.
+    report_every: int = 1
+    # CPU intra-op threads for the run; 0 = automatic (see core.training.trainer.choose_threads).
+    threads: int = 0
+    schedule: str = "constant"  # or "onecycle"
+    amp: str = "off"  # mixed precision: "off", "auto" (CUDA only), "on"
+    # Share of the training digits held out of training (at most MAX_HELD_OUT), for
+    # calibration and the not-a-digit threshold at the end of the run (RunResult.held_out).
+    holdout: float = 0.1
+    # The preset these settings came from ("" = chosen by hand); see core.training.train_settings.PRESETS.
+    preset: str = ""
+    # Vary every training batch at random (core.data.augment: rotation, scale, shear, shift, elastic
+    # wobble, stroke thickness) on the training device; test and held-out digits stay as they are.
+    augment: bool = False
+    # Opt-in gradient flow (core.inspection.activations.GradientMonitor): a GradientReport a few times a
+    # second and a DeadReluReport after each epoch, for the "Inside the network" tab.
+    gradient_stats: bool = False
+
+    def validate(self) -> TrainConfig:
+        """Raise ``UserError`` naming the first bad setting; return self for chaining."""
+        problem = check_config(self)
+        if problem is not None:
+            raise UserError(problem)
+        return self
+
+    def held_out_count(self, train_samples: int) -> int:
+        """How many of ``train_samples`` training digits this run holds out of training."""
+        wanted = int(train_samples * self.holdout)
+        return max(0, min(MAX_HELD_OUT, wanted, train_samples - 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

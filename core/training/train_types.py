@@ -1,79 +1,31 @@
 """Configuration, events and results of a training run: the contract between the trainer
 and everything that watches it (CLI progress bar, GUI worker, tests, benchmarks).
 
+``TrainConfig`` is defined beside its settings table (``core.training.train_settings``) and
+re-exported here: import it from either.
+
 Events carry plain Python data only (floats, ints, strings, lists), never live tensors, so they
 can cross threads as queued Qt signals and be printed as JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.data.mnist import DATASET_CHOICES  # noqa: F401  (re-exported: the dataset registry)
-from core.errors import UserError
 from core.inspection.activations import DeadReluReport, GradientReport
 
-OPTIMIZER_CHOICES = ("sgd", "adam")
-SCHEDULE_CHOICES = ("constant", "onecycle")
-AMP_CHOICES = ("off", "auto", "on")
-MAX_HELD_OUT = 5000
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a run. Defaults are the seed notebook's: MLP, 5 epochs, batch 64, SGD.
-
-    Labels, ranges, tooltips, QSettings keys and CLI flags of these fields live in one table,
-    ``core.training.train_settings.SETTINGS``; ``validate`` checks against it.
-    """
-
-    model: str = "mlp"
-    loss: str = "nll"
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    momentum: float = 0.9
-    batch_size: int = 64
-    epochs: int = 5
-    seed: int = 1
-    device: str = "auto"
-    dataset: str = "auto"
-    data_dir: str | None = None
-    # Send a BatchEvent every N batches (1 = every batch). Each report is one device sync;
-    # core.training.train_settings.report_every() is the rule the CLI and the GUI use.
-    report_every: int = 1
-    # CPU intra-op threads for the run; 0 = automatic (see core.training.trainer.choose_threads).
-    threads: int = 0
-    schedule: str = "constant"  # or "onecycle"
-    amp: str = "off"  # mixed precision: "off", "auto" (CUDA only), "on"
-    # Share of the training digits held out of training (at most MAX_HELD_OUT), for
-    # calibration and the not-a-digit threshold at the end of the run (RunResult.held_out).
-    holdout: float = 0.1
-    # The preset these settings came from ("" = chosen by hand); see core.training.train_settings.PRESETS.
-    preset: str = ""
-    # Vary every training batch at random (core.data.augment: rotation, scale, shear, shift, elastic
-    # wobble, stroke thickness) on the training device; test and held-out digits stay as they are.
-    augment: bool = False
-    # Opt-in gradient flow (core.inspection.activations.GradientMonitor): a GradientReport a few times a
-    # second and a DeadReluReport after each epoch, for the "Inside the network" tab.
-    gradient_stats: bool = False
-
-    def validate(self) -> TrainConfig:
-        """Raise ``UserError`` naming the first bad setting; return self for chaining."""
-        from core.training.train_settings import check_config  # the table imports this module
-
-        problem = check_config(self)
-        if problem is not None:
-            raise UserError(problem)
-        return self
-
-    def held_out_count(self, train_samples: int) -> int:
-        """How many of ``train_samples`` training digits this run holds out of training."""
-        wanted = int(train_samples * self.holdout)
-        return max(0, min(MAX_HELD_OUT, wanted, train_samples - 1))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+# TrainConfig and its choices live with the table that describes each of its fields, so that
+# TrainConfig.validate checks against it without an import circle; re-exported here, the
+# contract's home for every caller.
+from core.training.train_settings import (  # noqa: F401
+    AMP_CHOICES,
+    MAX_HELD_OUT,
+    OPTIMIZER_CHOICES,
+    SCHEDULE_CHOICES,
+    TrainConfig,
+)
 
 
 @dataclass
@@ -154,6 +106,14 @@ class RunResult:
     evaluation: EvalResult | None  # of the final weights, also when stopped mid-epoch
     checkpoint: Any = None  # core.storage.checkpoint.Checkpoint of the final model
     held_out: HeldOut | None = None
+    # Learning-rate changes made while it ran, as (step, lr): from 0-based step ``step`` on, the
+    # base (or with a schedule, peak) lr was ``lr``. ``Trainer(lr_changes=...)`` replays them.
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    # Opt-in path (``Trainer(path_every=k)``): float32 (K, P) CPU tensor of the flat parameters
+    # at step 0, every k steps and at the end, and the initial state_dict (the landscape's alpha 0).
+    trajectory: Any = None
+    trajectory_steps: list[int] = field(default_factory=list)
+    initial_state: Any = None
 
 
 @dataclass
@@ -163,4 +123,21 @@ class RunEnded:
     result: RunResult | None = None
 
 
-TrainEvent = RunStarted | BatchEvent | EpochEvent | RunEnded | GradientReport | DeadReluReport
+@dataclass
+class LrChanged:
+    """The learning rate was changed during the run (the learner's control, or a replay).
+
+    ``step`` is how many steps were done before it (the first step at the new rate is
+    ``step + 1`` in ``BatchEvent`` numbering); ``lr`` the new base rate, ``previous`` the old one;
+    with a schedule the scheduled rate is scaled by ``lr / config.lr`` from then on.
+    """
+
+    step: int
+    lr: float
+    previous: float
+    scheduled: bool = False
+
+
+TrainEvent = (
+    RunStarted | BatchEvent | EpochEvent | RunEnded | GradientReport | DeadReluReport | LrChanged
+)
