@@ -39,6 +39,7 @@ class RunOffer:
     new_accuracy: float | None
     current_name: str  # the model in use now
     current_accuracy: float | None
+    status: str = "finished"  # how the run ended: "finished" or "stopped"
 
     def describe(self) -> str:
         """ "New model 97.9 % · in use: Bundled model 98.2 %" for the banner."""
@@ -64,6 +65,8 @@ class AppState(QObject):
     modelChanged = Signal(object)  # Checkpoint
     libraryChanged = Signal()  # entries, names or the current choice changed
     runOffered = Signal(object)  # RunOffer
+    # RunOffer and the answer: "kept", "used", "discarded", or "withdrawn" (a new run began)
+    offerAnswered = Signal(object, str)
     statusMessage = Signal(str, int)  # text, timeout ms (0 = until replaced)
 
     def __init__(self, parent: QObject | None = None, library: ModelLibrary | None = None) -> None:
@@ -73,6 +76,7 @@ class AppState(QObject):
         self._model_name = BUNDLED_NAME
         self.library = library or ModelLibrary()
         self.startup_note = ""  # why the chosen model was not used at start-up ("" if it was)
+        self._startup_chosen = False
 
     @property
     def current_model(self) -> Checkpoint | None:
@@ -87,12 +91,18 @@ class AppState(QObject):
         return self._model_name
 
     def load_startup_model(self, choice: CurrentModel | None = None) -> str:
-        """Use the library's current choice (or the bundled model); the reason if it fell back.
+        """The one place that chooses the model used at start-up: the library's current choice
+        (or the bundled model); returns the reason if it fell back ("" if not).
 
-        ``choice``: that choice already read (the start-up thread reads it behind the startup
-        window). Never raises for a bad user folder or model file; only a missing bundled model
-        leaves no model (the Draw tab then explains it).
+        Chosen once: the first call decides, later calls (the main window, a tab built without
+        a window) return the same note and change nothing. ``choice``: that choice already read
+        (the start-up thread reads it while the window loads). Never raises for a bad user
+        folder or model file; only a missing bundled model leaves no model (``current_model``
+        None, ``startup_note`` says why, the Draw tab explains it).
         """
+        if self._startup_chosen:
+            return self.startup_note
+        self._startup_chosen = True
         try:
             choice = choice if choice is not None else current_checkpoint(self.library)
         except UserError as exc:
@@ -139,9 +149,11 @@ class AppState(QObject):
             log.warning("could not keep the trained model: %s", exc)
             return Kept(None, str(exc))
 
-    def offer_run(self, checkpoint: Checkpoint, kept: Kept | None = None) -> RunOffer:
-        """Offer a scored run (kept in the library first unless ``kept`` says it already is);
-        the model in use does not change."""
+    def offer_run(
+        self, checkpoint: Checkpoint, kept: Kept | None = None, *, status: str = "finished"
+    ) -> RunOffer:
+        """Offer a scored run (kept in the library first unless ``kept`` says whether it is:
+        ``Kept(None, None)`` is a run not kept unasked); the model in use does not change."""
         kept = kept if kept is not None else self.keep(checkpoint)
         entry = kept.entry
         if kept.problem:
@@ -155,21 +167,52 @@ class AppState(QObject):
             checkpoint.test_accuracy,
             self._model_name if in_use is not None else "no model",
             in_use.test_accuracy if in_use is not None else None,
+            status,
         )
         self.libraryChanged.emit()
         self.runOffered.emit(offer)
         return offer
 
     def accept_offer(self, offer: RunOffer) -> None:
-        """The learner chose the offered run: it becomes the current model."""
+        """The learner chose the offered run: it is kept (if not yet) and becomes current."""
+        if offer.entry is None:
+            offer.entry = self.keep(offer.checkpoint).entry
         if offer.entry is None:
             self._apply(offer.checkpoint, None, "Trained model (not kept)")
-            return
-        try:
-            self.use_entry(offer.entry.id, offer.checkpoint)
-        except UserError as exc:  # the choice could not be saved: use it for this session
-            self.show_status(f"Using the new model; the choice could not be saved: {exc}", 0)
-            self._apply(offer.checkpoint, offer.entry.id, offer.entry.name)
+        else:
+            try:
+                self.use_entry(offer.entry.id, offer.checkpoint)
+            except UserError as exc:  # the choice could not be saved: use it for this session
+                self.show_status(f"Using the new model; the choice could not be saved: {exc}", 0)
+                self._apply(offer.checkpoint, offer.entry.id, offer.entry.name)
+        self.offerAnswered.emit(offer, "used")
+
+    def keep_offer(self, offer: RunOffer) -> LibraryEntry | None:
+        """The learner keeps the offered run in the library (without using it)."""
+        if offer.entry is None:
+            kept = self.keep(offer.checkpoint)
+            offer.entry = kept.entry
+            if kept.problem:
+                self.show_status(f"The model could not be kept: {kept.problem}", 0)
+            self.libraryChanged.emit()
+        self.offerAnswered.emit(offer, "kept")
+        return offer.entry
+
+    def discard_offer(self, offer: RunOffer) -> None:
+        """The learner does not want the offered run: a copy kept unasked is deleted."""
+        entry = offer.entry
+        if entry is not None and entry.id != self._entry_id:
+            try:
+                self.library.delete(entry.id)
+                offer.entry = None
+            except UserError as exc:
+                self.show_status(f"The model could not be deleted: {exc}", 0)
+            self.libraryChanged.emit()
+        self.offerAnswered.emit(offer, "discarded")
+
+    def withdraw_offer(self, offer: RunOffer) -> None:
+        """A new run began: the banner about the last one goes (what was kept stays)."""
+        self.offerAnswered.emit(offer, "withdrawn")
 
     def use_entry(self, entry_id: str, checkpoint: Checkpoint | None = None) -> None:
         """Make a library entry current; a ``UserError`` (said in place) if it cannot be used,

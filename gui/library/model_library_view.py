@@ -300,9 +300,11 @@ class ModelLibraryDialog(QDialog):
 
 
 class RunOfferBanner(QFrame):
-    """ "Use the new model?" after a run: both accuracies side by side, two buttons.
+    """ "Keep the new model? Use it?" after a run: both accuracies, Use / Keep / Discard.
 
     Hidden until ``AppState.runOffered``; the model in use changes only on "Use the new model".
+    Its words come from the offer (a stopped run says "stopped"), and it goes as soon as the
+    offer is answered here or elsewhere, or withdrawn because a new run began.
     """
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
@@ -317,35 +319,66 @@ class RunOfferBanner(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.use_button = QPushButton("Use the new model")
-        self.use_button.setToolTip("The Draw tab and classify answer with the model just trained")
+        self.use_button.setToolTip(
+            "Keep it in Models… and let the Draw tab and classify answer with it"
+        )
         self.use_button.clicked.connect(self.accept)
-        self.keep_button = QPushButton("Keep the current one")
-        self.keep_button.setToolTip("The new model stays in Models…, ready to use later")
-        self.keep_button.clicked.connect(self.dismiss)
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.clicked.connect(self.keep)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Forget this model (its curves stay in the run list)")
+        self.discard_button.clicked.connect(self.discard)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
         row.addWidget(self.text, 1)
-        row.addWidget(self.use_button)
-        row.addWidget(self.keep_button)
+        for button in (self.use_button, self.keep_button, self.discard_button):
+            row.addWidget(button)
         self.setVisible(False)
         state.runOffered.connect(self.show_offer)
+        state.offerAnswered.connect(self._answered)
 
     def show_offer(self, offer: RunOffer) -> None:
         self.offer = offer
-        kept = "" if offer.entry is not None else " It could not be kept in the library."
-        self.text.setText(f"<b>Training finished.</b> {offer.describe()}{kept}")
+        head = "Training finished." if offer.status == "finished" else "Training stopped early."
+        if offer.entry is not None:
+            kept = f" Kept in Models… as “{offer.entry.name}” (it beats the models there)."
+            self.keep_button.setText("Keep, don't use")
+            self.keep_button.setToolTip("It stays in Models…, ready to use later")
+        else:
+            kept = " Not kept yet."
+            self.keep_button.setText("Keep")
+            self.keep_button.setToolTip("Keep it in Models…, ready to use later")
+        self.text.setText(f"<b>{head}</b> {offer.describe()}{kept}")
         self.setVisible(True)
 
     def accept(self) -> None:
         if self.offer is not None:
             self.state.accept_offer(self.offer)
-        self.offer = None
-        self.setVisible(False)
+        self._close()
+
+    def keep(self) -> None:
+        offer = self.offer
+        if offer is not None:
+            entry = self.state.keep_offer(offer)
+            if entry is not None:
+                self.state.show_status(
+                    f"Kept {entry.name} in Models…; still using {self.state.current_name}."
+                )
+        self._close()
 
     def dismiss(self) -> None:
-        if self.offer is not None and self.offer.entry is not None:
-            self.state.show_status(
-                f"Kept {self.offer.entry.name} in Models…; still using {self.state.current_name}."
-            )
+        """Close the banner keeping the model (the earlier "Keep the current one")."""
+        self.keep()
+
+    def discard(self) -> None:
+        if self.offer is not None:
+            self.state.discard_offer(self.offer)
+        self._close()
+
+    def _answered(self, offer: RunOffer, answer: str) -> None:  # noqa: ARG002
+        if offer is self.offer:
+            self._close()
+
+    def _close(self) -> None:
         self.offer = None
         self.setVisible(False)

@@ -64,11 +64,12 @@ class TrainWorker(QObject):
         auto_report: bool = True,
         flush_interval: float = 0.1,  # half the plots' redraw interval: each redraw has news
         trainer_factory: Callable[..., Any] | None = None,
-        keep: Callable[[Any], Any] | None = None,
+        keep: Callable[[Any, RunEnded], Any] | None = None,
     ) -> None:
         super().__init__()
-        # Called here, on the worker thread, with a scored run's checkpoint before runEnded:
-        # keeping a model writes a file, which must not stall the window (AppState.keep).
+        # Called here, on the worker thread, with a scored run's checkpoint and its RunEnded
+        # before runEnded is sent: keeping a model writes a file, which must not stall the
+        # window. It decides whether to keep (the tab keeps only what beats the library).
         self._keep = keep
         self.kept: Any = None
         self.config = config
@@ -128,7 +129,7 @@ class TrainWorker(QObject):
         result = ended.result
         scored = result is not None and result.checkpoint is not None and result.evaluation
         if self._keep is not None and scored and ended.status in ("finished", "stopped"):
-            self.kept = self._keep(result.checkpoint)
+            self.kept = self._keep(result.checkpoint, ended)
 
     def _train(self) -> RunEnded:
         config, trainer = self.config, self.trainer

@@ -15,18 +15,9 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QSlider,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +32,8 @@ from core.training.run_history import (
 )
 from core.training.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui import theme
+from gui.training.curve_controls import CurveControls, DecadeAxis, readout_text
+from gui.training.run_list import RunListView, colour_of
 
 # 5 redraws a second look live and cost half of 10: a repaint runs in the GUI thread holding the
 # GIL (pyqtgraph paints in Python), and the training thread needs the GIL between torch ops.
@@ -49,17 +42,14 @@ SPEED_EVERY = 5  # the speed plot changes slowly: redraw it every 5th redraw (on
 EMPTY_SPEED_DECADES = (2, 5)  # 100 to 100,000 samples/s: where CPU and GPU runs land
 EMPTY_LOSS_TOP = 2.5  # just above ln(10), the loss of a network that guesses
 EMPTY_STEPS = 100  # whole steps on an empty axis, not 0.2 of a batch
-LOSS_SCALES = {
-    "auto": "auto (log when one run dwarfs the others)",
-    "linear": "linear",
-    "log": "log",
-}
-RUN_COLUMNS = ["Run", "Model", "Loss", "Optimizer", "Batch", "Data", "Status", "Test acc."]
 PLACEHOLDER = "Press Start (Ctrl+Enter) to train: the curves appear here as the network learns."
 
 
-def _plot(left: str, bottom: str, title: str, tooltip: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=theme.PLOT_BG)
+def _plot(
+    left: str, bottom: str, title: str, tooltip: str, *, decades: bool = False
+) -> pg.PlotWidget:
+    axes = {"left": DecadeAxis("left")} if decades else None
+    plot = pg.PlotWidget(background=theme.PLOT_BG, axisItems=axes)
     theme.style_plot(plot, left=left, bottom=bottom, title=title)
     item = plot.getPlotItem()
     font = QFont()
@@ -85,10 +75,11 @@ class TrainingPlots(QWidget):
 
     exportRequested = Signal()
     scriptRequested = Signal(object)  # the selected run's RunRecord, or None: current settings
+    clearRequested = Signal()  # the learner asked to forget the finished runs
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, history: RunHistory | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.history = RunHistory()
+        self.history = history if history is not None else RunHistory()  # the tab's state owns it
         self.curves: dict[int, dict[str, pg.PlotDataItem]] = {}
         self._dirty: set[int] = set()
         self._speed_dirty: set[int] = set()
@@ -138,6 +129,7 @@ class TrainingPlots(QWidget):
             f"Training samples processed per second (evaluation not counted), measured over\n"
             f"the last {SPEED_WINDOW} reports: a single report lasts a few milliseconds and swings\n"
             "with whatever else the machine does.",
+            decades=True,
         )
         # Log scale: an MLP and a CNN differ by 10-50x, and overlaid runs should both be legible.
         self.speed_plot.setLogMode(x=False, y=True)
@@ -146,9 +138,6 @@ class TrainingPlots(QWidget):
             plot.getPlotItem().disableAutoRange()
 
     def _build_hover(self) -> None:
-        self.hover_label = QLabel("Move the mouse over a plot to read values.")
-        self.hover_label.setObjectName("hoverReadout")
-        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.FAINT))
         self._hover_line.setVisible(False)
         self.loss_plot.addItem(self._hover_line, ignoreBounds=True)
@@ -161,94 +150,26 @@ class TrainingPlots(QWidget):
             for plot in (self.loss_plot, self.acc_plot, self.speed_plot)
         ]
 
-    def _build_controls(self) -> QHBoxLayout:
-        self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
-        self.smoothing_slider.setRange(0, 99)
-        self.smoothing_slider.setValue(int(round(self.history.smoothing * 100)))
-        self.smoothing_slider.setMaximumWidth(180)
-        self.smoothing_slider.setToolTip(
-            "Exponential moving average of the batch loss: each point of the bold line is\n"
-            "smoothing x previous + (1 - smoothing) x this batch. 0 = raw, 0.99 = very smooth\n"
-            "(and slow to follow real changes)."
-        )
-        self.smoothing_label = QLabel()
+    def _build_controls(self) -> CurveControls:
+        self.controls = CurveControls(self.history.smoothing)
+        for name in ("smoothing_slider", "smoothing_label", "scale_combo", "nonfinite_label"):
+            setattr(self, name, getattr(self.controls, name))
+        self.hover_label = self.controls.hover_label
         self.smoothing_slider.valueChanged.connect(self._on_smoothing_changed)
-        self._update_smoothing_label()
-        self.scale_combo = QComboBox()
-        for key, text in LOSS_SCALES.items():
-            self.scale_combo.addItem(text.split(" ")[0], key)
-            self.scale_combo.setItemData(
-                self.scale_combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole
-            )
-        self.scale_combo.setToolTip(
-            "The loss axis. auto turns to a log scale when the losses shown span more than a\n"
-            "factor 1,000 (a diverged run), so the other runs stay readable."
-        )
         self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
-        self.nonfinite_label = QLabel()
-        self.nonfinite_label.setStyleSheet(theme.text_style(theme.NOTE))
-        self.nonfinite_label.setVisible(False)
-        controls = QHBoxLayout()
-        for text, widget in (
-            ("Smoot&hing", self.smoothing_slider),
-            ("Loss a&xis", self.scale_combo),
-        ):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            controls.addWidget(label)
-            controls.addWidget(widget)
-            if widget is self.smoothing_slider:
-                controls.addWidget(self.smoothing_label)
-            controls.addSpacing(8)
-        controls.addWidget(self.nonfinite_label)
-        controls.addWidget(self.hover_label, 1)
-        return controls
+        return self.controls
 
     def _build_run_list(self) -> QWidget:
-        self.run_table = QTableWidget(0, len(RUN_COLUMNS))
-        self.run_table.setHorizontalHeaderLabels(RUN_COLUMNS)
-        self.run_table.verticalHeader().setVisible(False)
-        self.run_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.run_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.run_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.run_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.run_table.setToolTip(
-            "Tick a run (or select it and press Space) to overlay its curves; each run keeps its "
-            "colour."
-        )
-        self.run_table.itemChanged.connect(self._on_run_item_changed)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setShortcut(QKeySequence("Ctrl+E"))
-        self.export_button.setToolTip(
-            "Save every run's curves as one CSV file, one row per point (Ctrl+E)."
-        )
-        self.export_button.clicked.connect(self.exportRequested)
-        self.script_button = QPushButton("Export as &script…")
-        self.script_button.setToolTip(
-            "Write the selected run (or, with none selected, the current settings) as one\n"
-            "standalone PyTorch script: the same model, loss, optimizer and seed, with only\n"
-            "torch and torchvision. Run it with python, or on several GPUs with torchrun."
-        )
-        self.script_button.clicked.connect(lambda: self.scriptRequested.emit(self.selected_run()))
-        self.clear_button = QPushButton("C&lear old runs")
-        self.clear_button.setToolTip("Forget every finished run and its curves.")
-        self.clear_button.clicked.connect(self.clear_finished_runs)
-        runs_box = QWidget()
-        runs_layout = QVBoxLayout(runs_box)
-        runs_layout.setContentsMargins(0, 0, 0, 0)
-        buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("<b>Runs</b> (tick to overlay)"))
-        buttons.addStretch(1)
-        buttons.addWidget(self.clear_button)
-        buttons.addWidget(self.script_button)
-        buttons.addWidget(self.export_button)
-        runs_layout.addLayout(buttons)
-        runs_layout.addWidget(self.run_table)
-        return runs_box
+        self.run_list = RunListView(self.history)
+        self.run_table = self.run_list.table
+        self.run_list.visibilityChanged.connect(self.set_run_visible)
+        self.run_list.exportRequested.connect(self.exportRequested)
+        self.run_list.scriptRequested.connect(self.scriptRequested)
+        self.run_list.clearRequested.connect(self.clearRequested)
+        self.clear_button = self.run_list.clear_button
+        return self.run_list
 
-    def _build_layout(self, controls: QHBoxLayout, runs_box: QWidget) -> None:
+    def _build_layout(self, controls: QWidget, runs_box: QWidget) -> None:
         bottom_plots = QSplitter(Qt.Orientation.Horizontal)
         bottom_plots.addWidget(self.acc_plot)
         bottom_plots.addWidget(self.speed_plot)
@@ -262,7 +183,7 @@ class TrainingPlots(QWidget):
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(splitter, 1)
 
     def _show_empty(self, epochs: int | None = None) -> None:
@@ -292,40 +213,31 @@ class TrainingPlots(QWidget):
         return self.history.smoothing
 
     def colour_of(self, run: RunRecord) -> str:
-        return theme.RUN_COLOURS[(run.number - 1) % len(theme.RUN_COLOURS)]
+        return colour_of(run)
 
     def start_run(self, started: RunStarted) -> RunRecord:
-        """A new run with its own colour and curves (created once, filled by ``redraw``)."""
-        run = self.history.start_run(started)
+        """Start a run in the history and draw it (what the tab does through its state)."""
+        return self.show_run(self.history.start_run(started))
+
+    def show_run(self, run: RunRecord) -> RunRecord:
+        """Curves for a run of the history, in its own colour (created once, filled by
+        ``redraw``), and its row in the run list."""
         self.placeholder.setVisible(False)
-        self.curves[run.number] = self._make_curves(self.colour_of(run))
+        self.curves[run.number] = _make_curves(self, self.colour_of(run))
+        for curve in self.curves[run.number].values():
+            curve.setVisible(run.visible)
         self._relabel_legend(run)
         self._fit_x()
-        self._add_table_row(run)
+        self.run_list.add_row(run)
         self._dirty.add(run.number)
+        self._speed_dirty.add(run.number)
         return run
 
-    def _make_curves(self, colour: str) -> dict[str, pg.PlotDataItem]:
-        base = QColor(colour)
-        curves = {
-            "raw": self.loss_plot.plot(pen=pg.mkPen(_faint(colour), width=1)),
-            "smoothed": self.loss_plot.plot(pen=pg.mkPen(base, width=2.5)),
-            "test_loss": self.loss_plot.plot(
-                pen=pg.mkPen(base, width=1.5, style=Qt.PenStyle.DashLine),
-                symbol="o",
-                symbolSize=9,
-                symbolBrush=base,
-                symbolPen=pg.mkPen(theme.PLOT_BG),
-            ),
-            "accuracy": self.acc_plot.plot(
-                pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
-            ),
-            "speed": self.speed_plot.plot(pen=pg.mkPen(base, width=1.5)),
-        }
-        for key in ("raw", "smoothed", "speed"):
-            curves[key].setDownsampling(auto=True, method="peak")
-            curves[key].setClipToView(True)
-        return curves
+    def show_history(self) -> None:
+        """Draw every run the history holds (the runs restored at start)."""
+        for run in self.history.runs:
+            if run.number not in self.curves:
+                self.show_run(run)
 
     def curves_of(self, run: RunRecord) -> dict[str, pg.PlotDataItem]:
         return self.curves[run.number]
@@ -340,32 +252,39 @@ class TrainingPlots(QWidget):
 
     def add_batches(self, block: BatchBlock) -> None:
         """Append a block of batch reports to the current run (cheap: numpy copies only)."""
-        run = self.history.add_batches(block)
+        self.batches_added(self.history.add_batches(block))
+
+    def batches_added(self, run: RunRecord | None) -> None:
         if run is not None:
             self._dirty.add(run.number)
             self._speed_dirty.add(run.number)
 
     def add_epoch(self, event: EpochEvent) -> None:
-        run = self.history.add_epoch(event)
-        if run is not None:
-            self._set_row(run)
-            self._dirty.add(run.number)
+        self.run_changed(self.history.add_epoch(event))
 
     def end_run(self, ended: RunEnded) -> None:
         run = self.history.end_run(ended)
+        self.run_changed(run)
         if run is not None:
-            self._set_row(run)
-            self._dirty.add(run.number)
             self._speed_dirty.add(run.number)
 
+    def run_changed(self, run: RunRecord | None) -> None:
+        """A run's row and curves follow its record (an epoch ended, the run ended)."""
+        if run is not None:
+            self.run_list.set_row(run)
+            self._dirty.add(run.number)
+
     def clear_finished_runs(self) -> None:
-        for run in self.history.clear_finished():
+        """Forget the finished runs (what the tab does through its state, which saves)."""
+        self.forget_runs(self.history.clear_finished())
+
+    def forget_runs(self, gone: list[RunRecord]) -> None:
+        """Remove the curves of runs the history no longer holds."""
+        for run in gone:
             for curve in self.curves.pop(run.number).values():
                 if curve.getViewBox() is not None:
                     curve.getViewBox().removeItem(curve)
-        self.run_table.setRowCount(0)
-        for run in self.runs:
-            self._add_table_row(run)
+        self.run_list.rebuild()
         if not self.runs:
             self.loss_legend.clear()
             self._show_empty()
@@ -374,60 +293,8 @@ class TrainingPlots(QWidget):
         self._update_nonfinite_label()
 
     # ----------------------------------------------------------------- table
-    def _add_table_row(self, run: RunRecord) -> None:
-        row = self.run_table.rowCount()
-        self.run_table.blockSignals(True)
-        self.run_table.insertRow(row)
-        self.run_table.blockSignals(False)
-        self._set_row(run)
-
-    def _set_row(self, run: RunRecord) -> None:
-        row = next(i for i, r in enumerate(self.runs) if r is run)
-        c = run.config
-        acc = run.accuracy
-        momentum = f" m={c.momentum:g}" if c.optimizer == "sgd" else ""
-        cells = [
-            f"#{run.number}",
-            c.model,
-            c.loss,
-            f"{c.optimizer} lr={c.lr:g}{momentum}",
-            str(c.batch_size),
-            f"{run.dataset}, {c.epochs} ep, seed {c.seed}",
-            run.status_text,
-            f"{acc:.2%}" if acc is not None else "—",
-        ]
-        self.run_table.blockSignals(True)
-        for col, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            if col == 0:
-                self._style_run_cell(item, run)
-            if col == 6 and run.status_text == "stopped, scored":
-                item.setToolTip(
-                    "Stopped early; the model as it was then was scored on the test set."
-                )
-            self.run_table.setItem(row, col, item)
-        self.run_table.blockSignals(False)
-
-    def _style_run_cell(self, item: QTableWidgetItem, run: RunRecord) -> None:
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked)
-        item.setForeground(QColor(self.colour_of(run)))
-        bold = QFont()
-        bold.setBold(True)
-        item.setFont(bold)
-        item.setToolTip(f"{run.label}\ndevice: {run.device}")
-
     def selected_run(self) -> RunRecord | None:
-        rows = self.run_table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.runs):
-            return None
-        return self.runs[rows[0].row()]
-
-    def _on_run_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0 or item.row() >= len(self.runs):
-            return
-        self.set_run_visible(self.runs[item.row()], item.checkState() == Qt.CheckState.Checked)
+        return self.run_list.selected_run()
 
     def set_run_visible(self, run: RunRecord, visible: bool) -> None:
         run.visible = visible
@@ -517,11 +384,7 @@ class TrainingPlots(QWidget):
     # ---------------------------------------------------------------- redraw
     def _on_smoothing_changed(self, value: int) -> None:
         self.history.set_smoothing(value / 100)
-        self._update_smoothing_label()
         self._dirty.update(run.number for run in self.runs)
-
-    def _update_smoothing_label(self) -> None:
-        self.smoothing_label.setText(f"{self.history.smoothing:.2f}")
 
     def redraw(self) -> None:
         """Push changed buffers into their curves; called by the timer, cheap when idle."""
@@ -558,14 +421,7 @@ class TrainingPlots(QWidget):
             self._fit_accuracy_y()
 
     def _update_nonfinite_label(self) -> None:
-        bad = [(run.number, run.nonfinite_losses) for run in self.runs if run.nonfinite_losses]
-        text = ", ".join(f"run #{n}: {count:,}" for n, count in bad)
-        self.nonfinite_label.setText(f"⚠ NaN/inf losses not drawn ({text})" if bad else "")
-        self.nonfinite_label.setToolTip(
-            "These batches' losses are not finite numbers (the run diverged: try a smaller\n"
-            "learning rate); the curve has a gap where they are."
-        )
-        self.nonfinite_label.setVisible(bool(bad))
+        self.controls.show_nonfinite(self.runs)
 
     def _redraw_speed(self) -> None:
         self._speed_ticks += 1
@@ -600,33 +456,9 @@ class TrainingPlots(QWidget):
             self._hover_line.setVisible(True)
 
     def readout(self, plot: pg.PlotWidget, x: float) -> str:
-        """Values of every visible run nearest to ``x`` on ``plot``, as one line of text."""
-        parts = [self._run_readout(plot, run, x) for run in self.history.visible_runs]
-        parts = [p for p in parts if p]
-        return "   ".join(parts) if parts else "no data here yet"
-
-    def _run_readout(self, plot: pg.PlotWidget, run: RunRecord, x: float) -> str:
-        if plot is self.acc_plot:
-            if not run.epochs:
-                return ""
-            event = min(run.epochs, key=lambda e: abs(e.epoch - x))
-            return (
-                f"#{run.number} epoch {event.epoch}: acc {event.test_accuracy:.2%}, "
-                f"test loss {event.test_loss:.4f}"
-            )
-        i = run.nearest_index(x)
-        if i is None:
-            return ""
-        step = int(run.steps.view[i])
-        if plot is self.speed_plot:
-            return (
-                f"#{run.number} step {step}: {run.speed_smoothed.view[i]:,.0f} samples/s "
-                f"(this report {run.speed.view[i]:,.0f})"
-            )
-        return (
-            f"#{run.number} step {step}: loss {run.losses.view[i]:.4f} "
-            f"(smoothed {run.smoothed.view[i]:.4f})"
-        )
+        """Values of every visible run nearest to ``x`` on ``plot``, as sentences."""
+        kind = {id(self.acc_plot): "accuracy", id(self.speed_plot): "speed"}.get(id(plot), "loss")
+        return readout_text(kind, self.history.visible_runs, x)
 
     # ------------------------------------------------------------------ CSV
     def csv_text(self) -> str:
@@ -634,3 +466,27 @@ class TrainingPlots(QWidget):
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         return self.history.export_csv(path)
+
+
+def _make_curves(plots: TrainingPlots, colour: str) -> dict[str, pg.PlotDataItem]:
+    """One run's curves on the three plots, created once (``redraw`` fills them)."""
+    base = QColor(colour)
+    curves = {
+        "raw": plots.loss_plot.plot(pen=pg.mkPen(_faint(colour), width=1)),
+        "smoothed": plots.loss_plot.plot(pen=pg.mkPen(base, width=2.5)),
+        "test_loss": plots.loss_plot.plot(
+            pen=pg.mkPen(base, width=1.5, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=9,
+            symbolBrush=base,
+            symbolPen=pg.mkPen(theme.PLOT_BG),
+        ),
+        "accuracy": plots.acc_plot.plot(
+            pen=pg.mkPen(base, width=2.5), symbol="o", symbolSize=9, symbolBrush=base
+        ),
+        "speed": plots.speed_plot.plot(pen=pg.mkPen(base, width=1.5)),
+    }
+    for key in ("raw", "smoothed", "speed"):
+        curves[key].setDownsampling(auto=True, method="peak")
+        curves[key].setClipToView(True)
+    return curves

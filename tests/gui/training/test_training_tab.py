@@ -104,7 +104,7 @@ def test_runs_are_kept_overlaid_and_exported(qtbot, tab, tmp_path):
         tab.plots.run_table.item(0, 0).checkState().Unchecked
     )
     assert not curves(first)["raw"].isVisible() and curves(second)["smoothed"].isVisible()
-    assert "#2 step" in tab.plots.readout(tab.plots.loss_plot, 10)
+    assert "Run #2 at step" in tab.plots.readout(tab.plots.loss_plot, 10)
 
     path = tab.plots.export_csv(tmp_path / "runs.csv")
     rows = list(csv.DictReader(path.open()))
@@ -167,7 +167,7 @@ def test_pause_holds_the_run_and_resume_continues(qtbot, tab):
         _wait_for_progress(qtbot, tab)
         assert "left" in tab.eta_label.text() and "samples/s" in tab.eta_label.text()
         tab.toggle_pause()
-        assert tab.is_paused and tab.pause_button.text() == "Resume"
+        assert tab.is_paused and tab.pause_button.text().replace("&", "") == "Resume"
         qtbot.wait(300)  # events already in flight arrive
         held = tab.progress.value()
         assert held == tab.plots.current.steps.view[-1]  # not a throttled, older step
@@ -196,8 +196,9 @@ def test_stop_mid_epoch_scores_the_model_and_keeps_the_current_one(qtbot, tab):
     assert run.steps.view[-1] < run.steps_per_epoch  # mid-epoch
     assert run.status == "stopped"
     assert tab.state.current_model is None  # a stopped run does not replace the model...
-    (offer,) = offers  # ...it is kept and offered: usable as a model if the learner says so
-    assert offer.checkpoint is ended.result.checkpoint and offer.entry is not None
+    (offer,) = offers  # ...it is offered, not kept unasked: the banner asks (issue 23)
+    assert offer.checkpoint is ended.result.checkpoint and offer.entry is None
+    assert offer.status == "stopped" and tab.state.library.entries() == []
     # The model as it was is scored, shown in the Evaluation view and in the run list.
     assert ended.result is not None and ended.result.evaluation is not None
     assert tab.evaluation.result is ended.result.evaluation
@@ -724,3 +725,91 @@ def test_a_fashion_mnist_run_names_its_classes_in_the_evaluation(qtbot, tab, tmp
     again = type(panel)()  # the choice is remembered for the next launch
     qtbot.addWidget(again)
     assert again.dataset_settings() == ("fashion-mnist", str(tmp_path))
+
+
+# ------------------------------------------------- issue 23: promises kept, words follow state
+
+
+def _press(qtbot, widget, key=None) -> None:
+    qtbot.keyClick(widget, key or Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_ctrl_p_pauses_and_resumes_every_time_and_after_a_tab_switch(qtbot, main_window):
+    from PySide6.QtWidgets import QApplication
+
+    tab = main_window.training_tab
+    main_window.tabs.setCurrentWidget(tab)
+    main_window.show()
+    main_window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main_window)
+    _configure(tab, epochs=100, batch_size=8)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+        _wait_for_progress(qtbot, tab)
+        for expected in ("paused", "running", "paused", "running"):  # pressed again and again
+            _press(qtbot, tab.views)
+            assert tab.phase == expected
+        assert tab.pause_button.text().replace("&", "") == "Pause"
+        main_window.tabs.setCurrentWidget(main_window.draw_tab)
+        main_window.tabs.setCurrentWidget(tab)
+        _press(qtbot, main_window.tabs.tabBar())  # focus outside the tab: still its key
+        assert tab.phase == "paused" and "Paused" in tab.message.text()
+        _press(qtbot, tab.pause_button)
+        assert tab.phase == "running"
+        tab.stop()
+
+
+def test_the_banner_follows_the_runs_and_the_answer(qtbot, main_window):
+    tab, banner = main_window.training_tab, main_window.run_offer
+    _configure(tab, epochs=1, batch_size=128)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert banner.isVisibleTo(main_window) and "Training finished" in banner.text.text()
+    assert "banner above asks" in tab.message.text()
+    banner.keep_button.click()  # answered: the sentence says so and stops asking
+    assert not banner.isVisibleTo(main_window)
+    assert "banner" not in tab.message.text() and "Kept in Models" in tab.message.text()
+    kept = tab.state.library.entries()
+    assert len(kept) == 1 and "(2)" not in kept[0].name
+
+    tab.epochs_spin.setValue(50)
+    tab.batch_spin.setValue(8)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+        _wait_for_progress(qtbot, tab)
+        tab.stop()
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert "Training stopped early" in banner.text.text() and "finished" not in banner.text.text()
+    assert len(tab.state.library.entries()) == 1  # a stopped run is not kept unasked
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.epochs_spin.setValue(1)
+        tab.batch_spin.setValue(128)
+        tab.start()
+        assert not banner.isVisibleTo(main_window)  # a new run: the old banner goes
+        assert "Stopped" not in tab.message.text()
+
+
+def test_the_run_list_survives_a_restart_and_clear_empties_it(qtbot, tab):
+    from gui.training.training_tab import TrainingTab
+
+    _configure(tab, epochs=1, batch_size=128)
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+    qtbot.waitUntil(lambda: not tab.is_running)
+    run = tab.plots.current
+    again = TrainingTab(AppState())
+    qtbot.addWidget(again)
+    (back,) = again.plots.runs
+    assert back.number == run.number and back.config == run.config
+    assert again.plots.run_table.item(0, 7).text() == f"{run.accuracy:.2%}"
+    assert (
+        again.plots.curves_of(back)["raw"] is not None and not again.plots.placeholder.isVisible()
+    )
+    again.plots.clear_button.click()
+    assert again.plots.runs == [] and again.plots.run_table.rowCount() == 0
+    third = TrainingTab(AppState())
+    qtbot.addWidget(third)
+    assert third.plots.runs == []
+    again.shutdown()
+    third.shutdown()

@@ -1,0 +1,186 @@
+"""The Training tab's run list on disk, so closing the app does not lose it (issue 23, item 9).
+
+One JSON file in the user data folder (``user_data_dir()/training/runs.json``), written
+atomically (core/storage/atomic.py). What a run's row and curves need is stored: its settings,
+dataset, device, status, score (with the confusion matrix and the misclassified indices), the
+epoch results and the batch curves. The file has a size cap: at most ``MAX_RUNS`` runs (the
+newest) and at most ``MAX_POINTS`` batch points per run (evenly thinned beyond that), so it
+stays well under a megabyte and loads in milliseconds.
+
+Reading never raises: a missing file is an empty list; a damaged file or a damaged run is
+skipped with the reason in ``LoadedRuns.problem``, and the app starts with what could be read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.resources import user_data_dir
+from core.storage.atomic import write_text_atomic
+from core.training.run_history import Ema, GrowingArray, RunRecord
+from core.training.train_types import EpochEvent, EvalResult, Misclassified, TrainConfig
+
+log = logging.getLogger(__name__)
+
+STORE_VERSION = 1
+MAX_RUNS = 20
+MAX_POINTS = 1500
+MAX_FILE_BYTES = 16 << 20  # far beyond what MAX_RUNS x MAX_POINTS writes: more is damage
+_CURVES = ("steps", "losses", "speed", "speed_smoothed", "seconds")
+
+
+def runs_file() -> Path:
+    """Where the run list lives: the data folder, beside the model library and datasets."""
+    return user_data_dir() / "training" / "runs.json"
+
+
+@dataclass
+class LoadedRuns:
+    """The runs read back (oldest first) and why some could not be, if any."""
+
+    runs: list[RunRecord] = field(default_factory=list)
+    problem: str = ""
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN or inf: a diverged loss is stored as null and read back as NaN."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _thinned(length: int) -> np.ndarray:
+    """Indices of at most ``MAX_POINTS`` evenly spaced points, the last one always kept."""
+    if length <= MAX_POINTS:
+        return np.arange(length)
+    return np.unique(np.linspace(0, length - 1, MAX_POINTS).round().astype(int))
+
+
+def run_to_payload(run: RunRecord) -> dict[str, Any]:
+    """A run as plain JSON data (curves thinned to ``MAX_POINTS``)."""
+    keep = _thinned(len(run.steps))
+    curves = {
+        name: [_number(v) for v in getattr(run, name).view[keep].tolist()] for name in _CURVES
+    }
+    evaluation = dataclasses.asdict(run.evaluation) if run.evaluation is not None else None
+    return {
+        "number": run.number,
+        "config": dataclasses.asdict(run.config),
+        "dataset": run.dataset,
+        "device": run.device,
+        "steps_per_epoch": run.steps_per_epoch,
+        "total_steps": run.total_steps,
+        "status": "stopped" if run.status == "running" else run.status,
+        "final_accuracy": run.final_accuracy,
+        "visible": run.visible,
+        "nonfinite_losses": run.nonfinite_losses,
+        "epochs": [
+            {k: _number(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(e).items()}
+            for e in run.epochs
+        ],
+        "evaluation": evaluation,
+        "curves": curves,
+    }
+
+
+def _floats(values: Any) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ValueError("a curve is not a list")
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _config(raw: Any) -> TrainConfig:
+    if not isinstance(raw, dict):
+        raise ValueError("settings are not a mapping")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in raw.items() if k in known})
+
+
+def _evaluation(raw: Any) -> EvalResult | None:
+    if raw is None:
+        return None
+    wrong = [Misclassified(**item) for item in raw.get("misclassified", [])]
+    return EvalResult(**{**raw, "misclassified": wrong})
+
+
+def _epoch(raw: dict[str, Any]) -> EpochEvent:
+    values = {k: math.nan if v is None else v for k, v in raw.items()}
+    return EpochEvent(**values)
+
+
+def run_from_payload(raw: Any, smoothing: float) -> RunRecord:
+    """A run read back; ``ValueError``/``TypeError``/``KeyError`` for a damaged one."""
+    if not isinstance(raw, dict):
+        raise ValueError("a run is not a mapping")
+    run = RunRecord(
+        number=int(raw["number"]),
+        config=_config(raw["config"]),
+        dataset=str(raw.get("dataset", "")),
+        device=str(raw.get("device", "")),
+        steps_per_epoch=max(1, int(raw.get("steps_per_epoch", 1))),
+        total_steps=max(1, int(raw.get("total_steps", 1))),
+        status=str(raw.get("status", "stopped")),
+        final_accuracy=raw.get("final_accuracy"),
+        evaluation=_evaluation(raw.get("evaluation")),
+        visible=bool(raw.get("visible", True)),
+        epochs=[_epoch(e) for e in raw.get("epochs", [])],
+        nonfinite_losses=int(raw.get("nonfinite_losses", 0)),
+        loss_ema=Ema(smoothing),
+    )
+    curves = {name: _floats(raw["curves"][name]) for name in _CURVES}
+    if len({len(values) for values in curves.values()}) != 1:
+        raise ValueError("curves of different lengths")
+    for name, values in curves.items():
+        array = GrowingArray(max(1024, len(values)))
+        array.extend(values)
+        setattr(run, name, array)
+    run.resmooth(smoothing)
+    return run
+
+
+def save_runs(runs: list[RunRecord], path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the newest ``MAX_RUNS`` runs atomically; ``UserError``/``OSError`` if it cannot."""
+    payload = {
+        "version": STORE_VERSION,
+        "runs": [run_to_payload(run) for run in runs[-MAX_RUNS:]],
+    }
+    target = Path(path) if path is not None else runs_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(target, json.dumps(payload, separators=(",", ":")))
+
+
+def load_runs(path: str | os.PathLike[str] | None = None, smoothing: float = 0.6) -> LoadedRuns:
+    """The stored runs, oldest first; never raises (see ``LoadedRuns.problem``)."""
+    target = Path(path) if path is not None else runs_file()
+    try:
+        if target.stat().st_size > MAX_FILE_BYTES:
+            return LoadedRuns(problem=f"{target.name} is far larger than any saved run list")
+        raw = json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return LoadedRuns()
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        log.warning("the saved run list %s cannot be read: %s", target, exc)
+        return LoadedRuns(problem=f"the saved run list could not be read ({type(exc).__name__})")
+    items = raw.get("runs") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        return LoadedRuns(problem="the saved run list is damaged")
+    loaded, skipped = LoadedRuns(), 0
+    for item in items[-MAX_RUNS:]:
+        try:
+            loaded.runs.append(run_from_payload(item, smoothing))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            skipped += 1
+    if skipped:
+        loaded.problem = f"{skipped} saved run(s) were damaged and left out"
+    numbers = [run.number for run in loaded.runs]
+    if len(set(numbers)) != len(numbers):  # a hand-edited file: renumber, colours stay distinct
+        for number, run in enumerate(loaded.runs, start=1):
+            run.number = number
+    return loaded

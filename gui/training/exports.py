@@ -1,0 +1,91 @@
+"""What the Training tab writes on request: a run (or the settings) as a standalone script, and
+every run's curves as CSV. Each writes atomically and says in the tab what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from core.errors import UserError
+from core.storage.atomic import write_text_atomic
+from core.training.run_history import RunHistory, RunRecord
+from core.training.script_export import ExportedScript, export_script
+from core.training.train_types import TrainConfig
+from gui.file_dialogs import ask_save_path
+
+Say = Callable[..., None]  # show_message(text, *, error=False)
+
+
+class TabExports:
+    """Script and CSV exports of the tab's runs; ``say`` shows the outcome in the tab."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        history: RunHistory,
+        settings: Callable[[], TrainConfig],
+        say: Say,
+    ) -> None:
+        self.parent = parent
+        self.history = history
+        self.settings = settings
+        self.say = say
+
+    def script_for(self, run: RunRecord | None) -> ExportedScript | None:
+        config, origin = (
+            (self.settings(), "the Training tab's settings")
+            if run is None
+            else (run.config, f"run {run.number} of the Training tab ({run.label})")
+        )
+        try:
+            return export_script(config, origin=origin)
+        except UserError as exc:
+            self.say(f"Could not export the script: {exc}", error=True)
+            return None
+
+    def write_script(self, path: str | Path, script: ExportedScript) -> bool:
+        try:
+            write_text_atomic(path, script.text)
+        except (OSError, UserError) as exc:
+            self.say(f"Could not export the script: {exc}", error=True)
+            return False
+        name = Path(path).name
+        self.say(
+            f"Script saved to {path}: run it with 'python {name}' or 'torchrun "
+            f"--nproc_per_node=N {name}'."
+        )
+        return True
+
+    def export_script_to(self, path: str | Path, run: RunRecord | None = None) -> bool:
+        """Write ``run`` (or the current settings) as a standalone script; say so in place."""
+        script = self.script_for(run)
+        return script is not None and self.write_script(path, script)
+
+    def script_dialog(self, run: RunRecord | None) -> None:
+        script = self.script_for(run)  # made once: its name suggests the file, then it is written
+        if script is None:
+            return
+        path = ask_save_path(
+            self.parent, "script", "Export as script", script.suggested_name, ".py", "Python (*.py)"
+        )
+        if path is not None:
+            self.write_script(path, script)
+
+    def csv_dialog(self) -> None:
+        runs = self.history.runs
+        if not runs:
+            self.say("No runs to export yet.", error=True)
+            return
+        path = ask_save_path(
+            self.parent, "curves", "Export curves", "digit-lab-runs.csv", ".csv", "CSV (*.csv)"
+        )
+        if path is None:
+            return
+        try:
+            self.history.export_csv(path)
+        except OSError as exc:
+            self.say(f"Could not write {path}: {exc.strerror or exc}", error=True)
+            return
+        self.say(f"Curves of {len(runs)} run(s) saved to {path}.")

@@ -1,0 +1,156 @@
+"""The run list under the Training tab's curves: one row per run of the ``RunHistory``.
+
+A view only: rows are drawn from the history's ``RunRecord``s; ticking a row asks the plots to
+show or hide that run (``visibilityChanged``); the buttons ask the tab to export or clear.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.training.run_history import RunHistory, RunRecord
+from gui import theme
+
+RUN_COLUMNS = ["Run", "Model", "Loss", "Optimizer", "Batch", "Data", "Status", "Test acc."]
+STATUS_COLUMN, ACCURACY_COLUMN = 6, 7
+
+
+def colour_of(run: RunRecord) -> str:
+    return theme.RUN_COLOURS[(run.number - 1) % len(theme.RUN_COLOURS)]
+
+
+def row_cells(run: RunRecord) -> list[str]:
+    """What the run list says about ``run``, column by column."""
+    c = run.config
+    acc = run.accuracy
+    momentum = f" m={c.momentum:g}" if c.optimizer == "sgd" else ""
+    return [
+        f"#{run.number}",
+        c.model,
+        c.loss,
+        f"{c.optimizer} lr={c.lr:g}{momentum}",
+        str(c.batch_size),
+        f"{run.dataset}, {c.epochs} ep, seed {c.seed}",
+        run.status_text,
+        f"{acc:.2%}" if acc is not None else "—",
+    ]
+
+
+class RunListView(QWidget):
+    """The table of runs with Clear, Export as script and Export CSV."""
+
+    visibilityChanged = Signal(object, bool)  # RunRecord, shown
+    exportRequested = Signal()
+    scriptRequested = Signal(object)  # the selected run's RunRecord, or None: current settings
+    clearRequested = Signal()
+
+    def __init__(self, history: RunHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = history
+        self.table = QTableWidget(0, len(RUN_COLUMNS))
+        self.table.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip(
+            "Tick a run (or select it and press Space) to overlay its curves; each run keeps its "
+            "colour. The list is saved and comes back when Digit Lab starts again."
+        )
+        self.table.itemChanged.connect(self._on_item_changed)
+        self._build_buttons()
+
+    def _build_buttons(self) -> None:
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_button.setToolTip(
+            "Save every run's curves as one CSV file, one row per point (Ctrl+E)."
+        )
+        self.export_button.clicked.connect(self.exportRequested)
+        self.script_button = QPushButton("Export as &script…")
+        self.script_button.setToolTip(
+            "Write the selected run (or, with none selected, the current settings) as one\n"
+            "standalone PyTorch script: the same model, loss, optimizer and seed, with only\n"
+            "torch and torchvision. Run it with python, or on several GPUs with torchrun."
+        )
+        self.script_button.clicked.connect(lambda: self.scriptRequested.emit(self.selected_run()))
+        self.clear_button = QPushButton("C&lear old runs")
+        self.clear_button.setToolTip(
+            "Forget every finished run and its curves, here and in the saved run list."
+        )
+        self.clear_button.clicked.connect(self.clearRequested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("<b>Runs</b> (tick to overlay)"))
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.script_button)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+
+    def rebuild(self) -> None:
+        """One row per run of the history, in its order."""
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.history.runs))
+        self.table.blockSignals(False)
+        for run in self.history.runs:
+            self.set_row(run)
+
+    def add_row(self, run: RunRecord) -> None:
+        self.table.blockSignals(True)
+        self.table.insertRow(self.table.rowCount())
+        self.table.blockSignals(False)
+        self.set_row(run)
+
+    def set_row(self, run: RunRecord) -> None:
+        row = next(i for i, r in enumerate(self.history.runs) if r is run)
+        self.table.blockSignals(True)
+        for col, text in enumerate(row_cells(run)):
+            item = QTableWidgetItem(text)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            if col == 0:
+                self._style_run_cell(item, run)
+            if col == STATUS_COLUMN and run.status_text == "stopped, scored":
+                item.setToolTip(
+                    "Stopped early; the model as it was then was scored on the test set."
+                )
+            self.table.setItem(row, col, item)
+        self.table.blockSignals(False)
+
+    def _style_run_cell(self, item: QTableWidgetItem, run: RunRecord) -> None:
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked)
+        item.setForeground(QColor(colour_of(run)))
+        bold = QFont()
+        bold.setBold(True)
+        item.setFont(bold)
+        item.setToolTip(f"{run.label}\ndevice: {run.device}")
+
+    def selected_run(self) -> RunRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.history.runs):
+            return None
+        return self.history.runs[rows[0].row()]
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() != 0 or item.row() >= len(self.history.runs):
+            return
+        run = self.history.runs[item.row()]
+        self.visibilityChanged.emit(run, item.checkState() == Qt.CheckState.Checked)

@@ -1,0 +1,241 @@
+"""The Training tab's "Model and training settings" box, built from the settings table.
+
+Every control comes from ``core.training.train_settings.SETTINGS`` (label, range, choices,
+tooltip), so a setting is described in one place; ``config()`` reads them back as a
+``TrainConfig`` and ``set_config`` shows one. A preset fills the controls and a hand change to a
+setting it fixes makes them "Custom".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from core.device import available_devices
+from core.training.train_settings import (
+    PRESET_NOTES,
+    PRESETS,
+    SETTINGS,
+    Setting,
+    apply_preset,
+)
+from core.training.train_types import TrainConfig
+from gui.training.augment_strip import AugmentStrip
+
+WIDE_SETTINGS = ("model", "loss", "optimizer")  # a full row each; the others two per row
+PLAYGROUND_PAIR = "ce-nll"
+
+
+def control_name(setting: Setting) -> str:
+    """The attribute a setting's widget gets on the tab (``epochs_spin``, ``model_combo``)."""
+    if setting.choices:
+        return f"{setting.name}_combo"
+    if setting.kind is bool:
+        return f"{setting.name}_check"
+    return {"batch_size": "batch_spin"}.get(setting.name, f"{setting.name}_spin")
+
+
+def make_control(setting: Setting) -> QWidget:
+    """A combo box for a choice, a spin box for a number, a check box for a yes/no setting,
+    ranged and explained by the table."""
+    if setting.kind is bool:
+        widget: QWidget = QCheckBox(setting.label)
+    elif setting.choices:
+        combo = QComboBox()
+        for choice in setting.choices:
+            combo.addItem(choice.title, choice.value)
+            combo.setItemData(combo.count() - 1, choice.tooltip, Qt.ItemDataRole.ToolTipRole)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(6)
+        widget = combo
+    elif setting.kind is float:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(setting.decimals)
+        spin.setSingleStep(setting.step)
+        if setting.name == "lr":
+            spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        spin.setRange(*setting.control_range)
+        widget = spin
+    else:
+        spin = QSpinBox()
+        spin.setSingleStep(int(setting.step))
+        low, high = setting.control_range
+        spin.setRange(int(low), int(min(high, 2**31 - 1)))
+        widget = spin
+    widget.setToolTip(setting.tooltip)
+    return widget
+
+
+def changed_signal(widget: QWidget) -> SignalInstance:
+    """The signal a settings widget sends when the learner changes its value."""
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QCheckBox):
+        return widget.toggled
+    return widget.valueChanged
+
+
+def value_of(widget: QWidget, kind: type) -> object:
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return kind(widget.value())
+
+
+class SettingsPanel(QGroupBox):
+    """One control per remembered ``TrainConfig`` setting, in the table's order."""
+
+    openPlaygroundPair = Signal(str)  # a LossPair name the learner wants to see
+    resetRequested = Signal()
+    presetChosen = Signal(str)  # the sentence saying what the chosen preset is for ("" if none)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Model and training settings", parent)
+        self.controls: dict[str, QWidget] = {}
+        self._showing_config = False  # set_config is filling the controls
+        self._build()
+
+    def control(self, name: str) -> QWidget:
+        return self.controls[name]
+
+    def _build(self) -> None:
+        grid = QGridLayout(self)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        self._build_reset_button()
+        row, col = 0, 0
+        # Dataset and folder come from the data panel; settings without a key have no widget.
+        shown = [s for s in SETTINGS.values() if s.settings_key is not None]
+        for setting in sorted(shown, key=lambda s: s.name != "preset"):  # a preset comes first
+            widget = make_control(setting)
+            self.controls[setting.name] = widget
+            wide = setting.name in WIDE_SETTINGS
+            if wide and col:
+                row, col = row + 1, 0
+            if isinstance(widget, QCheckBox):
+                grid.addWidget(widget, row, col, 1, 2)
+            else:
+                label = QLabel(setting.label)
+                label.setBuddy(widget)
+                label.setToolTip(setting.tooltip)
+                grid.addWidget(label, row, col)
+                grid.addWidget(widget, row, col + 1, 1, 3 if wide else 1)
+            if setting.name == "loss":
+                row += 1
+                grid.addWidget(self._build_playground_link(), row, 1, 1, 3)
+            if setting.name == "preset":  # "start from": the way back to the defaults beside it
+                grid.addWidget(self.reset_button, row, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
+                row, col = row + 1, 0
+                continue
+            row, col = (row + 1, 0) if wide or col else (row, 2)
+        self._mark_absent_devices()
+        self.controls["optimizer"].currentIndexChanged.connect(self.update_momentum_enabled)
+        for name, widget in self.controls.items():
+            if name == "preset":
+                widget.currentIndexChanged.connect(self._apply_preset)
+            else:
+                changed_signal(widget).connect(self._leave_preset_if_changed)
+        self.augment_strip = AugmentStrip()
+        grid.addWidget(self.augment_strip, row + 1, 0, 1, 4)
+        self.controls["augment"].toggled.connect(self._show_augment_strip)
+        self._show_augment_strip(self.controls["augment"].isChecked())
+
+    def _show_augment_strip(self, on: bool) -> None:
+        if on:
+            self.augment_strip.show_examples()
+        else:
+            self.augment_strip.hide()
+
+    def _build_reset_button(self) -> None:
+        self.reset_button = QPushButton("Rese&t settings")
+        self.reset_button.setToolTip(
+            "Put every setting here back to its default: the seed notebook's recipe\n"
+            "(MLP, NLL loss, SGD lr 0.01 momentum 0.9, batch 64, 5 epochs)."
+        )
+        self.reset_button.clicked.connect(self.resetRequested)
+
+    def _build_playground_link(self) -> QLabel:
+        self.loss_link = QLabel(
+            f"<a href='{PLAYGROUND_PAIR}'>Same numbers? Compare them in the playground</a>"
+        )
+        self.loss_link.setToolTip("Opens the Loss playground on the CrossEntropy vs NLL pair.")
+        self.loss_link.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.loss_link.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.loss_link.linkActivated.connect(self.openPlaygroundPair)
+        return self.loss_link
+
+    def _mark_absent_devices(self) -> None:
+        """Devices this machine lacks stay listed (so the learner knows they exist), disabled."""
+        present = available_devices()
+        combo = self.controls["device"]
+        for row in range(combo.count()):
+            name = combo.itemData(row)
+            if name == "auto":
+                combo.setItemText(row, f"auto ({present[0]})")
+            elif name not in present:
+                combo.setItemText(row, f"{name} (not present)")
+                combo.model().item(row).setEnabled(False)
+        combo.setToolTip(f"{SETTINGS['device'].tooltip}\nPresent here: {', '.join(present)}.")
+
+    # ----------------------------------------------------------------- values
+    def config(self, dataset: str = "auto", data_dir: str | None = None) -> TrainConfig:
+        """The ``TrainConfig`` the controls describe (the dataset is the data panel's)."""
+        values = {name: value_of(w, SETTINGS[name].kind) for name, w in self.controls.items()}
+        return TrainConfig(**values, dataset=dataset, data_dir=data_dir)
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config`` in the controls (values outside the limits are clamped)."""
+        self._showing_config = True
+        try:
+            for name, widget in self.controls.items():
+                value = getattr(config, name)
+                if isinstance(widget, QComboBox):
+                    index = widget.findData(value)
+                    item = widget.model().item(index) if index >= 0 else None
+                    if item is not None and item.isEnabled():
+                        widget.setCurrentIndex(index)
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                else:
+                    widget.setValue(value)
+        finally:
+            self._showing_config = False
+        self.update_momentum_enabled()
+
+    def _apply_preset(self) -> None:
+        """Choosing a preset puts its settings in the controls (and says what it is for)."""
+        combo = self.controls["preset"]
+        name = combo.currentData()
+        if self._showing_config or not name:
+            return
+        self.set_config(apply_preset(self.config(), name))
+        note = PRESET_NOTES.get(name)
+        self.presetChosen.emit(f"{combo.currentText()}: {note}." if note else "")
+
+    def _leave_preset_if_changed(self) -> None:
+        """A setting changed by hand that the preset fixes makes the settings "Custom"."""
+        combo = self.controls["preset"]
+        name = combo.currentData()
+        if self._showing_config or not name:
+            return
+        config = self.config()
+        if any(getattr(config, key) != value for key, value in PRESETS[name].items()):
+            combo.setCurrentIndex(combo.findData(""))
+
+    def update_momentum_enabled(self) -> None:
+        self.controls["momentum"].setEnabled(self.controls["optimizer"].currentData() == "sgd")
