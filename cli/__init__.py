@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "classify": ("cli.classify_cmd", "classify digit pictures with the current (or a given) model"),
     "inspect": ("cli.inspect_cmd", "show what each layer of the model does with one digit picture"),
+    "attack": ("cli.attack_cmd", "find the smallest change to a digit picture that fools the model"),
     "map": ("cli.map_cmd", "map the test digits' hidden layer to 2-D (PCA) with its 5-NN accuracy"),
     "download": ("cli.download_cmd", "download full MNIST (about 11 MB) into the data folder"),
 }
