@@ -36,6 +36,12 @@ from torch import nn
 from core import __version__
 from core.errors import CheckpointError
 from core.storage.atomic import atomic_path
+from core.storage.model_schema import (
+    check_normalization,
+    check_ood,
+    check_record,
+    check_tensor_basics,
+)
 from core.training.models import LOSS_CHOICES, MODELS, build_model
 
 FORMAT = "digit-lab-checkpoint"
@@ -432,6 +438,7 @@ def _check_tensor(
 ) -> None:
     if not isinstance(tensor, torch.Tensor) or tensor.layout != torch.strided:
         raise CheckpointError(f"{name} has weight {key[:40]!r} that is not a plain dense tensor")
+    check_tensor_basics(tensor, f"weight {key[:40]}", name)
     floating = expected.is_floating_point()
     allowed = WEIGHT_DTYPES if floating else (expected.dtype,)
     if tensor.is_quantized or tensor.dtype not in allowed:
@@ -455,23 +462,15 @@ def _check_tensor(
 
 def _check_extras(payload: dict, name: str) -> tuple[tuple[float, float], float]:
     """The normalisation and temperature, validated (both optional, with old defaults)."""
-    norm = payload.get("normalization") or [MNIST_MEAN, MNIST_STD]
-    if not (
-        isinstance(norm, list | tuple)
-        and len(norm) == 2
-        and all(_is_number(v) for v in norm)
-        and norm[1] > 0
-    ):
-        raise CheckpointError(
-            f"{name} has a malformed normalisation {norm!r:.60} (need mean, std > 0)"
-        )
+    norm = payload.get("normalization")
+    normalization = check_normalization([MNIST_MEAN, MNIST_STD] if norm is None else norm, name)
     temperature = payload.get("temperature", 1.0)
     low, high = TEMPERATURE_RANGE
     if not (_is_number(temperature) and low <= temperature <= high):
         raise CheckpointError(
             f"{name} has a calibration temperature {temperature!r:.40} outside {low}..{high}"
         )
-    return (float(norm[0]), float(norm[1])), float(temperature)
+    return normalization, float(temperature)
 
 
 def _from_payload(payload: Any, name: str) -> Checkpoint:
@@ -481,13 +480,18 @@ def _from_payload(payload: Any, name: str) -> Checkpoint:
     metrics = payload.get("metrics") or {}
     if not isinstance(config, dict) or not isinstance(metrics, dict):
         raise CheckpointError(f"{name} has malformed settings or metrics")
+    check_record(config, name, "settings")
+    check_record(metrics, name, "metrics")
+    for key in ("dataset", "app_version"):
+        if not isinstance(payload.get(key) or "", str):
+            raise CheckpointError(f"{name} has a {key.replace('_', ' ')} that is not text")
     accuracy = metrics.get("test_accuracy")
     if accuracy is not None and not (_is_number(accuracy) and 0 <= accuracy <= 1):
         raise CheckpointError(f"{name} states a test accuracy {accuracy!r:.40} that is not in 0..1")
     normalization, temperature = _check_extras(payload, name)
     ood = payload.get("ood")
-    if ood is not None and not isinstance(ood, dict):
-        raise CheckpointError(f"{name} has malformed 'is this a digit' statistics")
+    if ood is not None:
+        check_ood(ood, build_model(model_name, loss), name)
     checkpoint = Checkpoint(
         model_name=model_name,
         loss=loss,

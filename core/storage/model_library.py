@@ -22,9 +22,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import secrets
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +37,7 @@ from core.errors import CheckpointError, UserError
 from core.resources import bundled_model_file, current_model_file, user_data_dir
 from core.storage.atomic import write_text_atomic
 from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.storage.safe_read import UnsafeFileError, read_text
 from core.training.models import MODELS
 
 T = TypeVar("T")
@@ -43,6 +47,8 @@ log = logging.getLogger(__name__)
 INDEX_VERSION = 1
 MAX_NAME = 80
 MAX_INDEX_BYTES = 4 << 20  # thousands of entries; more is damage, not a library
+LOCK_NAME = ".lock"  # in the library folder: one process changes the index at a time
+LOCK_WAIT_SECONDS = 10.0  # a change waits this long for another process's change to end
 BUNDLED_NAME = "Bundled model"
 
 
@@ -80,8 +86,12 @@ class LibraryEntry:
         """The creation date for people, in local time: "2026-12-01 09:14"."""
         try:
             return datetime.fromisoformat(self.created).astimezone().strftime("%Y-%m-%d %H:%M")
-        except ValueError:
-            return self.created or "unknown date"
+        except (ValueError, TypeError, OverflowError, OSError):
+            # Year 1 in UTC is year 0 in a western time zone: out of datetime's range.
+            try:
+                return datetime.fromisoformat(self.created).strftime("%Y-%m-%d %H:%M UTC")
+            except (ValueError, TypeError):
+                return str(self.created)[:40] or "unknown date"
 
 
 @dataclass
@@ -180,14 +190,28 @@ def _why(exc: OSError) -> str:
 
 
 def _one_change_at_a_time(method: Callable[..., T]) -> Callable[..., T]:
-    """Serialise a read-modify-write of the index (each call reads the file afresh)."""
+    """Serialise a read-modify-write of the index (each call reads the file afresh): between
+    threads with the library's lock, between processes with the folder's lock file."""
 
     @functools.wraps(method)
     def locked(self: ModelLibrary, *args: Any, **kwargs: Any) -> T:
-        with self._lock:
+        with self._locked():
             return method(self, *args, **kwargs)
 
     return locked
+
+
+def _try_flock(fd: int) -> bool:
+    """Take an exclusive ``flock`` without waiting; True when taken (always, without fcntl)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock between processes, one process at a time is assumed
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class ModelLibrary:
@@ -202,6 +226,49 @@ class ModelLibrary:
         self.choice_note = ""  # why the choice was dropped (earlier current.pt damaged, file gone)
         # The training worker adds a run while the window may rename or delete: one change at a time.
         self._lock = threading.RLock()
+        self._lock_depth = 0  # how deep this thread is inside ``_locked`` (the file lock is held)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the thread lock and ``library/.lock`` (``flock``) for one read-modify-write.
+
+        Another process's change is waited for up to ``LOCK_WAIT_SECONDS``; a folder where the
+        lock file cannot be made (read-only) is changed without it (the write then fails anyway).
+        """
+        with self._lock:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            fd = self._open_lock_file()
+            try:
+                deadline = time.monotonic() + LOCK_WAIT_SECONDS
+                while fd is not None and not _try_flock(fd):
+                    if time.monotonic() > deadline:
+                        raise LibraryError(
+                            "the model library is busy: another Digit Lab is changing it; "
+                            "try again in a moment"
+                        )
+                    time.sleep(0.02)
+                self._lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth = 0
+            finally:
+                if fd is not None:
+                    os.close(fd)  # closing releases the flock
+
+    def _open_lock_file(self) -> int | None:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return os.open(self.folder / LOCK_NAME, flags | getattr(os, "O_NONBLOCK", 0), 0o644)
+        except OSError:
+            return None
 
     # ------------------------------------------------------------- reading
     def entries(self) -> list[LibraryEntry]:
@@ -231,7 +298,32 @@ class ModelLibrary:
             return 0
 
     def _read(self) -> _Index:
-        """The index repaired from the files: unknown files added, missing ones dropped."""
+        """The index repaired from the files: unknown files added, missing ones dropped.
+
+        A repair is written under the folder's lock, read afresh there, so a repair never
+        overwrites what another process changed meanwhile.
+        """
+        index, dirty = self._scan(repair=bool(self._lock_depth))
+        if not dirty:
+            return index
+        if self._lock_depth:
+            self._try_write(index)
+            return index
+        try:
+            with self._locked():
+                index, dirty = self._scan(repair=True)
+                if dirty:
+                    self._try_write(index)
+        except LibraryError as exc:
+            log.warning("could not save the repaired model library index: %s", exc)
+        return index
+
+    def _scan(self, repair: bool) -> tuple[_Index, bool]:
+        """The index as stored, repaired in memory; and whether the repair needs writing.
+
+        An earlier version's model is imported (a file written) only with ``repair``, under the
+        folder's lock; without it, the need to import just makes the index dirty.
+        """
         self.problem = ""
         try:
             present = self._model_files()
@@ -239,7 +331,7 @@ class ModelLibrary:
             fresh = not self.index_file.exists() and self.legacy_file.is_file()
         except OSError as exc:
             self.problem = f"the model library {self.folder} cannot be read ({_why(exc)})"
-            return _Index()
+            return _Index(), False
         entries, seen = [], set()
         for entry in stored.entries:
             if entry.file_name in present and entry.id not in seen:
@@ -255,12 +347,10 @@ class ModelLibrary:
             self.choice_note = f"the chosen model's file {stored.current}.pt is gone"
             dirty = True
         if fresh and not entries:
-            dirty = self._import_legacy(index) or dirty
+            dirty = (self._import_legacy(index) if repair else True) or dirty
         for entry in index.entries:
             entry.size_bytes = self._size(entry)
-        if dirty:
-            self._try_write(index)
-        return index
+        return index, dirty
 
     def _model_files(self) -> set[str]:
         if not self.folder.is_dir():
@@ -270,11 +360,14 @@ class ModelLibrary:
     def _read_index_file(self) -> tuple[_Index, bool]:
         """The stored index and whether it needs rewriting; damage gives an empty index."""
         try:
-            if self.index_file.stat().st_size > MAX_INDEX_BYTES:
-                raise ValueError("the index is far larger than any real one")
-            raw = json.loads(self.index_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return _Index(), False
+            # Regular files only, within the cap: /dev/zero or a FIFO here is damage, not a wait.
+            text = read_text(self.index_file, MAX_INDEX_BYTES, "the model library index")
+            raw = json.loads(text)
+        except UnsafeFileError:
+            if not os.path.lexists(self.index_file):
+                return _Index(), False
+            log.warning("the model library index is not a readable file; rebuilding it")
+            return _Index(), True
         except (ValueError, UnicodeDecodeError, RecursionError):
             log.warning("the model library index is damaged; rebuilding it from the files")
             return _Index(), True

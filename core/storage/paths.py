@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from core.errors import UserError
+from core.storage.atomic import NAME_MAX, escapes_data_folder, temp_prefix
 
 
 def os_problem(exc: OSError) -> str:
@@ -64,9 +65,29 @@ def short(path: str | os.PathLike[str], limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]}"
 
 
+def user_path(path: str | os.PathLike[str], what: str = "path") -> Path:
+    """A path the user typed, with ``~`` expanded; ``UserError`` for one that cannot be a path.
+
+    ``Path.expanduser`` raises ``RuntimeError`` for ``~nosuchuser/x``; an empty name or an
+    embedded NUL byte is no path at all.
+    """
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text.strip():
+        raise UserError(f"{what} is empty; give a file or folder name")
+    if "\0" in text:
+        raise UserError(f"{what} {short(text)!r} is not a valid path (it holds a NUL character)")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text[1:].split("/", 1)[0]
+        raise UserError(f"{what} {short(text)}: there is no user {user!r} on this system") from None
+
+
 def check_folder(path: str | os.PathLike[str], what: str = "folder") -> Path:
     """``path`` if it is a folder whose contents can be listed, else ``UserError`` saying why."""
-    path = Path(path)
+    path = user_path(path, what)
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISDIR(mode):
@@ -85,8 +106,21 @@ def check_writable_file(path: str | os.PathLike[str], what: str = "file") -> Pat
     Creates the parent folder if needed and writes (then removes) a hidden probe file in it;
     a folder, FIFO or device at ``path`` is refused. Raises ``UserError`` in one sentence.
     """
-    path = Path(path)
+    path = user_path(path, what)
     mode = _mode(path)
+    try:
+        if len(os.fsencode(path.name)) > NAME_MAX:
+            raise OSError(errno.ENAMETOOLONG, "File name too long")
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:  # missing, or a dangling link: the save creates it
+            raise UserError(f"cannot write {what} {short(path)}: {os_problem(exc)}") from None
+    except ValueError:
+        raise UserError(f"{what} {short(path)} is not a valid path") from None
+    if escapes_data_folder(path.parent):
+        raise UserError(
+            f"cannot write {what} {short(path)}: a folder on its way is a link out of the data folder"
+        )
     if mode is not None and stat.S_ISDIR(mode):
         raise UserError(
             f"{what} {short(path)} is a folder; give a file name such as {short(path / 'model.pt')}"
@@ -96,7 +130,7 @@ def check_writable_file(path: str | os.PathLike[str], what: str = "file") -> Pat
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The same hidden name pattern as core.storage.atomic's temp files: if the probe fits, they do.
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
