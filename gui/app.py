@@ -42,44 +42,47 @@ def run_app(argv: list[str] | None = None) -> int:
 
 
 class Launcher(QObject):
-    """Shows the startup window now and the main window when torch is in (see gui/startup.py).
+    """Shows the main window now and fills its tabs when torch is in (see gui/startup.py).
 
-    ``ready`` fires with the main window once it is shown (the self-test times it).
+    ``window`` exists (and is shown by ``start``) at once; ``ready`` fires with it once every
+    tab is built (the self-test times both). ``heartbeat``: the benchmark's probe, or None.
     """
 
     ready = Signal(object)
 
     def __init__(self, parent: QObject | None = None, heartbeat=None) -> None:  # noqa: ANN001
         super().__init__(parent)
-        from gui.startup import HeavyImports, StartupWindow
+        from gui.main_window import MainWindow
+        from gui.startup import HeavyImports
 
         self.heartbeat = heartbeat  # gui.heartbeat.Heartbeat for the benchmark, else None
-        self.startup_window = StartupWindow()
+        self.window = MainWindow(deferred=True)
+        self.window.tabsReady.connect(self._tabs_ready)
         if heartbeat is not None:
-            heartbeat.watch_startup_window(self.startup_window)
+            heartbeat.watch(self.window)
         self.imports = HeavyImports(self)
-        self.imports.finished.connect(self._open_main_window)
-        self.window = None
+        self.imports.finished.connect(self._fill_window)
+        self.state = None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.window.ready
 
     def start(self) -> None:
-        self.startup_window.show()
+        self.window.show()
         self.imports.start()
 
-    def _open_main_window(self, problem: str) -> None:
+    def _fill_window(self, problem: str) -> None:
         if problem:
-            self.startup_window.show_failure(problem)
+            self.window.show_failure(problem)
             return
         from gui.app_state import AppState
-        from gui.main_window import MainWindow
 
         self.state = AppState()
-        if self.imports.preloaded is not None:
-            self.state.load_startup_model(self.imports.preloaded)
-        self.window = MainWindow(self.state)
-        if self.heartbeat is not None:
-            self.heartbeat.watch(self.window)
-        self.window.show()
+        self.state.load_startup_model(self.imports.preloaded)
+        self.window.install(self.state, gradual=True)
+
+    def _tabs_ready(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.tabs_ready()
-        self.startup_window.close()
         self.ready.emit(self.window)

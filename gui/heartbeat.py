@@ -3,7 +3,7 @@
 ``DIGIT_LAB_HEARTBEAT=<file>`` makes ``gui.app.run_app`` start a 20 ms precise ``QTimer`` on the
 window's thread as soon as the ``QApplication`` exists. Every tick records how late it came
 (the gap since the previous tick minus 20 ms): a tick late by 30 ms means the window could not
-repaint or take a mouse event for that long. Ticks and named marks (the main window painted,
+repaint or take a mouse event for that long. Ticks and named marks (the main window painted (its tabs may still be loading), the tabs in,
 the first answer on the Draw tab, a run started or ended, where the canvases are on screen) are
 appended to the file as JSON lines, flushed about once a second and at every mark, with
 ``time.monotonic()`` stamps (one clock for every process on the machine, so the benchmark can
@@ -100,10 +100,6 @@ class Heartbeat(QObject):
             out.write(json.dumps(record) + "\n")
 
     # ------------------------------------------------------------ the window
-    def watch_startup_window(self, widget) -> None:  # noqa: ANN001
-        widget.installEventFilter(self)
-        self._startup_window = widget
-
     def watch(self, window) -> None:  # noqa: ANN001
         """Follow the main window: its first paint, its tabs, its runs."""
         self.window = window
@@ -139,13 +135,10 @@ class Heartbeat(QObject):
         self.mark("places", tab=tab, places=places)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
-        if event.type() == QEvent.Type.Paint:
-            if watched is getattr(self, "_tab_bar", None) and not self._painted:
-                self._painted = True
-                self.mark("main_window_painted")
-            elif watched is getattr(self, "_startup_window", None):
-                watched.removeEventFilter(self)
-                self.mark("startup_window_painted")
+        first_paint = event.type() == QEvent.Type.Paint and not self._painted
+        if first_paint and watched is getattr(self, "_tab_bar", None):
+            self._painted = True
+            self.mark("main_window_painted")
         return False
 
 

@@ -1,56 +1,135 @@
-"""The main window: three tabs, a menu, a status bar, geometry remembered between runs."""
+"""The main window: four tabs, a menu, a status bar, geometry remembered between runs.
+
+It is built in two steps so that it can be on screen before PyTorch is imported (see
+``gui/startup.py``): the shell (title, menus, the four tabs named, each showing a
+``LoadingPage``) needs only Qt; ``install(state)`` then builds the real tabs, the one on show
+first, one per event-loop turn when ``gradual``. ``MainWindow(state)`` does both at once.
+"""
 
 from __future__ import annotations
 
 import html
 import platform
+import sys
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from core import APP_NAME, __version__
-from gui.app_state import AppState
+from gui.startup import LoadingPage
+
+if TYPE_CHECKING:
+    from gui.app_state import AppState
 
 DEFAULT_SIZE = (1280, 800)
+# (attribute, tab name), in tab order.
+TABS = (
+    ("loss_tab", "Loss playground"),
+    ("training_tab", "Training"),
+    ("draw_tab", "Draw"),
+    ("inside_tab", "Inside the network"),
+)
+DRAW_INDEX = 2
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, state: AppState | None = None) -> None:
+    """``tabsReady`` fires once every tab is built and wired (at once without ``deferred``)."""
+
+    tabsReady = Signal()
+
+    def __init__(self, state: AppState | None = None, *, deferred: bool = False) -> None:
         super().__init__()
+        self.state = state
+        self.ready = False
+        self.failure = ""  # why the tabs could not be built ("" while loading or once in)
+        self.setWindowTitle(APP_NAME)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.loading_pages = [LoadingPage(name) for _attribute, name in TABS]
+        for index, (page, (_attribute, name)) in enumerate(
+            zip(self.loading_pages, TABS, strict=True)
+        ):
+            self.tabs.addTab(page, name)
+            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
+        central = QWidget(self)
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.setContentsMargins(0, 0, 0, 0)
+        self.central_layout.setSpacing(0)
+        self.central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._build_menu()
+        self._restore_settings()
+        self.statusBar().showMessage("Loading PyTorch…")
+        if not deferred:
+            self.install(state)
+
+    # --------------------------------------------------------------- the tabs
+    def install(self, state: AppState | None = None, *, gradual: bool = False) -> None:
+        """Build the real tabs over ``state`` (a new ``AppState`` when None), the one on show
+        first; ``gradual``: one tab per event-loop turn, so the window keeps painting."""
+        if state is None:
+            from gui.app_state import AppState
+
+            state = self.state or AppState(self)
+        self.state = state
+        # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
+        self._startup_note = state.load_startup_model()
+        current = self.tabs.currentIndex()
+        order = [current] + [i for i in (DRAW_INDEX, 0, 1, 2, 3) if i != current]
+        order = list(dict.fromkeys(order))
+        if not gradual:
+            for index in order:
+                self._build_tab(index)
+            self._finish_install()
+            return
+        self._pending = order
+        QTimer.singleShot(0, self._build_next)
+
+    def _build_next(self) -> None:
+        if not self._pending:
+            self._finish_install()
+            return
+        self._build_tab(self._pending.pop(0))
+        QTimer.singleShot(0, self._build_next)
+
+    def _build_tab(self, index: int) -> None:
         from gui.draw.draw_tab import DrawTab
         from gui.inspector.inspector_tab import InsideNetworkTab
         from gui.loss.loss_tab import LossPlaygroundTab
         from gui.training.training_tab import TrainingTab
 
-        self.state = state or AppState(self)
-        # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
-        startup_note = (
-            self.state.load_startup_model()
-            if self.state.current_model is None
-            else self.state.startup_note
-        )
-        self.setWindowTitle(APP_NAME)
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        self.loss_tab = LossPlaygroundTab(self)
-        self.training_tab = TrainingTab(self.state, self)
-        self.draw_tab = DrawTab(self.state, self)
-        self.tabs.addTab(self.loss_tab, "Loss playground")
-        self.tabs.addTab(self.training_tab, "Training")
-        self.tabs.addTab(self.draw_tab, "Draw")
-        self.inside_tab = InsideNetworkTab(self.state, self)
-        self.tabs.addTab(self.inside_tab, "Inside the network")
+        attribute, name = TABS[index]
+        makers = {
+            "loss_tab": lambda: LossPlaygroundTab(self),
+            "training_tab": lambda: TrainingTab(self.state, self),
+            "draw_tab": lambda: DrawTab(self.state, self),
+            "inside_tab": lambda: InsideNetworkTab(self.state, self),
+        }
+        widget = makers[attribute]()
+        setattr(self, attribute, widget)
+        current = self.tabs.currentIndex()
+        self.tabs.setUpdatesEnabled(False)
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, name)
+        self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        self.tabs.setUpdatesEnabled(True)
+        self.loading_pages[index].deleteLater()
+
+    def _finish_install(self) -> None:
+        """Every tab is in: the banner, the links between tabs, the menus that need a model."""
+        self.tabs.setCurrentIndex(self.tabs.currentIndex())
+        self.central_layout.insertWidget(0, self._run_offer_banner())
         self.tabs.currentChanged.connect(self._follow_draw_tab)
         # The inspector's training panel follows the Training tab's runs (gradient reports
         # reach it once the training worker forwards them: see InsideNetworkTab.on_training_event).
         self.training_tab.runStarted.connect(self.inside_tab.on_training_event)
         self.training_tab.runEnded.connect(self.inside_tab.on_training_event)
         self.training_tab.insideEvent.connect(self.inside_tab.on_training_event)
-        for index in range(self.tabs.count()):
-            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
-        self.setCentralWidget(self._with_run_offer(self.tabs))
-        self._build_menu()
         self.state.statusMessage.connect(self._show_status)
         self.loss_tab.statusMessage.connect(self._show_status)
         self.training_tab.openPlaygroundPair.connect(self.open_playground_pair)
@@ -60,10 +139,17 @@ class MainWindow(QMainWindow):
         )
         self.draw_tab.own_digits_bar.openRequested.connect(self.show_own_digits)
         self.draw_tab.own_digits_bar.saved.connect(self._own_digits_saved)
-        self._restore_settings()
-        self.statusBar().showMessage(f"Device: {self.device_description()}")
-        if startup_note:
-            self.statusBar().showMessage(startup_note)
+        self.models_menu.setEnabled(True)
+        self.statusBar().showMessage(self._startup_note or f"Device: {self.device_description()}")
+        self.ready = True
+        self.tabsReady.emit()
+
+    def show_failure(self, text: str) -> None:
+        """PyTorch (or a part of the app) could not be imported: said on every tab."""
+        self.failure = text
+        for page in self.loading_pages:
+            page.show_failure(text)
+        self.statusBar().showMessage(f"Digit Lab could not start: {text}")
 
     # ----------------------------------------------------------------- menu
     def _build_menu(self) -> None:
@@ -87,28 +173,24 @@ class MainWindow(QMainWindow):
         about_action.triggered.connect(self.show_about)
         help_menu.addAction(about_action)
 
-    def _with_run_offer(self, tabs: QTabWidget) -> QWidget:
-        """The tabs under the banner that offers a finished run as the current model."""
+    def _run_offer_banner(self) -> QWidget:
+        """The banner above the tabs that offers a finished run as the current model."""
         from gui.library.model_library_view import RunOfferBanner
 
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.run_offer = RunOfferBanner(self.state, central)
-        layout.addWidget(self.run_offer)
-        layout.addWidget(tabs, 1)
-        return central
+        self.run_offer = RunOfferBanner(self.state, self.centralWidget())
+        return self.run_offer
 
     def _build_models_menu(self) -> None:
         models_menu = self.menuBar().addMenu("&Models")
+        self.models_menu = models_menu
+        models_menu.setEnabled(False)  # until the tabs and the model are in
         library_action = QAction("&Models…", self)
         library_action.setShortcut(QKeySequence("Ctrl+M"))
         library_action.setToolTip("Every trained or loaded model: choose, rename, delete")
         library_action.triggered.connect(self.show_models)
         bundled_action = QAction("Use &bundled model", self)
         bundled_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
-        bundled_action.triggered.connect(self.state.use_bundled)
+        bundled_action.triggered.connect(lambda: self.state.use_bundled())
         models_menu.addAction(library_action)
         models_menu.addAction(bundled_action)
         own_action = QAction("My &digits…", self)
@@ -151,9 +233,11 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         import PySide6
-        import torch
         from PySide6.QtCore import qVersion
 
+        if not self.ready:  # PyTorch is still loading: nothing here may wait for it
+            return f"<h3>{APP_NAME} {__version__}</h3><p>PyTorch is still loading…</p>"
+        torch = sys.modules["torch"]
         from core.data.datasets import attribution_lines
         from core.optional import torchvision_version
 
@@ -210,8 +294,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.save_settings()
-        for tab in (self.loss_tab, self.training_tab, self.draw_tab, self.inside_tab):
-            shutdown = getattr(tab, "shutdown", None)
+        for attribute, _name in TABS:
+            shutdown = getattr(getattr(self, attribute, None), "shutdown", None)
             if shutdown is not None:
                 shutdown()  # stops and waits for any worker thread
         if getattr(self, "own_digits_dialog", None) is not None:

@@ -25,7 +25,7 @@ def isolate_settings(folder: Path) -> None:
 
 
 def check_window() -> str:
-    """The app's own start-up path (``gui.app.Launcher``): a window at once, then the tabs."""
+    """The app's own start-up path (``gui.app.Launcher``): the window at once, then the tabs."""
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -37,7 +37,7 @@ def check_window() -> str:
     launcher.start()
     QCoreApplication.processEvents()
     shown = _age()
-    window = _wait_for_main_window(launcher)
+    window = _wait_for_tabs(launcher)
     ready = _age()
     try:
         digit = _draw_a_one(window)
@@ -49,8 +49,8 @@ def check_window() -> str:
         QCoreApplication.processEvents()
     clock = "process start" if process_age_seconds() is not None else "the self-test began"
     return (
-        f"main window with tabs {', '.join(TAB_NAMES)}; first window shown {shown:.2f} s "
-        f"after {clock}, main window ready {ready:.2f} s after {clock}, the Draw tab read a "
+        f"main window with tabs {', '.join(TAB_NAMES)}; window shown {shown:.2f} s "
+        f"after {clock}, every tab ready {ready:.2f} s after {clock}, the Draw tab read a "
         f"drawn stroke as {digit} {answered:.2f} s after {clock}"
     )
 
@@ -74,15 +74,15 @@ def _age() -> float:
     return age if age is not None else time.perf_counter() - _IMPORT_TIME
 
 
-def _wait_for_main_window(launcher, timeout_s: float = 300.0):  # noqa: ANN001, ANN202
+def _wait_for_tabs(launcher, timeout_s: float = 300.0):  # noqa: ANN001, ANN202
     from PySide6.QtCore import QCoreApplication, QEventLoop
 
     deadline = time.monotonic() + timeout_s
-    while launcher.window is None:
-        if not launcher.startup_window.busy.isVisible() and launcher.startup_window.isVisible():
-            raise CheckFailed(launcher.startup_window.message.text())
+    while not launcher.is_ready:
+        if launcher.window.failure:
+            raise CheckFailed(f"Digit Lab could not start: {launcher.window.failure}")
         if time.monotonic() > deadline:
-            raise CheckFailed(f"the main window did not appear within {timeout_s:.0f} s")
+            raise CheckFailed(f"the tabs were not ready within {timeout_s:.0f} s")
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     return launcher.window
 
