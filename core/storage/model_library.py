@@ -137,8 +137,12 @@ def _entry_from_checkpoint(
     )
 
 
-def default_name(checkpoint: Checkpoint) -> str:
-    """A name that says what the model is: "Small CNN, 98.2 %, full MNIST"."""
+def default_name(
+    checkpoint: Checkpoint, when: datetime | None = None, *, seconds: bool = False
+) -> str:
+    """A name that says what the model is and when it was made (local time):
+    "Small CNN, 98.2%, full MNIST, 5 Dec 10:31" (``seconds``: "5 Dec 10:31:07", which tells two
+    models of the same minute apart without a "(2)")."""
     spec = MODELS.get(checkpoint.model_name)
     parts = [spec.title if spec else checkpoint.model_name]
     if checkpoint.test_accuracy is not None:
@@ -146,6 +150,8 @@ def default_name(checkpoint: Checkpoint) -> str:
     dataset = (checkpoint.dataset or "").split("(")[0].strip()
     if dataset:
         parts.append(dataset[:30])
+    local = (when or datetime.now(UTC)).astimezone()
+    parts.append(f"{local.day} {local:%b %H:%M:%S}" if seconds else f"{local.day} {local:%b %H:%M}")
     return ", ".join(parts)[:MAX_NAME]
 
 
@@ -479,8 +485,11 @@ class ModelLibrary:
         index = self._read()
         if self.problem:
             raise LibraryError(self.problem)
+        taken = {e.name for e in index.entries}
         wanted = _clean_name(name) if name is not None else default_name(checkpoint)
-        entry = self._store(checkpoint, _unique(wanted, {e.name for e in index.entries}), source)
+        if name is None and wanted in taken:  # two models in one minute: the seconds, not "(2)"
+            wanted = default_name(checkpoint, seconds=True)
+        entry = self._store(checkpoint, _unique(wanted, taken), source)
         index.entries.append(entry)
         self._write_or_fail(index)
         return entry

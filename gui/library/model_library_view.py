@@ -203,7 +203,11 @@ class ModelLibraryDialog(QDialog):
     def _update_buttons(self) -> None:
         selected = self.selected_id()
         is_entry = bool(selected)
-        self.use_button.setEnabled(selected is not None)
+        in_use = selected == self._in_use_id() and bool(
+            selected or self.state.current_name == BUNDLED_NAME
+        )
+        self.use_button.setEnabled(selected is not None and not in_use)
+        self.use_button.setText("In use" if in_use else "&Use this model")
         self.rename_button.setEnabled(is_entry)
         self.delete_button.setEnabled(is_entry)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 
 import pytest
 import torch
@@ -43,7 +44,7 @@ def test_add_keeps_a_model_without_making_it_current(library):
     assert library.current_id() is None  # a new model is only kept, never swapped in
     assert current_checkpoint().is_bundled
     (listed,) = library.entries()
-    assert listed.id == entry.id and listed.name == "Small CNN, 98.7%, MNIST"
+    assert listed.id == entry.id and listed.name.startswith("Small CNN, 98.7%, MNIST, ")
     assert (listed.model_kind, listed.loss, listed.test_accuracy) == ("cnn", "ce", 0.987)
     assert listed.dataset.startswith("MNIST") and listed.created[:4].isdigit()
     assert listed.size_bytes > 100_000 and library.disk_usage() >= listed.size_bytes
@@ -69,7 +70,9 @@ def test_the_current_choice_is_kept_and_used(library):
 def test_names_are_unique_and_can_be_changed(library):
     a = library.add(model(accuracy=0.9))
     b = library.add(model(accuracy=0.9))
-    assert b.name == f"{a.name} (2)"
+    assert b.name != a.name and "(2)" not in b.name  # the seconds tell them apart
+    c = library.add(model(accuracy=0.9), name=a.name)
+    assert c.name == f"{a.name} (2)"  # a name the learner typed twice
     library.rename(a.id, "  my   first  model ")
     assert library.entry(a.id).name == "my first model"
     with pytest.raises(LibraryError, match="already in the library"):
@@ -93,8 +96,12 @@ def test_delete_removes_the_file_and_deleting_the_current_one_falls_back(library
 
 
 def test_default_names_say_what_the_model_is():
-    assert default_name(model("mlp", None)) == "MLP 784-128-64-10, MNIST"
-    assert default_name(model("cnn", 0.5)).startswith("Small CNN, 50.0%")
+    when = datetime(2026, 12, 5, 10, 31, 7, tzinfo=UTC)
+    local = when.astimezone()
+    stamp = f"{local.day} {local:%b %H:%M}"
+    assert default_name(model("mlp", None), when) == f"MLP 784-128-64-10, MNIST, {stamp}"
+    assert default_name(model("cnn", 0.5), when).startswith("Small CNN, 50.0%")
+    assert default_name(model("cnn", 0.5), when, seconds=True).endswith(f"{stamp}:07")
 
 
 # --------------------------------------------------------- damage and repair

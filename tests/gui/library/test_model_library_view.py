@@ -110,6 +110,9 @@ def test_the_dialog_lists_the_bundled_model_first_and_marks_the_one_in_use(dialo
     )
     assert dialog.selected_id() == ""  # the model in use is selected
     assert not dialog.delete_button.isEnabled()  # the bundled model cannot be deleted
+    assert not dialog.use_button.isEnabled()  # nor used again: it is the one in use
+    dialog.table.selectRow(1)
+    assert dialog.use_button.isEnabled()
 
 
 def test_use_rename_delete_from_the_dialog(dialog):
