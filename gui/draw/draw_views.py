@@ -138,7 +138,9 @@ class ProbabilityChart(pg.PlotWidget):
     """Ten bars, one per digit, each with its value written above it.
 
     The winner is highlighted (orange when the model is not sure); every bar is grey when the
-    picture does not look like a digit. ``show_logits`` writes the raw scores instead.
+    picture does not look like a digit. ``show_logits`` plots the raw scores instead, on an
+    axis of their own ("logit", which can be negative): never logit values on bars drawn to a
+    probability scale.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -147,18 +149,17 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         plot = self.getPlotItem()
-        plot.setYRange(0, 1.2, padding=0)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.showGrid(y=True, alpha=0.15)
         plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
-        plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         plot.setLabel("bottom", "digit")
-        plot.setLabel("left", "probability")
         theme.style_plot(plot)
         self._bars = pg.BarGraphItem(
             x=np.arange(10), height=np.zeros(10), width=0.7, brush=pg.mkBrush(BAR_COLOR), pen=None
         )
         plot.addItem(self._bars)
+        self._zero_line = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen((150, 150, 155), width=1))
+        plot.addItem(self._zero_line)
         self.value_items: list[pg.TextItem] = []
         for digit in range(10):
             item = pg.TextItem("", color=theme.INK, anchor=(0.5, 1.0))
@@ -168,15 +169,30 @@ class ProbabilityChart(pg.PlotWidget):
             item.setPos(digit, 0.0)
             plot.addItem(item)
             self.value_items.append(item)
-        self.heights = np.zeros(10)
+        self.heights = np.zeros(10)  # the probabilities
         self.logits: list[float] | None = None
         self.show_logits = False
         self.greyed = False
+        self._colours: list[tuple[int, int, int]] = [BAR_COLOR] * 10
+        self._use_axis()
         self.setToolTip(
             "Softmax probabilities of the ten digits, written above the bars. They always add\n"
             "up to 100%: the model must spread its belief over the digits it knows, even for a\n"
-            'scribble. Tick "logits" to see the raw scores the softmax turns into these.'
+            'scribble. Tick "show logits" to plot the raw scores the softmax turns into these.'
         )
+
+    def set_class_names(self, names: tuple[str, ...] | list[str]) -> None:
+        """Name the bars (e.g. Fashion-MNIST's "Coat"); digits by default."""
+        self.getPlotItem().getAxis("bottom").setTicks([list(enumerate(names))])
+
+    @property
+    def axis_title(self) -> str:
+        """The left axis's title: what the bars' heights are."""
+        return "logit (raw score)" if self._plots_logits else "probability"
+
+    @property
+    def _plots_logits(self) -> bool:
+        return self.show_logits and self.logits is not None and len(self.logits) == 10
 
     def set_probabilities(
         self,
@@ -189,35 +205,64 @@ class ProbabilityChart(pg.PlotWidget):
         heights = np.zeros(10) if probabilities is None else np.asarray(probabilities, float)
         top = int(np.argmax(heights)) if heights.any() else -1
         if greyed:
-            colours = [OOD_TOP_COLOR if i == top else OOD_COLOR for i in range(10)]
+            self._colours = [OOD_TOP_COLOR if i == top else OOD_COLOR for i in range(10)]
         else:
             winner = TOP_COLOR if confident else UNSURE_COLOR
-            colours = [winner if i == top else BAR_COLOR for i in range(10)]
-        self._bars.setOpts(height=heights, brushes=[pg.mkBrush(c) for c in colours])
+            self._colours = [winner if i == top else BAR_COLOR for i in range(10)]
         self.heights = heights
-        self.logits = logits
+        self.logits = None if probabilities is None else logits
         self.greyed = greyed
-        self._write_values()
+        self._redraw()
 
     def set_show_logits(self, on: bool) -> None:
         self.show_logits = on
-        self._write_values()
+        self._redraw()
+
+    def bar_heights(self) -> np.ndarray:
+        """The heights drawn: probabilities, or the logits when they are shown."""
+        return np.asarray(self.logits, float) if self._plots_logits else self.heights
 
     def value_texts(self) -> list[str]:
         """What is written above each bar (empty when there is no answer)."""
         if not self.heights.any():
             return [""] * 10
-        if self.show_logits and self.logits is not None:
+        if self._plots_logits:
             return [f"{v:.1f}" for v in self.logits]
         return [_percent(p) for p in self.heights]
 
-    def _write_values(self) -> None:
+    def _use_axis(self) -> None:
+        plot = self.getPlotItem()
+        left = plot.getAxis("left")
+        if self._plots_logits:
+            values = np.asarray(self.logits, float)
+            low, high = min(0.0, float(values.min())), max(0.0, float(values.max()))
+            pad = max(1.0, (high - low) * 0.15)
+            plot.setYRange(low - (pad if low < 0 else 0.0), high + pad, padding=0)
+            left.setTicks(None)  # pyqtgraph's own ticks for the logits' range
+        else:
+            plot.setYRange(0, 1.2, padding=0)
+            left.setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+        plot.setLabel("left", self.axis_title)
+        self._zero_line.setVisible(self._plots_logits)
+
+    def _redraw(self) -> None:
+        heights = self.bar_heights()
+        self._bars.setOpts(height=heights, brushes=[pg.mkBrush(c) for c in self._colours])
+        self._use_axis()
         colour = theme.FAINT if self.greyed else theme.INK
         for digit, (item, text) in enumerate(
             zip(self.value_items, self.value_texts(), strict=True)
         ):
             item.setText(text, color=colour)
-            item.setPos(digit, float(self.heights[digit]) + 0.01)
+            value = float(heights[digit])
+            # Above a bar that rises, below one that falls (a negative logit).
+            item.setAnchor((0.5, 1.0) if value >= 0 else (0.5, 0.0))
+            offset = 0.01 if not self._plots_logits else 0.02 * self._span()
+            item.setPos(digit, value + (offset if value >= 0 else -offset))
+
+    def _span(self) -> float:
+        low, high = self.getPlotItem().getViewBox().viewRange()[1]
+        return float(high - low)
 
 
 def _percent(p: float) -> str:

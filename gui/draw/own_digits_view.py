@@ -3,7 +3,7 @@
 Views over ``core.data.own_digits.OwnDigits`` (the learner's drawings in the user data folder):
 the bar saves the drawing on the canvas as the chosen digit and says "saved: 7 (12 of yours)";
 the dialog counts, shows and deletes them, and fine-tunes the current model on them in the
-app's one worker-thread bridge (``gui.training.train_worker.start_worker``). The tuned model is only
+app's one worker-thread bridge (``gui.workers``); thumbnails are decoded there too. The tuned model is only
 *offered* (``AppState.offer_run``): the model in use never changes behind the learner's back.
 """
 
@@ -13,12 +13,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, QThread, QUrl, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QIcon,
+    QImage,
+    QImageReader,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -49,7 +57,7 @@ from core.errors import UserError
 from core.training.train_types import BatchEvent, EpochEvent, RunStarted
 from gui import theme
 from gui.app_state import AppState, Kept
-from gui.training.train_worker import start_worker
+from gui.workers import SHUTDOWN_WAIT_MS, FunctionWorker, is_running, start_worker, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,8 @@ class AddToMyDigitsBar(QWidget):
 
     The chooser follows the model's answer (``set_answer``) until the learner picks a digit by
     hand; a new drawing (``set_answer(None)``: the canvas is empty) follows the model again.
+    A data-set digit's known label (``set_known_label``, "Try in Draw") wins over the model's
+    answer, which may be the very mistake it was sent for.
     """
 
     saved = Signal(int, int)  # digit, how many of that digit are kept now
@@ -83,6 +93,7 @@ class AddToMyDigitsBar(QWidget):
         self._picture = picture
         self.own = own or OwnDigits()
         self._chosen_by_hand = False
+        self._known: int | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -122,8 +133,15 @@ class AddToMyDigitsBar(QWidget):
         """The model's answer for the drawing (None: the canvas is empty, a new drawing)."""
         if digit is None:
             self._chosen_by_hand = False
-        elif not self._chosen_by_hand:
+        elif not self._chosen_by_hand and self._known is None:
             self.digit_box.setCurrentIndex(int(digit))
+
+    def set_known_label(self, label: int | None) -> None:
+        """The drawing's true label when it is known (a data-set digit), else None."""
+        self._known = None if label is None else int(label)
+        if self._known is not None and 0 <= self._known < self.digit_box.count():
+            self._chosen_by_hand = False
+            self.digit_box.setCurrentIndex(self._known)
 
     def add(self) -> bool:
         """Save the drawing as ``digit``; the result (or why not) is said beside the button."""
@@ -207,16 +225,95 @@ class FineTuneWorker(QObject):
             self.progress.emit(text, done, total)
 
 
-def _thumbnail(path: Path) -> QIcon:
-    pixmap = QPixmap(str(path))
-    return QIcon(
-        pixmap.scaled(
-            THUMB_SIDE,
-            THUMB_SIDE,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
+def decode_thumbnails(paths: list[str]) -> list[tuple[str, QImage | None]]:
+    """Each file as a small ``QImage`` (None when unreadable), for a worker thread.
+
+    ``QImage``, unlike ``QPixmap``, may be made off the window's thread. The reader is asked
+    for a reduced size before decoding, so a 12-megapixel phone photo decodes as a thumbnail
+    (JPEG's scaled decoding) instead of 48 MB of pixels, and a hostile size is never allocated.
+    """
+    thumbnails: list[tuple[str, QImage | None]] = []
+    for path in paths:
+        reader = QImageReader(path)
+        reader.setAutoTransform(True)
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > 2 * THUMB_SIDE:
+            reader.setScaledSize(
+                size.scaled(2 * THUMB_SIDE, 2 * THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
+            )
+        image = reader.read()
+        thumbnails.append(
+            (
+                path,
+                None
+                if image.isNull()
+                else image.scaled(
+                    THUMB_SIDE,
+                    THUMB_SIDE,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                ),
+            )
         )
-    )
+    return thumbnails
+
+
+def placeholder_icon() -> QIcon:
+    """A grey square standing in for a thumbnail still being decoded (or unreadable)."""
+    pixmap = QPixmap(THUMB_SIDE, THUMB_SIDE)
+    pixmap.fill(Qt.GlobalColor.lightGray)
+    return QIcon(pixmap)
+
+
+class ThumbnailLoader(QObject):
+    """Decodes thumbnails in a worker (``decode_thumbnails``), never on the window's thread.
+
+    ``load(paths)`` asks for them (a newer ``load`` makes an older answer unwanted);
+    ``ready({path: QIcon})`` brings them back, ``failed(sentence)`` says why not.
+    """
+
+    ready = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._serial = 0
+        self._jobs: list[tuple[QThread, FunctionWorker]] = []
+        self.pending = 0  # files being decoded
+
+    def load(self, paths: list[str]) -> None:
+        self._serial += 1
+        self.pending = len(paths)
+        if not paths:
+            return
+        worker = FunctionWorker(lambda: decode_thumbnails(paths), self._serial)
+        worker.done.connect(self._decoded)
+        worker.failed.connect(self._failed)
+        self._jobs = [(t, w) for t, w in self._jobs if is_running(t)]
+        self._jobs.append((start_worker(worker, self, name="own-digits-thumbnails"), worker))
+
+    @Slot(object, object)
+    def _decoded(self, serial: object, thumbnails: object) -> None:
+        if serial != self._serial:
+            return
+        self.pending = 0
+        self.ready.emit(
+            {
+                path: placeholder_icon() if image is None else QIcon(QPixmap.fromImage(image))
+                for path, image in thumbnails  # type: ignore[union-attr]
+            }
+        )
+
+    @Slot(object, str)
+    def _failed(self, serial: object, message: str) -> None:
+        if serial == self._serial:
+            self.pending = 0
+            self.failed.emit(message)
+
+    def shutdown(self, timeout_ms: int) -> bool:
+        """Drop answers still on the way; wait at most ``timeout_ms``; True if all ended."""
+        self._serial += 1
+        return all([wait_for(thread, timeout_ms) for thread, _worker in self._jobs])
 
 
 def _pct(value: float) -> str:
@@ -246,6 +343,9 @@ class OwnDigitsDialog(QDialog):
         self.result: FineTuneResult | None = None
         self.counts = [0] * 10
         self._icons: dict[str, QIcon | None] = {}
+        self.thumbnail_loader = ThumbnailLoader(self)
+        self.thumbnail_loader.ready.connect(self._thumbnails_decoded)
+        self.thumbnail_loader.failed.connect(self._thumbnails_failed)
         self.setWindowTitle("My digits")
         self.resize(760, 620)
         layout = QVBoxLayout(self)
@@ -391,21 +491,35 @@ class OwnDigitsDialog(QDialog):
             drawings = []
         drawings.sort(key=lambda drawing: drawing.path.name)  # names are the time of saving
         shown = drawings[-MAX_THUMBNAILS:]
-        # Decoded once per file: a refresh after each save then costs only the new picture.
+        # Decoded once per file, in a worker: a refresh after each save costs only the new one.
         self._icons = {str(d.path): self._icons.get(str(d.path)) for d in shown}
         for drawing in reversed(shown):  # newest first
             key = str(drawing.path)
-            if self._icons[key] is None:
-                self._icons[key] = _thumbnail(drawing.path)
-            item = QListWidgetItem(self._icons[key], str(drawing.digit))
-            item.setData(Qt.ItemDataRole.UserRole, str(drawing.path))
+            item = QListWidgetItem(self._icons[key] or placeholder_icon(), str(drawing.digit))
+            item.setData(Qt.ItemDataRole.UserRole, key)
             item.setToolTip(f"{drawing.digit}: {drawing.path.name}")
             self.thumbnails.addItem(item)
+        self.thumbnail_loader.load([key for key, icon in self._icons.items() if icon is None])
         extra = (
             f" (the newest {len(shown)} of {len(drawings)})" if len(shown) < len(drawings) else ""
         )
         self.shown_label.setText(f"{len(drawings)} shown{extra}" if drawings else "")
         self._update_buttons()
+
+    @Slot(object)
+    def _thumbnails_decoded(self, icons: dict[str, QIcon]) -> None:
+        for path, icon in icons.items():
+            if path in self._icons:
+                self._icons[path] = icon
+        for row in range(self.thumbnails.count()):
+            item = self.thumbnails.item(row)
+            icon = icons.get(item.data(Qt.ItemDataRole.UserRole))
+            if icon is not None:
+                item.setIcon(icon)
+
+    @Slot(str)
+    def _thumbnails_failed(self, message: str) -> None:
+        self._say(f"Thumbnails could not be shown: {message}", theme.ERROR)
 
     def selected_paths(self) -> list[str]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.thumbnails.selectedItems()]
@@ -531,11 +645,7 @@ class OwnDigitsDialog(QDialog):
 
     @Slot()
     def _finished(self) -> None:
-        try:
-            if self._thread is not None:
-                self._thread.wait()
-        except RuntimeError:  # already deleted once it finished
-            pass
+        wait_for(self._thread, SHUTDOWN_WAIT_MS)  # it ends right after ``finished``
         self._thread = self._worker = None
         self.progress.hide()
         self._update_buttons()
@@ -576,12 +686,13 @@ class OwnDigitsDialog(QDialog):
             "MNIST digits; checked on the others:\n" + "\n".join(detail)
         )
 
-    def shutdown(self) -> None:
-        """Stop a running fine-tune and wait for its thread (closing the window, the dialog)."""
+    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Stop a running fine-tune and wait, at most ``timeout_ms``, for it and for thumbnail
+        decoding (closing the window, the dialog); True when nothing is left running."""
         if self._worker is not None:
             self._worker.stop()
-        if self._thread is not None:
-            self._thread.wait()
+        ended = wait_for(self._thread, timeout_ms)
+        return self.thumbnail_loader.shutdown(timeout_ms) and ended
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.shutdown()

@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 
+from core.errors import UserError
 from core.storage.checkpoint import Checkpoint, save_checkpoint
 from core.training.models import build_model
 from gui.app_state import AppState
@@ -413,8 +414,17 @@ def test_bars_show_their_values_and_logits_on_demand(qtbot, tab):
     assert all(t.endswith("%") for t in texts)
     top = tab.prediction.digit
     assert texts[top] == f"{tab.prediction.probabilities[top]:.0%}"
+    assert tab.chart.axis_title == "probability"
     tab.logits_box.setChecked(True)
     assert tab.chart.value_texts() == [f"{v:.1f}" for v in tab.prediction.logits]
+    # The logits are plotted on an axis of their own, never on the probability scale.
+    assert tab.chart.axis_title.startswith("logit")
+    np.testing.assert_allclose(tab.chart.bar_heights(), tab.prediction.logits)
+    low, high = tab.chart.getPlotItem().getViewBox().viewRange()[1]
+    assert low <= min(tab.prediction.logits) and high >= max(tab.prediction.logits)
+    tab.logits_box.setChecked(False)
+    assert tab.chart.axis_title == "probability"
+    np.testing.assert_allclose(tab.chart.bar_heights(), tab.prediction.probabilities)
 
 
 def test_saliency_has_a_scale_that_names_its_peak(qtbot, tab):
@@ -452,16 +462,16 @@ def test_show_digit_puts_a_labelled_data_set_digit_on_the_canvas(qtbot, bundled_
 def test_pictures_are_decoded_off_the_gui_thread(qtbot, tab, tmp_path, monkeypatch):
     import threading
 
-    import gui.draw.draw_tab as draw_tab
+    import gui.draw.picture_opener as opener
 
     threads = []
-    real = draw_tab.read_paper
+    real = opener.read_paper
 
     def spy(path):
         threads.append(threading.current_thread())
         return real(path)
 
-    monkeypatch.setattr(draw_tab, "read_paper", spy)
+    monkeypatch.setattr(opener, "read_paper", spy)
     path = tmp_path / "big.png"
     picture = np.full((3000, 3000), 255, np.uint8)
     picture[600:2400, 1400:1600] = 0
@@ -529,3 +539,97 @@ def test_calibrated_probabilities_can_be_compared_with_the_raw_softmax(qtbot):
     assert raw.max() > calibrated.max()  # T > 1 softens the confidence
     tab.calibrated_box.setChecked(True)
     assert np.allclose(tab.prediction.probabilities, calibrated)
+
+
+class _StuckReader:
+    """A picture reader that does not return until released (a decode that never ends)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def __call__(self, path):
+        self.started.set()
+        self.release.wait(30)
+        raise UserError("released")
+
+
+def _stuck(tab) -> _StuckReader:
+    reader = _StuckReader()
+    tab.opener._reader = reader
+    return reader
+
+
+def _end(reader: _StuckReader, qtbot) -> None:
+    from gui.draw import picture_opener
+
+    reader.release.set()
+    qtbot.waitUntil(lambda: picture_opener.left_running() == 0, timeout=5000)
+
+
+def test_cancel_gives_up_a_picture_that_does_not_end(qtbot, tab, tmp_path):
+    reader = _stuck(tab)
+    tab.open_image(tmp_path / "never.png")
+    assert reader.started.wait(5)
+    assert tab.cancel_button.isVisibleTo(tab) and not tab.open_button.isEnabled()
+    assert tab.verdict_label.text() == "Opening never.png…"
+    with qtbot.waitSignal(tab.pictureOpened) as blocker:
+        qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [False]
+    assert "Stopped opening never.png" in tab.error_label.text()
+    assert tab.open_button.isEnabled() and not tab.cancel_button.isVisibleTo(tab)
+    assert tab.verdict_label.text() == "Nothing drawn"
+    _end(reader, qtbot)
+
+
+def test_a_picture_past_the_time_limit_is_given_up_in_words(qtbot, tab, tmp_path):
+    reader = _stuck(tab)
+    tab.opener.set_time_limit_ms(200)
+    with qtbot.waitSignal(tab.pictureOpened, timeout=5000) as blocker:
+        tab.open_image(tmp_path / "slow.png")
+    assert blocker.args == [False]
+    assert "took longer than 0.2 s" in tab.error_label.text()
+    assert tab.open_button.isEnabled()
+    _end(reader, qtbot)
+
+
+def test_closing_never_hangs_on_a_picture_that_does_not_end(qtbot, tab, tmp_path):
+    import time
+
+    reader = _stuck(tab)
+    tab.open_image(tmp_path / "never.png")
+    assert reader.started.wait(5)
+    started = time.monotonic()
+    assert tab.shutdown(timeout_ms=300) is False  # said, not waited for ever
+    assert time.monotonic() - started < 10
+    assert tab.opening is None
+    _end(reader, qtbot)
+
+
+def test_the_window_thread_reads_with_one_intra_op_thread(qtbot, tab):
+    assert torch.get_num_threads() == 1
+
+
+def test_try_in_draw_offers_the_runs_model_and_keeps_the_label(qtbot, tab):
+    from gui.draw.state import OfferedModel
+
+    run = OfferedModel(checkpoint("mlp"), "Run #2")
+    image = np.zeros((28, 28), np.uint8)
+    image[6:22, 12:16] = 255
+    tab.show_digit(image, 7, run)
+    assert tab.offer_bar.isVisibleTo(tab)
+    assert "Run #2" in tab.offer_bar.label.text()
+    assert tab.own_digits_bar.digit == 7  # the known label, not the model's answer
+    in_use = tab.classifier
+    qtbot.mouseClick(tab.offer_bar.button, Qt.MouseButton.LeftButton)
+    assert tab.classifier is not in_use and tab.classifier.checkpoint is run.checkpoint
+    assert "Scored by Run #2's model" in tab.detail_label.text()
+    assert tab.state.current_model is not run.checkpoint  # the app's model is unchanged
+    assert tab.own_digits_bar.digit == 7
+    qtbot.mouseClick(tab.offer_bar.button, Qt.MouseButton.LeftButton)  # back
+    assert tab.classifier.checkpoint is tab.state.current_model
+    assert not tab.offer_bar.isVisibleTo(tab)
+    tab.clear()
+    assert tab.reference_label is None

@@ -213,3 +213,36 @@ def test_the_delete_key_asks_then_deletes(qtbot, dialog, monkeypatch):
     qtbot.keyClick(dialog.thumbnails, Qt.Key.Key_Delete)
     assert dialog.own.counts()[4] == 1 and dialog.thumbnails.count() == 1
     assert dialog.status_label.text() == "Deleted 1 drawing."
+
+
+def test_thumbnails_are_decoded_off_the_window_thread(qtbot, dialog, monkeypatch, tmp_path):
+    """30 phone-sized photos: the dialog shows placeholders at once, thumbnails as they come."""
+    import threading
+
+    from PIL import Image
+
+    import gui.draw.own_digits_view as view
+
+    threads = []
+    real = view.decode_thumbnails
+
+    def spy(paths):
+        threads.append(threading.current_thread())
+        return real(paths)
+
+    monkeypatch.setattr(view, "decode_thumbnails", spy)
+    folder = dialog.own.root / "3"
+    folder.mkdir(parents=True, exist_ok=True)
+    photo = np.full((3000, 4000), 235, np.uint8)
+    photo[800:2200, 1900:2100] = 20
+    for index in range(30):
+        Image.fromarray(photo).save(folder / f"2026-01-01-{index:04d}.jpg", quality=80)
+    dialog.refresh()
+    assert dialog.thumbnails.count() == 30
+    qtbot.waitUntil(lambda: dialog.thumbnail_loader.pending == 0, timeout=60_000)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    icon = dialog.thumbnails.item(0).icon()
+    size = icon.availableSizes()[0]
+    assert max(size.width(), size.height()) <= view.THUMB_SIDE
+    image = icon.pixmap(size).toImage()
+    assert image.pixelColor(size.width() // 2, size.height() // 2).lightness() < 120  # the ink
