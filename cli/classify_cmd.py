@@ -21,6 +21,7 @@ from core import json_output
 from core.errors import UserError
 
 if TYPE_CHECKING:
+    from core.data.datasets import DatasetInfo
     from core.inference.classifier import Classifier, Prediction
 
 CHUNK = 64  # images per model batch: one chunk of inputs in memory at a time
@@ -52,21 +53,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.data.datasets import checkpoint_info
+    from core.inference.answer import centre_pictures
     from core.inference.classifier import Classifier, default_checkpoint
     from core.storage.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
     info = checkpoint_info(checkpoint)
-    names = info.class_names
-    # A Fashion-MNIST or KMNIST picture fills its frame: resized only, unless digits.
-    args.no_center = args.no_center or not info.fit_like_mnist
+    args.no_center = not centre_pictures(info, wanted=not args.no_center)
     failed = False
     for start in range(0, len(args.images), CHUNK):
         paths = args.images[start : start + CHUNK]
         for path, outcome in zip(paths, classify_files(classifier, paths, args), strict=True):
             failed |= isinstance(outcome, str)
-            _print(path, outcome, args.json, names)
+            _print(path, outcome, args.json, info)
         sys.stdout.flush()
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -100,19 +100,19 @@ def classify_files(
     return [next(answers) if outcome is None else outcome for outcome in outcomes]
 
 
-def _print(
-    path: str, outcome: Prediction | str, as_json: bool, names: tuple[str, ...] = ()
-) -> None:
+def _print(path: str, outcome: Prediction | str, as_json: bool, info: DatasetInfo) -> None:
+    from core.inference.answer import class_name, describe
+
     if isinstance(outcome, str):
         if as_json:
             print(json_output.dumps({"path": path, "error": outcome}))
         else:
             print(f"{path}: error: {outcome}")
         return
-    name = names[outcome.digit] if 0 <= outcome.digit < len(names) else str(outcome.digit)
+    name = class_name(info, outcome.digit)
     if not as_json:
-        named = "" if name == str(outcome.digit) else f" [class {outcome.digit}: {name}]"
-        print(f"{path}: {outcome.describe()}{named}")
+        named = "" if info.shows_digits else f" [class {outcome.digit}: {name}]"
+        print(f"{path}: {describe(outcome, info)}{named}")
         return
     record = {
         "path": path,

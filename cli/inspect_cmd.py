@@ -55,11 +55,10 @@ def print_text(record: dict) -> None:
 
 def _with_class_name(record: dict, checkpoint: object) -> dict:
     """``record`` with ``class_name`` right after ``digit``."""
-    from core.data.datasets import checkpoint_class_names
+    from core.data.datasets import checkpoint_info
+    from core.inference.answer import class_name
 
-    names = checkpoint_class_names(checkpoint)
-    digit = record["digit"]
-    name = names[digit] if 0 <= digit < len(names) else str(digit)
+    name = class_name(checkpoint_info(checkpoint), record["digit"])
     out: dict = {}
     for key, value in record.items():
         out[key] = value
@@ -69,6 +68,7 @@ def _with_class_name(record: dict, checkpoint: object) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.inference.answer import centre_pictures_for
     from core.inference.classifier import Classifier, default_checkpoint
     from core.inference.image_io import read_picture
     from core.inspection.activations import inspect_tensor
@@ -77,10 +77,8 @@ def run(args: argparse.Namespace) -> int:
     picture = read_picture(args.image)
     checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
     classifier = Classifier(checkpoint)
-    from core.data.datasets import checkpoint_info
-
     # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
-    item = classifier.preprocess(picture.pixels, center=checkpoint_info(checkpoint).fit_like_mnist)
+    item = classifier.preprocess(picture.pixels, center=centre_pictures_for(checkpoint))
     if picture.is_blank or item.is_empty or item.tensor is None:
         raise UserError(f"no digit found: {picture.name} is blank")
     temperature = classifier.temperature  # calibrated, as 'classify' answers

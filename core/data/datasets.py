@@ -1,5 +1,5 @@
 """The datasets Digit Lab trains on, in one table: what each is called, where its files live,
-what its ten classes are, and whom to credit.
+what its ten classes are, how its pictures are normalised, and whom to credit.
 
 Every 28x28, ten-class IDX dataset torchvision ships under ``torchvision.datasets.mnist`` fits
 the same models unchanged (1x28x28 in, 10 classes out), so adding one is a row here: the data
@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
+# The pixel mean and standard deviation of MNIST's training digits (0..1 scale), the
+# normalisation every model here is trained with (pytorch/examples); a checkpoint stores its own.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
 
 
 @dataclass(frozen=True)
@@ -176,11 +180,6 @@ def checkpoint_info(checkpoint: Any) -> DatasetInfo:
 def checkpoint_class_names(checkpoint: Any) -> tuple[str, ...]:
     """``class_names`` for a ``core.storage.checkpoint.Checkpoint``."""
     return checkpoint_info(checkpoint).class_names
-
-
-def class_name(names: tuple[str, ...], index: int) -> str:
-    """Label ``index``'s name ("" for -1, an empty picture's answer)."""
-    return names[index] if 0 <= index < len(names) else ""
 
 
 def attribution_lines() -> list[str]:

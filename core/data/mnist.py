@@ -27,18 +27,26 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from core.data.datasets import DATASET_CHOICES, IDX_DATASETS, MNIST, DatasetInfo
+from core.data.datasets import (
+    DATASET_CHOICES,
+    IDX_DATASETS,
+    MNIST,
+    MNIST_MEAN,
+    MNIST_STD,
+    DatasetInfo,
+)
 from core.data.digits import (  # noqa: F401  (re-exported: most callers import them from here)
     HELD_OUT_SEED,
     IMAGE_SIDE,
     NUM_CLASSES,
     MnistData,
 )
+from core.data.http_fetch import FetchCancelled, check_mirror, one_line, stream_to_file
 from core.errors import DataError, UserError
 from core.resources import default_mnist_dir, sample_data_dir
 from core.storage.atomic import write_bytes_atomic
-from core.storage.checkpoint import MNIST_MEAN, MNIST_STD
 from core.storage.paths import check_folder, is_dir, is_file, os_problem
+from core.storage.safe_read import open_stream
 
 # (split, kind) -> file stem, as torchvision names them.
 FILE_STEMS = {
@@ -66,16 +74,20 @@ def _describe(title: str, train: int, test: int) -> str:
 # ----------------------------------------------------------------------------- IDX reading
 
 
-# A header may announce at most this many digits (MNIST has 70,000; 784 MB of images): the
-# reader allocates what the header announces, so this bounds memory for a forged header.
-MAX_IDX_ITEMS = 1_000_000
+# The memory an IDX file's header may ask for (items x 784 bytes of images), checked before a
+# byte of data is read: the reader allocates what the header announces and training holds a few
+# copies, so 1,000,000 announced digits (784 MB, then 5.3 GB in training) are refused here.
+# 128 MiB is 171,196 digits: MNIST's 60,000 and EMNIST-sized sets fit.
+IDX_MEMORY_BUDGET = 128 << 20
+MAX_IDX_ITEMS = IDX_MEMORY_BUDGET // (IMAGE_SIDE * IMAGE_SIDE)
 
 
 @contextmanager
 def _open_idx(path: Path) -> Iterator[BinaryIO]:
     """The file's decompressed byte stream; gzip and read errors become ``DataError``."""
     try:
-        with open(path, "rb") as raw:
+        # A regular file only (a FIFO or /dev/zero here is named, never read), of sane size.
+        with open_stream(path, "idx", "the dataset file", DataError) as raw:
             stream: BinaryIO = gzip_module.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
             yield stream
     except (EOFError, gzip_module.BadGzipFile, zlib.error) as exc:
@@ -118,9 +130,10 @@ def _idx_dims(path: Path, stream: BinaryIO, kind: str) -> tuple[int, ...]:
     if kind == "images" and dims[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{path} holds {dims[1]}x{dims[2]} images; MNIST images are 28x28")
     if dims[0] > MAX_IDX_ITEMS:
+        needed = dims[0] * IMAGE_SIDE * IMAGE_SIDE
         raise DataError(
-            f"{path} announces {dims[0]:,} {kind}, more than the {MAX_IDX_ITEMS:,} Digit Lab "
-            "reads; it is not an MNIST file"
+            f"{path} announces {dims[0]:,} {kind} ({needed / 1e6:,.0f} MB of digits), more than "
+            f"the {MAX_IDX_ITEMS:,} ({IDX_MEMORY_BUDGET / 1e6:,.0f} MB) Digit Lab reads"
         )
     return dims
 
@@ -337,7 +350,6 @@ MNIST_MD5 = {
 # files must be MNIST IDX files (checked before extraction), not the official bytes, so a course
 # may serve its own digits.
 MIRROR_ENV = "DIGIT_LAB_MNIST_MIRROR"
-_USER_AGENT = "pytorch/vision"  # torchvision's; some mirrors refuse urllib's default agent
 
 
 @dataclass(frozen=True)
@@ -358,8 +370,12 @@ def mnist_source() -> MnistSource:
     """
     files = tuple(MNIST_MD5.items())
     custom = os.environ.get(MIRROR_ENV, "").split()
-    if custom:
-        return MnistSource(tuple(url.rstrip("/") + "/" for url in custom), files, True)
+    if custom:  # checked now: "notaurl" or "http://[::1" is one sentence, not a traceback
+        try:
+            mirrors = tuple(check_mirror(url, f"the mirror in {MIRROR_ENV}") for url in custom)
+        except UserError as exc:
+            raise DataError(str(exc)) from None
+        return MnistSource(mirrors, files, True)
     return MnistSource(MNIST_MIRRORS, files, False)
 
 
@@ -395,24 +411,12 @@ def _fetch(
     on_bytes: Callable[[int], None],
     should_cancel: Callable[[], bool] | None,
 ) -> None:
-    """Stream ``url`` to ``target`` (via a .part file), reporting bytes, cancellable per chunk."""
-    import urllib.request
-
-    partial = target.with_name(target.name + ".part")
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    """Stream ``url`` to ``target`` (via a fresh .part file), reporting bytes; the cancel is
+    checked at least every half second and a stalled server fails (``core.data.http_fetch``)."""
     try:
-        with (
-            urllib.request.urlopen(request, timeout=NETWORK_TIMEOUT) as response,
-            open(partial, "wb") as out,
-        ):
-            while chunk := response.read(1 << 16):
-                if should_cancel and should_cancel():
-                    raise DownloadCancelled("download cancelled")
-                out.write(chunk)
-                on_bytes(len(chunk))
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+        stream_to_file(url, target, on_bytes, should_cancel)
+    except FetchCancelled:
+        raise DownloadCancelled("download cancelled") from None
 
 
 @dataclass
@@ -461,11 +465,10 @@ def _download_archive(job: _Download, filename: str, md5: str) -> None:
                 gzip_module.decompress(archive.read_bytes()),
             )
             return
-        except (URLError, OSError, http.client.HTTPException) as exc:
+        except (URLError, OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
                 raise DataError(f"cannot save {filename} in {job.raw}: {os_problem(exc)}") from None
-            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-            errors.append(f"{mirror}: {reason}")
+            errors.append(f"{mirror}: {one_line(exc)}")  # a redirect loop's text has 3 lines
             job.done = before
     raise DataError(
         f"could not download {filename} (are you offline?); tried "

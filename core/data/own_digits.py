@@ -28,13 +28,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.folder_dataset import PICTURE_SUFFIXES, picture_to_digit, scan_digit_folder
 from core.data.mnist import NUM_CLASSES, MnistData, normalize
 from core.errors import DataError, UserError
 from core.inference.preprocess import to_unit_float
 from core.resources import user_data_dir
 from core.storage.atomic import atomic_path
-from core.storage.checkpoint import MNIST_MEAN, MNIST_STD, Checkpoint
+from core.storage.checkpoint import Checkpoint
 from core.training.evaluation import log_probabilities, model_input, score_log_probs
 from core.training.train_types import HeldOut, RunEnded, TrainConfig, TrainEvent
 

@@ -33,6 +33,7 @@ class Prediction:
     are their softmax (after the model's calibration temperature, if it has one).
     ``ood_score`` is ``core.inference.ood``'s "how unlike a digit" score (None when the model has no
     statistics); ``looks_like_digit`` is False when it is above the model's threshold.
+    In words: ``core.inference.answer`` (``describe``, ``answer_text``).
     """
 
     digit: int
@@ -52,17 +53,6 @@ class Prediction:
     @property
     def is_confident(self) -> bool:
         return not self.is_empty and self.looks_like_digit and self.confidence >= LOW_CONFIDENCE
-
-    def describe(self) -> str:
-        """Plain words: "7 (98.1%)", "not sure: 4 or 9? (41.0%)", "nothing drawn" or
-        "not a digit? (closest: 0, 99.8%)"."""
-        if self.is_empty:
-            return "nothing drawn"
-        if not self.looks_like_digit:
-            return f"not a digit? (closest: {self.digit}, {self.confidence:.1%})"
-        if self.is_confident:
-            return f"{self.digit} ({self.confidence:.1%})"
-        return f"not sure: {self.digit} or {self.runner_up}? ({self.confidence:.1%})"
 
 
 EMPTY_PREDICTION = Prediction(digit=-1, confidence=0.0, probabilities=[0.0] * 10, is_empty=True)

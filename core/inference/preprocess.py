@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.errors import UserError
 from core.inference.image_io import MAX_SIDE, Picture, read_picture
-from core.storage.checkpoint import MNIST_MEAN, MNIST_STD
 
 SIZE = 28
 BOX = 20

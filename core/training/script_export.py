@@ -16,10 +16,10 @@ import pprint
 import textwrap
 from dataclasses import dataclass
 
-from core.data.datasets import DATASET_CHOICES, dataset_info
+from core.data.datasets import DATASET_CHOICES, MNIST_MEAN, MNIST_STD, dataset_info
 from core.data.mnist import HELD_OUT_SEED
 from core.errors import UserError
-from core.storage.checkpoint import FORMAT, FORMAT_VERSION, MNIST_MEAN, MNIST_STD
+from core.storage.checkpoint import FORMAT, FORMAT_VERSION
 from core.training.models import MODELS
 from core.training.train_types import MAX_HELD_OUT, TrainConfig
 

@@ -11,7 +11,7 @@ import torch
 import core.inference.classifier as inference
 from core.data.mnist import load_sample
 from core.errors import CheckpointError
-from core.inference.classifier import Classifier, Prediction, default_checkpoint
+from core.inference.classifier import Classifier, default_checkpoint
 from core.inference.preprocess import canvas_to_input
 from core.resources import bundled_model_file, current_model_file, resource_path
 from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -59,16 +59,8 @@ def test_empty_pictures_keep_their_place(digits):
     blank = np.full((280, 280), 255, np.uint8)
     predictions = classifier.predict([blank, digits[0][0], blank])
     assert [p.is_empty for p in predictions] == [True, False, True]
-    assert predictions[0].digit == -1 and predictions[0].describe() == "nothing drawn"
+    assert predictions[0].digit == -1 and predictions[0].is_empty
     assert classifier.predict([]) == []
-
-
-def test_describe_says_when_not_sure():
-    sure = Prediction(7, 0.9, [0.01] * 7 + [0.9] + [0.01] * 2)
-    unsure = Prediction(4, 0.4, [0.0] * 4 + [0.4, 0.1, 0.1, 0.0, 0.0, 0.3] + [])
-    assert sure.describe().startswith("7 (")
-    assert unsure.describe().startswith("not sure: 4 or 9?")
-    assert sure.is_confident and not unsure.is_confident
 
 
 def test_saliency_is_a_28x28_map_in_unit_range(digits):

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.mnist import load_sample
 from core.errors import UserError
 from core.inference.image_io import read_picture
@@ -18,7 +19,6 @@ from core.inference.preprocess import (
     picture_to_paper,
     read_paper,
 )
-from core.storage.checkpoint import MNIST_MEAN, MNIST_STD
 
 
 def load_image_file(path):
