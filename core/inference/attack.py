@@ -49,6 +49,7 @@ from core.inference.preprocess import (
 
 METHODS = ("fgsm", "pgd", "pixels")
 PGD_STEPS = 10  # gradient steps per epsilon tried
+FGSM_DIRECTIONS = 4  # untargeted FGSM tries the margin's gradient and 3 runners-up
 MAX_DOTS = 80  # the fewest-pixels attack gives up after painting this many dots
 # Levels (of 255) tried before bisection: the first that flips bounds the search.
 LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 255)
@@ -260,8 +261,21 @@ class _Attacker:
             return False
         return digit != self.source if self.target is None else digit == self.target
 
-    def gradient(self, levels: np.ndarray) -> tuple[np.ndarray, float, Geometry] | None:
-        """d margin / d picture (0..1 units), the margin, and the geometry it was read with."""
+    def runners_up(self) -> list[int]:
+        """The other classes, likeliest first (the model's answer on the original picture)."""
+        item = self.classifier.preprocess(self.original.astype(np.uint8), keep_steps=False)
+        with torch.inference_mode():
+            scores = self.model(item.tensor.unsqueeze(0).to(self.classifier.device))[0]
+        order = torch.argsort(scores, descending=True).tolist()
+        return [int(c) for c in order if c != self.source]
+
+    def gradient(
+        self, levels: np.ndarray, goal: int | None = None
+    ) -> tuple[np.ndarray, float, Geometry] | None:
+        """d margin / d picture (0..1 units), the margin, and the geometry it was read with.
+
+        The margin is towards ``goal`` when given, else towards the attack's own target.
+        """
         geo = geometry(levels.astype(np.float32) / 255.0)
         if geo is None:
             return None
@@ -269,7 +283,7 @@ class _Attacker:
         picture = picture.to(self.classifier.device).requires_grad_(True)
         with torch.enable_grad():
             scores = self.model(model_input(picture, geo, self.normalization))
-            margin = _margin(scores, self.source, self.target)
+            margin = _margin(scores, self.source, self.target if goal is None else goal)
             (grad,) = torch.autograd.grad(margin, picture)
         self.gradient_steps += 1
         return grad.cpu().numpy(), float(margin.detach()), geo
@@ -309,16 +323,36 @@ def _smallest_level(
 
 
 def _fgsm(attacker: _Attacker) -> tuple[int, np.ndarray | None]:
-    read = attacker.gradient(attacker.original)
-    if read is None:
-        return 255, None
-    direction = np.sign(read[0]).astype(np.int16)
+    """One signed-gradient step, the smallest epsilon that flips along it.
 
-    def attempt(level: int) -> np.ndarray | None:
-        candidate = attacker.box(attacker.original + level * direction, level)
-        return candidate if attacker.succeeded(attacker.real_digit(candidate)) else None
+    Untargeted, the step is tried along the margin's gradient and along the gradients towards
+    each of the ``FGSM_DIRECTIONS - 1`` likeliest other digits (one gradient each), keeping
+    the smallest level that works: one straight step goes wrong when the picture's ink box or
+    centre of mass moves on the way, and another direction often does not.
+    """
+    if attacker.target is not None:
+        goals: list[int | None] = [attacker.target]
+    else:
+        goals = [None, *attacker.runners_up()[: FGSM_DIRECTIONS - 1]]
+    best_level, best = 255, None
+    for goal in goals:
+        read = attacker.gradient(attacker.original, goal)
+        if read is None:
+            break
+        direction = np.sign(read[0]).astype(np.int16)
 
-    return _smallest_level(attempt)
+        def attempt(level: int, direction: np.ndarray = direction) -> np.ndarray | None:
+            candidate = attacker.box(attacker.original + level * direction, level)
+            return candidate if attacker.succeeded(attacker.real_digit(candidate)) else None
+
+        if best is None:
+            ladder = LADDER
+        else:  # only a smaller level is of interest now
+            ladder = tuple(sorted({lv for lv in LADDER if lv < best_level} | {best_level - 1}))
+        level, found = _smallest_level(attempt, ladder) if ladder and ladder[-1] >= 1 else (0, None)
+        if found is not None and (best is None or level < best_level):
+            best_level, best = level, found
+    return best_level, best
 
 
 def _pgd(attacker: _Attacker, steps: int = PGD_STEPS) -> np.ndarray | None:
