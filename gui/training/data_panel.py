@@ -1,18 +1,19 @@
 """What the next run trains on: MNIST (the bundled sample, downloaded, or a folder), or another
 28x28, ten-class dataset from ``core.data.datasets`` (Fashion-MNIST, KMNIST), downloaded or a folder.
 
-Downloading runs in a background thread (``core.data.mnist.download_mnist`` for MNIST, torchvision's
-own downloader through ``core.data.mnist.download_dataset`` for the others) with a progress bar and
-Cancel. Offline, the error is shown here and the choice stays as it was.
+Downloading runs in a worker thread (``gui.workers.FunctionWorker``; ``core.data.mnist.download_mnist``
+for MNIST, torchvision's own downloader through ``core.data.mnist.download_dataset`` for the others)
+with a progress bar and Cancel. Offline, the error is shown here and the choice stays as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -39,6 +40,9 @@ from core.optional import torchvision_installed, torchvision_missing
 from core.resources import default_mnist_dir
 from core.training.train_settings import SETTINGS, restore_value
 from gui import theme
+from gui.workers import SHUTDOWN_WAIT_MS, FunctionWorker, is_running, start_worker, wait_for
+
+log = logging.getLogger(__name__)
 
 SAMPLE_TEXT = "Bundled sample: 4,000 train / 1,000 test digits"
 MNIST_TEXT = "Full MNIST: 60,000 train / 10,000 test digits"
@@ -49,12 +53,9 @@ SAMPLE_NOTE = (
 
 
 class _DownloadBridge(QObject):
-    """Carries the download thread's news to the GUI thread as queued signals."""
+    """Carries the download's progress to the GUI thread as queued signals (it lives there)."""
 
     progress = Signal(int, int)
-    succeeded = Signal(str)
-    failed = Signal(str)
-    cancelled = Signal()
 
 
 class DataPanel(QGroupBox):
@@ -71,12 +72,10 @@ class DataPanel(QGroupBox):
         )  # which IDX dataset (core.data.datasets); MNIST may be the sample
         self._loaded_description: str | None = None
         self._cancel = threading.Event()
-        self._download_thread: threading.Thread | None = None
+        self._download_thread: QThread | None = None
+        self._download_worker: FunctionWorker | None = None
         self._bridge = _DownloadBridge(self)
         self._bridge.progress.connect(self._on_progress)
-        self._bridge.succeeded.connect(self._on_downloaded)
-        self._bridge.failed.connect(self._on_download_failed)
-        self._bridge.cancelled.connect(self._on_download_cancelled)
 
         self.active_label = QLabel()
         self.active_label.setWordWrap(True)
@@ -282,7 +281,7 @@ class DataPanel(QGroupBox):
     # ------------------------------------------------------------ download
     @property
     def downloading(self) -> bool:
-        return self._download_thread is not None and self._download_thread.is_alive()
+        return is_running(self._download_thread)
 
     def start_download(self) -> None:
         if self.downloading:
@@ -296,42 +295,44 @@ class DataPanel(QGroupBox):
         bridge, cancel, dataset = self._bridge, self._cancel, self._dataset
         self.dataset_combo.setEnabled(False)  # the download is for this dataset
 
-        def emit(signal: Signal, *args: object) -> None:
-            # The window may have closed and deleted the bridge meanwhile.
-            with contextlib.suppress(RuntimeError):
-                signal.emit(*args)
+        def progress(done: int, total: int) -> None:
+            with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
+                bridge.progress.emit(done, total)
 
-        def run() -> None:
-            # A plain daemon thread: a download stuck on a slow network must never keep the
-            # app from quitting. It only talks to the GUI through the bridge's queued signals.
+        def fetch() -> str | None:
+            """The folder the files are in; None when the learner cancelled."""
             try:
-                root = _download(
-                    dataset,
-                    progress=lambda done, total: emit(bridge.progress, done, total),
-                    should_cancel=cancel.is_set,
-                )
+                return str(_download(dataset, progress=progress, should_cancel=cancel.is_set))
             except DownloadCancelled:
-                emit(bridge.cancelled)
-            except UserError as exc:
-                emit(bridge.failed, str(exc))
-            except Exception as exc:  # noqa: BLE001 (shown to the user, never swallowed)
-                emit(bridge.failed, f"download failed: {type(exc).__name__}: {exc}")
-            else:
-                emit(bridge.succeeded, str(root))
+                return None
+            except UserError:
+                raise
+            except Exception as exc:  # said in place as a download problem, logged in full
+                log.exception("the %s download failed", dataset)
+                raise UserError(f"download failed: {type(exc).__name__}: {exc}") from exc
 
-        self._download_thread = threading.Thread(
-            target=run, name=f"{dataset}-download", daemon=True
-        )
-        self._download_thread.start()
+        worker = FunctionWorker(fetch, tag=dataset)
+        worker.done.connect(self._on_download_done)  # bound methods: delivered queued
+        worker.failed.connect(self._on_download_failed)
+        self._download_worker = worker
+        # No parent: a download stuck on a slow network is left to end on its own at shutdown
+        # (after SHUTDOWN_WAIT_MS) rather than destroyed with the panel while it runs.
+        self._download_thread = start_worker(worker, name=f"{dataset}-download")
 
     def cancel_download(self) -> None:
         """Stop after the file in flight (torchvision cannot abort a file midway)."""
         self._cancel.set()
         self.progress.setFormat("cancelling after the current file…")
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> bool:
+        """Cancel a download and wait for it, at most ``SHUTDOWN_WAIT_MS``; False if it is
+        still running then (it ends on its own; nothing it sends reaches the panel)."""
         self._cancel.set()
         self._bridge.blockSignals(True)
+        if self._download_worker is not None:
+            with contextlib.suppress(RuntimeError):  # already deleted: it finished
+                self._download_worker.blockSignals(True)
+        return wait_for(self._download_thread, SHUTDOWN_WAIT_MS)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -339,13 +340,18 @@ class DataPanel(QGroupBox):
         # MNIST's download counts bytes, torchvision's counts the four archives.
         self.progress.setFormat("%p%" if total > 100 else "%v of %m files")
 
-    def _on_downloaded(self, root: str) -> None:
+    def _on_download_done(self, _dataset: str, root: str | None) -> None:
+        self._download_worker = None
+        if root is None:
+            self._on_download_cancelled()
+            return
         self.progress_row.setVisible(False)
         self._use_sample = False
         self.show_message(f"{self.info.title} downloaded to {root}; it is now the active dataset.")
         self._changed()
 
-    def _on_download_failed(self, reason: str) -> None:
+    def _on_download_failed(self, _dataset: str, reason: str) -> None:
+        self._download_worker = None
         self.progress_row.setVisible(False)
         self.show_message(f"{reason[0].upper()}{reason[1:]}", error=True)
         self._refresh()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QTabWidget, QVBoxLayout, QWidget
@@ -28,13 +27,14 @@ from gui.training.exports import TabExports
 from gui.training.run_panel import ModelBox, RunPanel
 from gui.training.settings_panel import SettingsPanel, control_name
 from gui.training.state import TrainingState, keeps_unasked
-from gui.training.train_worker import TrainWorker, start_worker
+from gui.training.train_worker import TrainWorker
 from gui.training.training_plots import TrainingPlots
+from gui.workers import SHUTDOWN_WAIT_MS, is_running, start_worker, wait_for
 
 LEFT_WIDTH = 380
 SMOOTHING_KEY = "training/smoothing"
 LOSS_SCALE_KEY = "training/loss_scale"
-THREAD_WAIT_MS = 10_000  # a run checks its stop flag every batch: seconds at the very most
+FINISHING_WAIT_MS = 2_000  # Start after a run: its thread is only sending its last signals
 
 
 class TrainingTab(QWidget):
@@ -183,8 +183,7 @@ class TrainingTab(QWidget):
 
     @property
     def is_running(self) -> bool:
-        thread = self._thread
-        return thread is not None and shiboken6.isValid(thread) and thread.isRunning()
+        return is_running(self._thread)
 
     @property
     def phase(self) -> str:
@@ -199,7 +198,7 @@ class TrainingTab(QWidget):
         """Start a run with the controls' settings; False (with a message) if it cannot."""
         # A run in progress refuses; a run that already ended may still be finishing its thread.
         if self.is_running and (
-            not self.run_state.run_over or not self._thread.wait(THREAD_WAIT_MS // 5)
+            not self.run_state.run_over or not wait_for(self._thread, FINISHING_WAIT_MS)
         ):
             return False
         self._forget_thread()
@@ -226,7 +225,7 @@ class TrainingTab(QWidget):
         self.run_panel.preparing()
         self._render_controls()
         self.run_panel.show_run_message()
-        self._thread = start_worker(worker, self)
+        self._thread = start_worker(worker, self, name="training-thread")
         return True
 
     def toggle_pause(self) -> None:
@@ -248,7 +247,7 @@ class TrainingTab(QWidget):
         thread = self._thread
         if self._worker is not None and self.is_running:
             self._worker.stop()
-        if thread is not None and shiboken6.isValid(thread) and not thread.wait(THREAD_WAIT_MS):
+        if not wait_for(thread, SHUTDOWN_WAIT_MS):  # a batch is seconds at most: it is stuck
             self.show_message("The training thread did not stop in time.", error=True)
         self._forget_thread()
         self.save_settings()
