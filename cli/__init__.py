@@ -16,7 +16,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,6 +43,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "landscape": ("cli.landscape_cmd", "the loss around a trained model: a line and a 2-D slice"),
     "lr-find": ("cli.lr_find_cmd", "find a good learning rate with a short growing-rate run"),
 }
+
+
+# The --model option of every command that reads one saved model: its help written once.
+MODEL_HELP = "model file (default: the app's current model, else the bundled one)"
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, **kwargs: Any) -> ArgumentParser:
+    """Register subcommand ``name`` with its one-line help from ``COMMANDS``.
+
+    Every ``register()`` calls this instead of ``add_parser``, so the line that ``--help`` lists
+    (without importing the command) is the line the command itself shows: written once.
+    """
+    return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
+
+
+def add_model_option(parser: argparse.ArgumentParser, more: str = "", **kwargs: Any) -> None:
+    """``--model PATH``: the model a command uses instead of the app's current one.
+
+    ``more`` adds what only this command does with it (after "; "); ``kwargs`` go to
+    ``add_argument`` (e.g. ``action="append"`` for a command that takes several models).
+    """
+    text = f"{MODEL_HELP}; {more}" if more else MODEL_HELP
+    parser.add_argument("--model", metavar="PATH", help=text, **kwargs)
 
 
 class CliError(Exception):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli import EXIT_FAILED, EXIT_OK
+from cli import EXIT_FAILED, EXIT_OK, add_command, add_model_option
 from core import json_output
 from core.errors import UserError
 
@@ -25,19 +25,15 @@ METHOD_HELP = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "attack",
-        help="find the smallest change to a digit picture that fools the model",
         description="Fool the model: find the smallest change to a picture that changes the "
         "model's answer, through the same preprocessing as 'classify'. Save it with --out and "
         "'classify' reads the altered picture as the new digit.",
     )
     parser.add_argument("image", metavar="IMAGE", help="picture file of a digit")
-    parser.add_argument(
-        "--model",
-        metavar="PATH",
-        help="checkpoint to attack (default: the app's current model, else the bundled one)",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "--method", choices=("fgsm", "pgd", "pixels"), default="pgd", help=METHOD_HELP
     )

@@ -16,11 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli import add_command
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "download",
-        help="download full MNIST (about 11 MB) into the data folder",
         description="Download the 60,000 + 10,000 MNIST digits into the data folder, checked "
         "against their checksums. DIGIT_LAB_MNIST_MIRROR='URL [URL ...]' fetches from "
         "your own mirror instead (its files are checked as MNIST IDX files).",

@@ -16,23 +16,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli import add_command, add_model_option
 from core import json_output
 from core.data.mnist import DATASET_CHOICES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "landscape",
-        help="the loss around a trained model: the line from its initial weights, a 2-D slice",
         description="The loss landscape of a saved model (Li et al. 2018): a line from the "
         "initial weights (alpha 0) through the trained ones (alpha 1) to alpha 1.5, and a slice "
         "along two filter-normalised random directions centred on the trained weights.",
     )
-    parser.add_argument(
-        "--model",
-        metavar="PATH",
-        help="model file (default: the app's current model, else the bundled one)",
-    )
+    add_model_option(parser)
     parser.add_argument("--grid", type=int, default=11, metavar="N", help="odd N: N x N slice (11)")
     parser.add_argument(
         "--span", type=float, default=1.0, metavar="S", help="the slice reaches -S..S (1.0)"

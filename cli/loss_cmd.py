@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli import add_command
 from core import json_output
 from core.errors import UserError
 from core.losses import PAIRS, REDUCTIONS, LossComparison, LossOptions, compare, format_value
@@ -18,9 +19,9 @@ from core.losses.tensor_text import format_number, parse_json_tensor
 
 
 def register(subparsers) -> None:  # noqa: ANN001 (argparse's private subparsers type)
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "loss",
-        help="compare a fused loss with its composition (values, gradients, grad_fn)",
         description="Compare the two forms of a loss pair on the same prediction and target.",
     )
     parser.add_argument("--pair", help=f"one of: {', '.join(PAIRS)}")

@@ -13,15 +13,16 @@ import argparse
 import sys
 from typing import Any
 
+from cli import add_command
 from core import json_output
 
 
 def register(subparsers: Any) -> None:
     from cli.train_cmd import add_config_arguments
 
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "lr-find",
-        help="find a good learning rate: a short run with a growing rate (fastai's lr_find)",
         description="Train a copy of the model for about 100 batches while the learning rate "
         "grows from 1e-7 to 10; suggest the rate at the lowest loss divided by 10. Takes the "
         "train command's options (model, optimizer, momentum, batch size, seed, data).",

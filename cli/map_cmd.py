@@ -12,22 +12,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli import add_command, add_model_option
 from core import json_output
 from core.data.mnist import DATASET_CHOICES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "map",
-        help="project the test digits' hidden layer to 2-D (PCA) and measure how they separate",
         description="Map the test digits as the model's last hidden layer sees them: PCA to 2-D, "
         "with the 5-nearest-neighbour accuracy of the labels in the map.",
     )
-    parser.add_argument(
-        "--model",
-        metavar="PATH",
-        help="checkpoint to use (default: the app's current model, else the bundled one)",
-    )
+    add_model_option(parser)
     parser.add_argument(
         "--dataset",
         choices=DATASET_CHOICES,
