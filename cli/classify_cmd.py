@@ -8,6 +8,11 @@ line with ``path``, ``digit``, ``class_name`` (the class's name: "7" for a digit
 exit code is 1 at the end. The model is loaded once; images go through it in chunks of
 ``CHUNK``, each printed as soon as it is done, so memory does not grow with the number of
 images.
+
+With ``--model`` given twice or more (``--model A --model B``) every picture is read by every
+model: ``--json`` prints one object per picture with ``path``, ``models`` (one record as above
+per model, in order, each with ``model``: its path) and ``agree`` (every model gives the same
+answer). The single-model output is unchanged.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model",
         metavar="PATH",
-        help="checkpoint to use (default: the app's current model, else the bundled one)",
+        action="append",
+        help="checkpoint to use (default: the app's current model, else the bundled one); "
+        "give it twice (--model A --model B) to read every picture with both models",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
@@ -57,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     from core.inference.classifier import Classifier, default_checkpoint
     from core.storage.checkpoint import load_checkpoint
 
-    checkpoint = load_checkpoint(args.model) if args.model else default_checkpoint()
+    models = args.model or []
+    if len(models) > 1:
+        return run_several(args, models)
+    checkpoint = load_checkpoint(models[0]) if models else default_checkpoint()
     classifier = Classifier(checkpoint)
     info = checkpoint_info(checkpoint)
     args.no_center = not centre_pictures(info, wanted=not args.no_center)
@@ -69,6 +79,55 @@ def run(args: argparse.Namespace) -> int:
             _print(path, outcome, args.json, info)
         sys.stdout.flush()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_several(args: argparse.Namespace, models: list[str]) -> int:
+    """Every picture read by every model in ``models`` (paths), one line per picture."""
+    from core.data.datasets import checkpoint_info
+    from core.inference.answer import centre_pictures
+    from core.inference.classifier import Classifier
+    from core.storage.checkpoint import load_checkpoint
+
+    readers = []
+    for path in models:
+        checkpoint = load_checkpoint(path)
+        info = checkpoint_info(checkpoint)
+        centre = centre_pictures(info, wanted=not args.no_center)
+        readers.append(
+            (path, Classifier(checkpoint), info, argparse.Namespace(no_center=not centre))
+        )
+    failed = False
+    for start in range(0, len(args.images), CHUNK):
+        paths = args.images[start : start + CHUNK]
+        columns = [classify_files(c, paths, options) for _, c, _, options in readers]
+        for row, path in enumerate(paths):
+            outcomes = [column[row] for column in columns]
+            failed |= any(isinstance(outcome, str) for outcome in outcomes)
+            _print_several(path, outcomes, readers, args.json)
+        sys.stdout.flush()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_several(path: str, outcomes: list, readers: list, as_json: bool) -> None:
+    from core.inference.answer import describe
+
+    problem = next((outcome for outcome in outcomes if isinstance(outcome, str)), None)
+    if problem is not None:
+        _print(path, problem, as_json, readers[0][2])
+        return
+    agree = len({outcome.digit for outcome in outcomes}) == 1
+    if as_json:
+        records = [
+            {"model": model, **_record(outcome, info)}
+            for outcome, (model, _, info, _) in zip(outcomes, readers, strict=True)
+        ]
+        print(json_output.dumps({"path": path, "models": records, "agree": agree}))
+        return
+    answers = " | ".join(
+        f"{model}: {describe(outcome, info)}"
+        for outcome, (model, _, info, _) in zip(outcomes, readers, strict=True)
+    )
+    print(f"{path}: {answers} ({'agree' if agree else 'disagree'})")
 
 
 def classify_files(
@@ -114,13 +173,18 @@ def _print(path: str, outcome: Prediction | str, as_json: bool, info: DatasetInf
         named = "" if info.shows_digits else f" [class {outcome.digit}: {name}]"
         print(f"{path}: {describe(outcome, info)}{named}")
         return
-    record = {
-        "path": path,
+    print(json_output.dumps({"path": path, **_record(outcome, info)}))
+
+
+def _record(outcome: Prediction, info: DatasetInfo) -> dict:
+    """One answer as the JSON contract names it (without ``path``)."""
+    from core.inference.answer import class_name
+
+    return {
         "digit": outcome.digit,
-        "class_name": name,
+        "class_name": class_name(info, outcome.digit),
         "confidence": round(outcome.confidence, 6),
         "probabilities": [round(p, 6) for p in outcome.probabilities],
         "looks_like_digit": outcome.looks_like_digit,
         "ood_score": None if outcome.ood_score is None else round(outcome.ood_score, 4),
     }
-    print(json_output.dumps(record))
