@@ -33,9 +33,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cli.train_cmd import config_from_args
-    from core.storage.atomic import write_text_atomic
     from core.storage.paths import check_writable_file
-    from core.training.script_export import export_script
+    from core.training.script_export import export_script, write_exported
 
     config = config_from_args(args)
     script = export_script(config, origin="main.py export-script")
@@ -43,6 +42,5 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix != ".py":
         out = out.with_name(out.name + ".py")
     check_writable_file(out)
-    write_text_atomic(out, script.text)
-    print(f"wrote {out}: python {out.name} (one device) or torchrun --nproc_per_node=N {out.name}")
+    print(write_exported(script, out))  # the sample travels beside it when the run used it
     return 0

@@ -15,6 +15,7 @@ import inspect
 import pprint
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.data.datasets import DATASET_CHOICES, MNIST_MEAN, MNIST_STD, dataset_info
 from core.data.mnist import HELD_OUT_SEED
@@ -32,17 +33,42 @@ TORCHVISION_DATASETS: dict[str, tuple[str, str]] = {
 }
 
 
+# The folder written beside a script whose run used the bundled sample (``write_exported``).
+SAMPLE_FOLDER = "digit_lab_sample"
+_EXPORTED_DATA_LINE = "EXPORTED_DATA = None  # filled in when written: where the sample was put"
+
+
 @dataclass(frozen=True)
 class ExportedScript:
     text: str
     suggested_name: str
+    # True when the run used the bundled sample: ``write_exported`` writes it beside the script,
+    # and the script reads it from there with no arguments and no network.
+    travels_with_sample: bool = False
+
+
+def data_used(config: TrainConfig) -> str:
+    """The dataset a run with ``config`` trains on: "auto" is full MNIST when present, else the
+    bundled sample (as ``core.data.mnist.load_mnist`` decides)."""
+    from core.data.mnist import mnist_present
+
+    if config.dataset == "auto":
+        return "mnist" if mnist_present(config.data_dir) else "sample"
+    return config.dataset
 
 
 def export_script(
-    config: TrainConfig, origin: str = "the Training tab's current settings"
+    config: TrainConfig,
+    origin: str = "the Training tab's current settings",
+    lr_changes: list[tuple[int, float]] | tuple = (),
 ) -> ExportedScript:
-    """The whole script for ``config``; ``origin`` names the app run it came from (a comment)."""
+    """The whole script for ``config``; ``origin`` names the app run it came from (a comment).
+
+    ``lr_changes`` [(step, lr), ...] (``RunResult.lr_changes``, changed mid-run) become steps in
+    the script's schedule: from that 0-based step on the scheduled rate is scaled by lr / config.lr.
+    """
     config.validate()
+    sample = data_used(config) == "sample"
     if config.dataset not in TORCHVISION_DATASETS:
         raise UserError(
             f"runs on the {config.dataset!r} dataset cannot be exported as a script yet"
@@ -83,10 +109,106 @@ def export_script(
         "config": pprint.pformat(
             {k: v for k, v in config.to_dict().items() if k != "data_dir"}, sort_dicts=False
         ),
+        **_data_values(sample, dataset_class),
+        **_lr_step_values(config, list(lr_changes)),
     }
-    return ExportedScript(
-        _TEMPLATE.format(**values), f"train_{config.model}_{dataset_class.lower()}.py"
+    name = f"train_{config.model}_{'sample' if sample else dataset_class.lower()}.py"
+    return ExportedScript(_TEMPLATE.format(**values), name, sample)
+
+
+def _data_values(sample: bool, dataset_class: str) -> dict[str, str]:
+    """Where the script finds its data: the sample beside it (offline), or torchvision's folder."""
+    if not sample:
+        return {
+            "data_setup": "",
+            "data_source": "",
+            "data_default": '"data"',
+            "run_help": (
+                "python this_script.py                    # downloads the data with torchvision\n"
+                f"    python this_script.py --data DIR         # a local folder in torchvision's "
+                f"layout (DIR/{dataset_class}/raw)"
+            ),
+        }
+    return {
+        "data_setup": (
+            "HERE = os.path.dirname(os.path.abspath(__file__))\n"
+            f"SAMPLE_FOLDER = {SAMPLE_FOLDER!r}  # the bundled sample, written beside this script\n"
+            f"{_EXPORTED_DATA_LINE}\n"
+        ),
+        "data_source": _SAMPLE_FOLDER_SOURCE,
+        "data_default": "sample_folder()",
+        "run_help": (
+            "python this_script.py                    # the app's bundled sample (4,000 train / "
+            "1,000 test\n"
+            f"        MNIST digits), written beside this script in {SAMPLE_FOLDER}/: offline\n"
+            "    python this_script.py --data DIR         # full MNIST instead: downloaded into "
+            "DIR by\n"
+            "        torchvision (or read from DIR/MNIST/raw when it is already there)"
+        ),
+    }
+
+
+_SAMPLE_FOLDER_SOURCE = '''def sample_folder():
+    """The bundled sample: beside this script, else where it was written when exported."""
+    beside = os.path.join(HERE, SAMPLE_FOLDER)
+    if os.path.isdir(os.path.join(beside, "MNIST", "raw")) or EXPORTED_DATA is None:
+        return beside
+    return EXPORTED_DATA
+
+
+'''
+
+
+def _lr_step_values(config: TrainConfig, lr_changes: list[tuple[int, float]]) -> dict[str, str]:
+    if not lr_changes:
+        return {"lr_steps_source": "", "lr_step_call": ""}
+    steps = [(int(step), float(lr) / config.lr) for step, lr in sorted(lr_changes)]
+    source = (
+        "# The learning rate was changed while the run trained in Digit Lab: from 0-based step S on,\n"
+        "# the scheduled rate is multiplied by F (a constant rate becomes lr * F).\n"
+        f"LR_STEPS = {steps!r}\n\n\n"
+        "def set_lr_for_step(optimizer, scheduler, step):\n"
+        "    scale = 1.0\n"
+        "    for first, factor in LR_STEPS:\n"
+        "        if step >= first:\n"
+        "            scale = factor\n"
+        '    base = scheduler.get_last_lr()[0] if scheduler is not None else SETTINGS["lr"]\n'
+        "    for group in optimizer.param_groups:\n"
+        '        group["lr"] = base * scale\n\n\n'
     )
+    call = "set_lr_for_step(optimizer, scheduler, (epoch - 1) * len(loader) + batch)\n        "
+    return {"lr_steps_source": source, "lr_step_call": call}
+
+
+def write_exported(script: ExportedScript, path: str | Path) -> str:
+    """Write ``script`` atomically at ``path`` (and the bundled sample beside it when its run
+    used it); return the sentence that tells the learner how to run it."""
+    from core.resources import sample_data_dir
+    from core.storage.atomic import write_bytes_atomic, write_text_atomic
+
+    path = Path(path)
+    text = script.text
+    name = path.name
+    how = f"python {name} (one device) or torchrun --nproc_per_node=N {name}"
+    if script.travels_with_sample:
+        target = path.parent / SAMPLE_FOLDER / "MNIST" / "raw"
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for source in sorted((sample_data_dir() / "MNIST" / "raw").iterdir()):
+                write_bytes_atomic(target / source.name, source.read_bytes())
+        except OSError as exc:
+            raise UserError(
+                f"could not write the sample beside the script in {target}: {exc.strerror or exc}"
+            ) from None
+        exported = str((path.parent / SAMPLE_FOLDER).resolve())
+        text = text.replace(_EXPORTED_DATA_LINE, f"EXPORTED_DATA = {exported!r}")
+        how += (
+            f"; the bundled sample it trained on is beside it in {SAMPLE_FOLDER}/, so it runs "
+            f"offline with no arguments. For full MNIST: python {name} --data DIR "
+            "(torchvision downloads it into DIR)"
+        )
+    write_text_atomic(path, text)
+    return f"wrote {path}: {how}"
 
 
 def _credit(dataset: str) -> str:
@@ -179,8 +301,7 @@ Settings: {settings}.
 Data: {credit}
 
 Run it on one device (cuda, then mps, then cpu):
-    python this_script.py                    # downloads the data with torchvision
-    python this_script.py --data DIR         # a local folder in torchvision's layout (DIR/{dataset_class}/raw)
+    {run_help}
 Run it on N GPUs (or N CPU processes with gloo) with PyTorch's own distributed engine:
     torchrun --nproc_per_node=N this_script.py
 
@@ -202,12 +323,13 @@ from torchvision import datasets
 
 SETTINGS = {config}
 MEAN, STD = {mean!r}, {std!r}
+{data_setup}
 
 
 {model_source}
 
 
-{augment_source}def pick_device(local_rank):
+{augment_source}{lr_steps_source}{data_source}def pick_device(local_rank):
     if torch.cuda.is_available():
         return torch.device("cuda", local_rank)
     if torch.backends.mps.is_available():
@@ -247,7 +369,7 @@ def train(model, device, loader, optimizer, scheduler, augmenter, epoch, log):
         data, target = data.to(device), target.to(device)
         if augmenter is not None:
             data = augmenter(data)
-        optimizer.zero_grad(set_to_none=True)
+        {lr_step_call}optimizer.zero_grad(set_to_none=True)
         loss = {loss_call}(model(data), target)
         loss.backward()
         optimizer.step()
@@ -293,7 +415,7 @@ def save_for_digit_lab(model, path, accuracy, loss):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="data", help="dataset folder (torchvision layout)")
+    parser.add_argument("--data", default={data_default}, help="dataset folder (torchvision layout)")
     parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
     parser.add_argument("--out", default="model.pt", help="where the trained model is saved")
     args = parser.parse_args()
@@ -314,8 +436,15 @@ def main():
         unpack_local_folder(args.data, datasets.{dataset_class})
     if distributed and rank != 0 and download:
         dist.barrier()  # rank 0 downloads first
-    train_set = hold_out(load_split(args.data, True, download))
-    test_set = load_split(args.data, False, download)
+    try:
+        train_set = hold_out(load_split(args.data, True, download))
+        test_set = load_split(args.data, False, download)
+    except (OSError, RuntimeError) as exc:  # offline, or a folder without the files
+        why = " ".join(str(exc).split())[:200]
+        raise SystemExit(
+            f"error: no {dataset_class} data in {{os.path.abspath(args.data)}} and it could not be "
+            f"downloaded ({{why}}); give --data DIR with DIR/{dataset_class}/raw"
+        ) from None
     if distributed and rank == 0 and download:
         dist.barrier()
 
