@@ -107,25 +107,34 @@ class TrainingTab(QWidget):
         self._load_dialog = self.model_box.load_dialog
 
     def _build_layout(self) -> None:
-        controls = QWidget()
-        controls_layout = QVBoxLayout(controls)
-        controls_layout.setContentsMargins(0, 0, 4, 0)
-        # The Run box first: Start, the progress and the run's sentence stay in view at any
-        # window height, with the banner above the tabs (issue 22).
-        for box in (self.run_panel, self.data_panel, self.settings_box, self.model_box):
-            controls_layout.addWidget(box)
-        controls_layout.addStretch(1)
+        """Left: the Run box on top and the model box at the bottom, always in view (Start,
+        the progress and Save/Load stay inside the window at 1024x700 with the banner up,
+        issue 22); between them the data and settings, which scroll when the window is short.
+        Right: the curves and the evaluation."""
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 4, 0)
+        settings_layout.addWidget(self.data_panel)
+        settings_layout.addWidget(self.settings_box)
+        settings_layout.addStretch(1)
         scroll = QScrollArea()
-        scroll.setWidget(controls)
+        scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Room for the scroll bar that short windows (1024x700) need, so nothing is cut.
-        scroll.setFixedWidth(LEFT_WIDTH + scroll.verticalScrollBar().sizeHint().width() + 4)
         self.controls_scroll = scroll
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.run_panel)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addWidget(self.model_box)
+        # As wide as the widest box needs, plus the scroll bar short windows show: never cut.
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        left.setFixedWidth(max(LEFT_WIDTH, settings.minimumSizeHint().width()) + bar + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(scroll)
+        layout.addWidget(left)
         layout.addWidget(self.views, 1)
 
     # ----------------------------------------------------------------- settings

@@ -689,7 +689,7 @@ def test_a_fashion_mnist_run_names_its_classes_in_the_evaluation(qtbot, tab, tmp
     """No real Fashion-MNIST offline: a synthetic folder in torchvision's layout stands in."""
     from core.data.datasets import FASHION_MNIST, checkpoint_class_names
     from core.data.mnist import write_idx_dataset
-    from tests.core.data.test_datasets import synthetic
+    from tests.helpers import synthetic
 
     write_idx_dataset(tmp_path, *synthetic(300, 100), dataset="fashion-mnist")
     panel = tab.data_panel
@@ -813,3 +813,24 @@ def test_the_run_list_survives_a_restart_and_clear_empties_it(qtbot, tab):
     assert third.plots.runs == []
     again.shutdown()
     third.shutdown()
+
+
+def test_speed_axis_labels_never_overlap(qtbot, tab):
+    axis = tab.plots.speed_plot.getAxis("left")
+    assert axis.logMode
+    label = axis._label_height()
+    for height in (50, 90, 160, 400):  # a short plot at 1024x700 with the banner up, a tall one
+        ((spacing, values),) = axis.tickValues(2, 7, height)
+        assert all(float(v).is_integer() for v in values) and len(values) >= 2
+        assert spacing * height / 5 >= 1.5 * label  # a label and a gap between two ticks
+    assert axis.tickStrings([2, 3, 4, 5, 6], 1, 1) == ["100", "1k", "10k", "100k", "1M"]
+
+
+def test_the_left_column_is_never_cut_and_run_buttons_stay_in_view(qtbot, tab):
+    tab.resize(1024, 560)  # 1024x700 less the menu, the banner and the status bar
+    qtbot.wait(50)
+    settings = tab.controls_scroll.widget()
+    assert tab.controls_scroll.viewport().width() >= settings.minimumSizeHint().width()
+    for button in (tab.start_button, tab.stop_button, tab.save_button, tab.load_button):
+        top_left = button.mapTo(tab, button.rect().topLeft())
+        assert tab.rect().contains(top_left) and top_left.y() + button.height() <= tab.height()
