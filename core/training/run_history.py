@@ -23,6 +23,7 @@ from core.training.train_types import (
     BatchEvent,
     EpochEvent,
     EvalResult,
+    LrChanged,
     RunEnded,
     RunStarted,
     TrainConfig,
@@ -148,6 +149,9 @@ class RunRecord:
     seconds: GrowingArray = field(default_factory=GrowingArray)
     epochs: list[EpochEvent] = field(default_factory=list)
     nonfinite_losses: int = 0  # reported batch losses that are NaN or inf (not drawn)
+    # Learning rate changed mid-run (Trainer.set_lr): marked on the curves, a CSV row each
+    # (kind "lr_change", the new rate in the lr column), steps in the exported script.
+    lr_changes: list[LrChanged] = field(default_factory=list)
     loss_ema: Ema = field(default_factory=lambda: Ema(DEFAULT_SMOOTHING), repr=False)
 
     @property
@@ -302,6 +306,13 @@ class RunHistory:
         run.epochs.append(event)
         return run
 
+    def add_lr_change(self, event: LrChanged) -> RunRecord | None:
+        run = self.current
+        if run is None or run.status != "running":
+            return None
+        run.lr_changes.append(event)
+        return run
+
     def end_run(self, ended: RunEnded) -> RunRecord | None:
         """Record how the current run ended and its score (a stopped run may be scored too)."""
         run = self.current
@@ -365,6 +376,10 @@ class RunHistory:
                     + [f"{e.train_loss:.6g}", "", ""]
                     + [f"{e.test_loss:.6g}", f"{e.test_accuracy:.6g}"]
                 )
+            for change in run.lr_changes:
+                row = [*head, "lr_change", change.step, run.epoch_of_step(change.step + 1)]
+                row[4] = change.lr  # the lr column: the new rate from this step on
+                rows.append(row + ["", "", "", "", ""])
         return rows
 
     def csv_text(self) -> str:

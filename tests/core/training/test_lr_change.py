@@ -108,3 +108,35 @@ def test_the_path_is_saved_every_k_steps_from_the_initial_weights(data):
     final = torch.cat([v.reshape(-1) for v in result.checkpoint.state_dict.values()])
     assert torch.equal(result.trajectory[-1], final)
     assert Trainer(config, data=data, finalize=None).run().result.trajectory is None
+
+
+def test_the_change_is_in_the_run_record_and_its_csv(data):
+    from core.training.run_history import CSV_COLUMNS, BatchBlock, RunHistory
+    from core.training.train_types import EpochEvent, RunEnded, RunStarted
+
+    history = RunHistory()
+    config = TrainConfig(epochs=1, holdout=0.0)
+
+    def on_event(event):
+        if isinstance(event, RunStarted):
+            history.start_run(event)
+        elif isinstance(event, BatchEvent):
+            block = BatchBlock()
+            block.add(event)
+            history.add_batches(block)
+            if event.step == 5:
+                trainer.set_lr(0.03)
+        elif isinstance(event, LrChanged):
+            history.add_lr_change(event)
+        elif isinstance(event, EpochEvent):
+            history.add_epoch(event)
+        elif isinstance(event, RunEnded):
+            history.end_run(event)
+
+    trainer = Trainer(config, on_event, data=data, finalize=None)
+    trainer.run()
+    run = history.runs[-1]
+    assert [(c.step, c.lr) for c in run.lr_changes] == [(5, 0.03)]
+    rows = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in history.csv_rows()]
+    changes = [row for row in rows if row["kind"] == "lr_change"]
+    assert len(changes) == 1 and changes[0]["lr"] == 0.03 and changes[0]["step"] == 5
