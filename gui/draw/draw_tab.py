@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import UserError
-from core.inference.classifier import Prediction, default_checkpoint
+from core.inference.classifier import Prediction
 from core.inference.ood import ood_stats_for
 from core.inference.preprocess import Paper, Preprocessed, blank_message, digit_to_paper
 from core.storage.atomic import atomic_path
@@ -186,17 +186,16 @@ class DrawTab(QWidget):
 
     # ================================================================== model
     def _load_initial_model(self) -> None:
-        if self.state.current_model is not None:
-            self.set_checkpoint(self.state.current_model)
-            return
-        try:
-            checkpoint = default_checkpoint()
-        except UserError as exc:
-            log.warning("no trained model: %s", exc)
-            self._use_random_model(str(exc))
-            return
-        # The app's current model from now on; it already lives on disk, so no need to save it.
-        self.state.set_current_model(checkpoint, persist=False)
+        """The model ``AppState`` chose at start-up (chosen there, once, for every tab)."""
+        if self.state.current_model is None:
+            self.state.load_startup_model()  # a no-op when the window already chose
+        checkpoint = self.state.current_model
+        if checkpoint is None:
+            reason = self.state.startup_note or "no model could be read"
+            log.warning("no trained model: %s", reason)
+            self._use_random_model(reason)
+        elif self.classifier is None or self.classifier.checkpoint is not checkpoint:
+            self.set_checkpoint(checkpoint)
 
     def _use_random_model(self, reason: str) -> None:
         """Keep the tab usable without any model file: an untrained CNN, clearly labelled."""

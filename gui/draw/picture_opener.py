@@ -11,14 +11,16 @@ while it runs aborts the process).
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from core.inference.preprocess import Paper, read_paper
-from gui.workers import FunctionWorker, is_running, start_worker, wait_for
+from gui.workers import SHUTDOWN_WAIT_MS, FunctionWorker, is_running, start_worker, wait_for
 
 OPEN_TIME_LIMIT_MS = 20_000  # a legal 8,000-pixel photo decodes in ~2 s on a busy 2-core CPU
 
@@ -29,6 +31,17 @@ _DISOWNED: list[tuple[QThread, QObject]] = []
 # reference to a thread still stuck in a decode, and destroying it aborts the process. One
 # extra reference, never released, keeps the list (and what it holds) out of finalisation.
 ctypes.pythonapi.Py_IncRef(ctypes.py_object(_DISOWNED))
+
+
+def _wait_at_exit() -> None:
+    """At exit PySide destroys every QObject Python owns, threads included; give the ones still
+    running (a model fit, a slow picture) a bounded time to end first."""
+    deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000
+    for thread, _worker in list(_DISOWNED):
+        wait_for(thread, max(0, int((deadline - time.monotonic()) * 1000)))
+
+
+atexit.register(_wait_at_exit)  # registered after PySide's own clean-up, so it runs before it
 
 
 def _forget_ended() -> None:

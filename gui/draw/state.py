@@ -24,13 +24,13 @@ import numpy as np
 import torch
 
 from core.data.datasets import MNIST, DatasetInfo, checkpoint_info
+from core.inference.answer import answer_text, centre_pictures, class_name
 from core.inference.classifier import Classifier, Prediction, checkpoint_temperature
 from core.inference.preprocess import Preprocessed
 from core.storage.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
 
-NOT_A_DIGIT = "this does not look like a digit to the model"
 # Tones the view maps to colours (gui.theme): the answer, an unsure answer, no answer.
 ACCENT, NOTE, FAINT = "accent", "note", "faint"
 
@@ -172,7 +172,7 @@ class DrawSession:
     def centred(self) -> bool:
         """MNIST's crop-fit-centre: when wanted and the model's pictures were made so (digits;
         a Fashion-MNIST or KMNIST picture fills its frame and is only resized)."""
-        return self.centre_wanted and self.dataset_info.fit_like_mnist
+        return centre_pictures(self.dataset_info, self.centre_wanted)
 
     # ---------------------------------------------------------------- a digit
     def receive_digit(self, label: int | None, offered: OfferedModel | None) -> None:
@@ -217,73 +217,36 @@ class DrawSession:
     # ----------------------------------------------------------------- words
     def class_name(self, index: int) -> str:
         """Class ``index`` for people: the digit, or its name for e.g. a Fashion-MNIST model."""
-        names = self.dataset_info.class_names
-        return names[index] if 0 <= index < len(names) else str(index)
-
-    def _prefix(self, index: int) -> str:
-        """The class name before "98.1% sure" when classes have names (the big label shows 7)."""
-        return "" if self.dataset_info.shows_digits else f"{self.class_name(index)}: "
+        return class_name(self.dataset_info, index) or str(index)
 
     def words(
         self, prediction: Prediction, latency_ms: float, opening: str | None = None
     ) -> AnswerWords:
-        """The sentence a learner reads for ``prediction``; ``opening``: a file being read."""
-        if prediction.is_empty:
-            if opening:
-                return AnswerWords(
-                    "–",
-                    FAINT,
-                    f"Opening {opening}…",
-                    "Reading the picture; you can keep working meanwhile (Esc cancels).",
-                )
+        """The sentence a learner reads for ``prediction`` (``core.inference.answer``'s words,
+        with what only this tab knows added); ``opening``: a file being read."""
+        if prediction.is_empty and opening:
             return AnswerWords(
                 "–",
                 FAINT,
-                "Nothing drawn",
-                "Draw a digit on the canvas, or drop a picture file here.",
+                f"Opening {opening}…",
+                "Reading the picture; you can keep working meanwhile (Cancel: Ctrl+.).",
             )
-        if not prediction.looks_like_digit:
-            return self._not_a_digit(prediction)
-        return self._answer(prediction, latency_ms)
-
-    def _not_a_digit(self, prediction: Prediction) -> AnswerWords:
         stats = self.classifier.ood_stats if self.classifier is not None else None
-        limit = f", real digits stay under {stats.threshold:.1f}" if stats is not None else ""
-        return AnswerWords(
-            "?",
-            FAINT,
-            "Not a digit?",
-            f"{NOT_A_DIGIT[0].upper()}{NOT_A_DIGIT[1:]} (unusualness {prediction.ood_score:.1f}"
-            f"{limit}). Its closest guess would be {self.class_name(prediction.digit)} "
-            f"({prediction.confidence:.1%}): the softmax must add up to 100% even for a scribble.",
+        text = answer_text(
+            prediction, self.dataset_info, threshold=None if stats is None else stats.threshold
         )
-
-    def _answer(self, prediction: Prediction, latency_ms: float) -> AnswerWords:
-        confident = prediction.is_confident
-        if confident:
-            sure = "over 99.9%" if prediction.confidence > 0.999 else f"{prediction.confidence:.1%}"
-            verdict = f"{self._prefix(prediction.digit)}{sure} sure"
-        else:
-            verdict = (
-                f"Not sure: {self.class_name(prediction.digit)} "
-                f"or {self.class_name(prediction.runner_up)}?"
-            )
-        runner = prediction.runner_up
-        detail = (
-            f"Next best: {self.class_name(runner)} ({prediction.probabilities[runner]:.1%}). "
-            f"Answered in {latency_ms:.1f} ms."
-        )
+        if prediction.is_empty or not prediction.looks_like_digit:
+            return AnswerWords(text.label, FAINT, text.verdict, text.detail)
+        detail = f"{text.detail} Answered in {latency_ms:.1f} ms."
         if self.reference_label is not None:
             right = "right" if prediction.digit == self.reference_label else "wrong"
-            detail = (
-                f"Labelled {self.class_name(self.reference_label)} in the data set ({right}). "
-                + detail
-            )
+            label = self.class_name(self.reference_label)
+            detail = f"Labelled {label} in the data set ({right}). {detail}"
         if self.scored_by:
-            detail = f"Scored by {self.scored_by}'s model, not the one in use. " + detail
+            detail = f"Scored by {self.scored_by}'s model, not the one in use. {detail}"
         if self.model_is_random:
-            detail = "Untrained model: this is a random guess. " + detail
-        return AnswerWords(str(prediction.digit), ACCENT if confident else NOTE, verdict, detail)
+            detail = f"Untrained model: this is a random guess. {detail}"
+        return AnswerWords(text.label, ACCENT if text.confident else NOTE, text.verdict, detail)
 
     def offer_text(self) -> str:
         """The one line that offers the digit's own model ("" when there is nothing to offer)."""

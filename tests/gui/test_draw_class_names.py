@@ -48,6 +48,6 @@ def test_the_about_box_credits_each_dataset(qapp):
 
     from gui.main_window import MainWindow
 
-    text = MainWindow.about_text(SimpleNamespace(device_description=lambda: "CPU"))
+    text = MainWindow.about_text(SimpleNamespace(device_description=lambda: "CPU", ready=True))
     assert "Xiao" in text and "MIT" in text and "arXiv:1708.07747" in text
     assert "Clanuwat" in text and "CC BY-SA 4.0" in text

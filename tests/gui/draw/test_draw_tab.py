@@ -15,25 +15,14 @@ from core.training.models import build_model
 from gui.app_state import AppState
 from gui.draw.draw_canvas import Stroke
 from gui.draw.draw_tab import DEBOUNCE_MS, DrawTab
+from tests.helpers import make_draw_tab, random_checkpoint
 
 
 def checkpoint(name: str = "cnn", accuracy: float | None = 0.9) -> Checkpoint:
-    torch.manual_seed(0)
-    metrics = {} if accuracy is None else {"test_accuracy": accuracy}
-    return Checkpoint.from_model(
-        build_model(name), name, "nll", dataset="unit-test data", metrics=metrics
-    )
+    return random_checkpoint(name, dataset="unit-test data", accuracy=accuracy)
 
 
-def make_tab(qtbot, state: AppState) -> DrawTab:
-    """A shown Draw tab whose model's "is this a digit" statistics are ready."""
-    widget = DrawTab(state)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget.ood_pending, timeout=120_000)
-    return widget
+make_tab = make_draw_tab  # shared with test_own_digits_view through tests.helpers
 
 
 @pytest.fixture
@@ -633,3 +622,41 @@ def test_try_in_draw_offers_the_runs_model_and_keeps_the_label(qtbot, tab):
     assert not tab.offer_bar.isVisibleTo(tab)
     tab.clear()
     assert tab.reference_label is None
+
+
+def test_a_tab_without_a_window_uses_the_model_app_state_chose(qtbot):
+    """The start-up model is chosen once, in AppState; the tab takes that (the bundled one)."""
+    from core.resources import bundled_model_file
+
+    state = AppState()
+    widget = make_tab(qtbot, state)
+    assert state.startup_note == ""
+    assert state.current_model is not None
+    assert widget.classifier.checkpoint is state.current_model
+    assert widget.classifier.checkpoint.summary() == load_bundled().summary()
+    assert bundled_model_file().exists()
+    assert "Untrained" not in widget.model_label.text()
+
+
+def test_without_any_model_the_tab_says_its_answers_are_guesses(qtbot, monkeypatch, tmp_path):
+    import gui.app_state
+
+    monkeypatch.setattr(gui.app_state, "current_checkpoint", _missing)
+    widget = DrawTab(AppState())
+    qtbot.addWidget(widget)
+    assert widget.session.model_is_random
+    assert "Untrained CNN" in widget.model_label.text()
+    assert "bundled model is missing" in widget.model_label.text()
+    widget.canvas.add_stroke(Stroke(tuple(SEVEN), 0.065))
+    assert "random guess" in widget.detail_label.text()
+
+
+def load_bundled() -> Checkpoint:
+    from core.resources import bundled_model_file
+    from core.storage.checkpoint import load_checkpoint
+
+    return load_checkpoint(bundled_model_file())
+
+
+def _missing(*_args, **_kwargs):
+    raise UserError("the bundled model is missing")

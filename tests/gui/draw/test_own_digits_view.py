@@ -62,11 +62,11 @@ def test_nothing_drawn_is_said_in_place(qtbot, bar):
 
 
 def test_draw_tab_adds_the_drawing_with_its_shortcut(qtbot):
-    from tests.gui.draw.test_draw_tab import checkpoint, make_tab
+    from tests.helpers import make_draw_tab, random_checkpoint
 
     state = AppState()
-    state.set_current_model(checkpoint(), persist=False)
-    tab = make_tab(qtbot, state)
+    state.set_current_model(random_checkpoint(dataset="unit-test data"), persist=False)
+    tab = make_draw_tab(qtbot, state)
     tab.canvas.add_stroke(Stroke(((0.5, 0.2), (0.5, 0.8)), 0.06))
     tab.update_now()
     assert tab.own_digits_bar.digit == tab.prediction.digit  # defaults to the model's answer
@@ -88,7 +88,7 @@ def test_draw_tab_adds_the_drawing_with_its_shortcut(qtbot):
 @pytest.fixture(scope="module")
 def small_model():
     """An MLP trained for one epoch on most of the sample, and the sample without the rest."""
-    from tests.core.data.test_own_digits import mlp_on_sample_but
+    from tests.helpers import mlp_on_sample_but
 
     return mlp_on_sample_but(200, test_digits=500)
 
