@@ -168,10 +168,38 @@ class MainWindow(QMainWindow):
 
         self._build_models_menu()
 
+        self._build_help_menu()
+
+    def _build_help_menu(self) -> None:
+        """The README's first five minutes and keyboard table (``gui.help_view``), and About."""
+        from gui.help_view import HELP_TOPICS
+
         help_menu = self.menuBar().addMenu("&Help")
+        self.help_actions = {}
+        for topic in HELP_TOPICS:
+            action = QAction(topic.menu_text, self)
+            action.setShortcut(QKeySequence(topic.shortcut))
+            action.triggered.connect(lambda _=False, t=topic: self.show_help(t.heading))
+            help_menu.addAction(action)
+            self.help_actions[topic.heading] = action
+        help_menu.addSeparator()
         about_action = QAction("&About Digit Lab", self)
         about_action.triggered.connect(self.show_about)
         help_menu.addAction(about_action)
+
+    def show_help(self, heading: str) -> QWidget:
+        """The Help window for README section ``heading`` (non-modal, one per topic)."""
+        from gui.help_view import HELP_TOPICS, HelpDialog
+
+        dialogs = self.__dict__.setdefault("help_dialogs", {})
+        if heading not in dialogs:
+            topic = next(t for t in HELP_TOPICS if t.heading == heading)
+            dialogs[heading] = HelpDialog(topic, self)
+        dialog = dialogs[heading]
+        dialog.refresh()
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def _run_offer_banner(self) -> QWidget:
         """The banner above the tabs that offers a finished run as the current model."""
@@ -279,13 +307,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- settings
     def _restore_settings(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
+        from core.storage.settings_file import geometry_bytes, stored_int
+
+        settings = QSettings()  # each value checked: a bad one is dropped, never fatal
+        geometry = geometry_bytes(settings.value("window/geometry"))
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
-        tab = settings.value("window/tab", 0, type=int)
-        if 0 <= tab < self.tabs.count():
-            self.tabs.setCurrentIndex(tab)
+        tab = stored_int(settings.value("window/tab", 0), 0, 0, self.tabs.count() - 1)
+        self.tabs.setCurrentIndex(tab)
 
     def save_settings(self) -> None:
         settings = QSettings()

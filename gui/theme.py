@@ -68,6 +68,8 @@ def style_plot(
     """Give a pyqtgraph PlotItem/PlotWidget the app's axes: grey lines, dark labels.
 
     ``left``/``bottom``/``title``, when given, are set in the text colour at the app's sizes.
+    An axis title reads as written: pyqtgraph's automatic SI prefix, which appends "(×0.001)"
+    to a title without units and rescales the ticks to match, is off; ticks show real values.
     """
     import pyqtgraph as pg
 
@@ -76,6 +78,7 @@ def style_plot(
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(axis_colour))
         axis.setTextPen(pg.mkPen(text_colour))
+        axis.enableAutoSIPrefix(False)
     for name, text in (("left", left), ("bottom", bottom)):
         if text is not None:
             item.setLabel(name, text, color=text_colour, **{"font-size": "10pt"})

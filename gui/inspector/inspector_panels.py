@@ -112,7 +112,8 @@ class MapPanel(QWidget):
             "to two dimensions (PCA). Digits the network tells apart land apart. Crosses: "
             "digits it gets wrong. The star: your digit."
         )
-        self.scatter = pg.ScatterPlotItem(size=5, pen=None, hoverable=True)
+        # Hovering a dot says which digit it is in words (pyqtgraph's own tip is "x: … data=…").
+        self.scatter = pg.ScatterPlotItem(size=5, pen=None, hoverable=True, tip=self.hover_tip)
         self.wrong = pg.ScatterPlotItem(size=9, symbol="x", pen=None)
         self.marker = pg.ScatterPlotItem(
             size=20, symbol="star", brush=pg.mkBrush(theme.INSPECT_MARKER), pen=pg.mkPen("k")
@@ -179,6 +180,12 @@ class MapPanel(QWidget):
         verdict = "read correctly" if label == predicted else f"read as {predicted}"
         return f"Test digit {index}: a {label}, {verdict}. Click to follow it through the network."
 
+    def hover_tip(self, x: float = 0.0, y: float = 0.0, data: object = None) -> str:
+        """The tooltip of a hovered dot: the sentence of ``describe_digit``."""
+        if self.reference is None or data is None:
+            return ""
+        return self.describe_digit(int(data))
+
     def _hovered(self, _item: object, points: object, _event: object) -> None:
         if self.reference is None or points is None or len(points) == 0:
             return
@@ -214,7 +221,7 @@ class TrainingPanel(QWidget):
         self.plot = pg.PlotWidget(background=theme.PLOT_BG)
         self.plot.setMenuEnabled(False)
         self.plot.setLogMode(y=True)
-        theme.style_plot(self.plot, left="gradient norm (log)", bottom="step")
+        theme.style_plot(self.plot, left="gradient norm (log scale)", bottom="training step")
         self.plot.setToolTip(
             "How large each layer's gradient is. Healthy layers sit within a decade or two of "
             "each other; a layer far below the others barely learns (vanishing gradients)."

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from core.data.datasets import checkpoint_info
 from core.errors import UserError
-from core.inference.classifier import Classifier
+from core.inference.answer import answer_text, centre_pictures_for
+from core.inference.classifier import Classifier, Prediction
 from core.inference.preprocess import is_dark_on_light
 from core.inspection.activations import (
     Inspection,
@@ -62,9 +63,13 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All
 
 
 class ReferenceWorker(QObject):
-    """Reads the test digits and builds the map and the exemplars, in whatever thread calls
-    ``work``; always ends with ``finished``. ``ready`` carries (token, ReferenceDigits)."""
+    """Reads the model's "is this a digit?" statistics, then the test digits, and builds the
+    map and the exemplars, in whatever thread calls ``work``; always ends with ``finished``.
+    ``oodReady`` carries (token, OodStats | None) — a model without its own statistics has
+    them fitted once, which must not happen on the window's thread; ``ready`` carries
+    (token, ReferenceDigits)."""
 
+    oodReady = Signal(object)
     ready = Signal(object)
     failed = Signal(str)
     finished = Signal()
@@ -82,12 +87,14 @@ class ReferenceWorker(QObject):
     @Slot()
     def work(self) -> None:
         from core.data.mnist import load_mnist
+        from core.inference.ood import ood_stats_for
         from core.inspection.activations import Cancelled
         from core.inspection.embedding_map import build_reference
 
         try:
-            data = self.data if self.data is not None else load_mnist(self.dataset)
             model = self.checkpoint.build()  # its own model: hooks are per model object
+            self.oodReady.emit((self.token, ood_stats_for(self.checkpoint, model)))
+            data = self.data if self.data is not None else load_mnist(self.dataset)
             name = self.checkpoint.model_name
             reference = build_reference(model, name, data, should_stop=self._stop.is_set)
             self.ready.emit((self.token, reference))
@@ -139,6 +146,7 @@ class LayerRow(QWidget):
         layout.setContentsMargins(0, 2, 0, 2)
         layout.setSpacing(1)
         self.title = QLabel(stage.name)
+        self.title.setWordWrap(True)  # a narrow window wraps the caption, never cuts it
         self.title.setToolTip(stage.about)
         layout.addWidget(self.title)
         self.grid = UnitGridView(height=_grid_height(stage, shape))
@@ -177,6 +185,8 @@ class InsideNetworkTab(QWidget):
         self.dataset, self._data = dataset, data
         self.classifier: Classifier | None = None
         self.inspection: Inspection | None = None
+        self.prediction: Prediction | None = None  # the answer for the picture shown
+        self.verdict = None  # core.inference.answer.AnswerText for it
         self.reference: ReferenceDigits | None = None
         self.rows: list[LayerRow] = []
         self.last_latency_ms = 0.0
@@ -225,6 +235,7 @@ class InsideNetworkTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.flow)
         root.addWidget(scroll, 5)
         self.panels = QTabWidget()
@@ -274,6 +285,11 @@ class InsideNetworkTab(QWidget):
         self.answer_note.setWordWrap(True)
         self.answer_note.setMaximumWidth(280)
         column.addWidget(self.answer_note)
+        self.timing_note = QLabel("")
+        self.timing_note.setWordWrap(True)
+        self.timing_note.setMaximumWidth(280)
+        self.timing_note.setStyleSheet(theme.text_style(theme.MUTED))
+        column.addWidget(self.timing_note)
         self.chart = ProbabilityChart()
         self.chart.setFixedSize(280, 150)
         column.addWidget(self.chart)
@@ -317,7 +333,8 @@ class InsideNetworkTab(QWidget):
             return
         self._pending_checkpoint = None
         try:
-            classifier = Classifier(checkpoint)
+            # No "is this a digit?" statistics until the worker has them (never fitted here).
+            classifier = Classifier(checkpoint, ood=None)
             stages_of(checkpoint.model_name)
         except UserError as exc:
             self.error_label.setText(str(exc))
@@ -325,7 +342,7 @@ class InsideNetworkTab(QWidget):
         previous = self.classifier.checkpoint.model_name if self.classifier else None
         self.classifier = classifier
         # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
-        self._center = checkpoint_info(checkpoint).fit_like_mnist
+        self._center = centre_pictures_for(checkpoint)
         self.classifier.warm_up()
         if previous != checkpoint.model_name:
             self._build_rows(checkpoint.model_name)
@@ -343,6 +360,7 @@ class InsideNetworkTab(QWidget):
         self.map_panel.set_reference(None)
         worker = ReferenceWorker(checkpoint, self._token, self.dataset, self._data)
         worker.ready.connect(self._reference_ready)
+        worker.oodReady.connect(self._ood_ready)
         worker.failed.connect(self._reference_failed)
         thread = start_worker(worker, self, name="inspector-map-thread")
         for old in self._live_workers:
@@ -361,6 +379,14 @@ class InsideNetworkTab(QWidget):
         self.reference = reference
         self.map_panel.set_reference(reference)
         self._place_marker()
+
+    def _ood_ready(self, payload: tuple[int, object]) -> None:
+        token, stats = payload
+        if token != self._token or self.classifier is None:
+            return
+        self.classifier.set_ood(stats)
+        if self.inspection is not None:
+            self.update_now()  # the verdict may change: "not a digit?"
 
     def _reference_failed(self, message: str) -> None:
         self.map_panel.status.setText(f"The map could not be built: {message}")
@@ -442,21 +468,36 @@ class InsideNetworkTab(QWidget):
             item.tensor,
             temperature=self.classifier.temperature,
         )
+        self.prediction = self.classifier.predict_preprocessed([item])[0]
         self.inspect_ms = (time.perf_counter() - t0) * 1000.0
         self.inspection = result
         self.input_view.set_array(item.steps.get("centred", item.steps.get("resized")))
         for row in self.rows:
             row.show(result.layer(row.stage.name))
-        confidence = result.probabilities[result.digit]
-        self.answer.setText(str(result.digit))
-        self.chart.set_probabilities(result.probabilities, confidence >= 0.5)
+        self._show_answer(self.prediction)
         self._place_marker()
         self.last_latency_ms = (time.perf_counter() - started) * 1000.0
-        self.answer_note.setText(
-            f"{confidence:.1%} sure. Through the network in {self.inspect_ms:.1f} ms, "
-            f"shown in {self.last_latency_ms:.1f} ms. Hover any square to see what it looks for."
+        self.timing_note.setText(
+            f"Through the network in {self.inspect_ms:.1f} ms, shown in "
+            f"{self.last_latency_ms:.1f} ms. Hover any square to see what it looks for."
         )
         self.digitInspected.emit(result)
+
+    def _show_answer(self, prediction: Prediction) -> None:
+        """The verdict in the Draw tab's words (``core.inference.answer``): the digit, "not
+        sure", or "not a digit?" with every bar greyed."""
+        stats = self.classifier.ood_stats
+        info = checkpoint_info(self.classifier.checkpoint)
+        text = answer_text(prediction, info, threshold=stats.threshold if stats else None)
+        self.answer.setText(text.label)
+        self.verdict = text
+        self.chart.set_probabilities(
+            prediction.probabilities,
+            prediction.is_confident,
+            logits=prediction.logits,
+            greyed=not prediction.looks_like_digit,
+        )
+        self.answer_note.setText(f"<b>{text.verdict}</b> {text.detail}")
 
     def _show_empty(self) -> None:
         self.inspection = None
@@ -464,10 +505,12 @@ class InsideNetworkTab(QWidget):
         for row in self.rows:
             row.grid.set_values(None)
             row.title.setText(f"<b>{row.stage.name}</b>")
+        self.prediction = None
         self.answer.setText("–")
         self.chart.set_probabilities(None)
         self.map_panel.set_marker(None)
         self.answer_note.setText("Draw a digit: every layer below follows your pen.")
+        self.timing_note.setText("")
 
     def _place_marker(self) -> None:
         if self.reference is None or self.inspection is None:

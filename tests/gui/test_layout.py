@@ -31,11 +31,6 @@ TABS = ("loss", "training", "draw", "inspector")
 # (strict=False) until the owner fixes them; /tmp/team/handoff/layout-failures.md says what.
 KNOWN: dict[tuple[str, str], str] = {
     ("1024x700", "loss"): "tables show 2 of their 3 rows (issue 22; Loss tab owner)",
-    ("*", "training"): "the settings column is cut at its side by the vertical scroll bar and "
-    "Save/Load model (and at 1024x700 the progress bar) are below the fold with the banner up "
-    "(issue 22; Training tab owner)",
-    ("1024x700", "inspector"): "layer rows wider than their column: horizontal scroll bar "
-    "(issue 22; being fixed by the window helper)",
 }
 SMALL_TABLE_ROWS = 12  # a table with at most this many rows shows them all without scrolling
 SLACK = 1  # px: rounding at fractional scales

@@ -57,3 +57,52 @@ def test_every_tab_fits_a_1024_by_700_window(main_window):
     main_window.show()
     assert main_window.minimumSizeHint().height() <= 700
     assert (main_window.width(), main_window.height()) == (1024, 700)
+
+
+# ------------------------------------------------------------------ the Help menu (issue 23)
+def test_help_menu_shows_the_readme_sections(main_window, qtbot):
+    from PySide6.QtGui import QTextDocument
+
+    from core.resources import app_root
+    from gui.help_view import HELP_TOPICS, readme_section, without_missing_images
+
+    help_menu = next(a.menu() for a in main_window.menuBar().actions() if a.text() == "&Help")
+    texts = [a.text() for a in help_menu.actions()]
+    assert texts[:2] == ["Your &first five minutes", "&Keyboard shortcuts"]
+    for topic in HELP_TOPICS:
+        main_window.help_actions[topic.heading].trigger()
+        dialog = main_window.help_dialogs[topic.heading]
+        qtbot.waitExposed(dialog)
+        section = readme_section(topic.heading)
+        assert section, f"README has no '{topic.heading}' section"
+        shown = dialog.browser.toPlainText()
+        # One source: the window shows the README's section, word for word.
+        document = QTextDocument()
+        document.setMarkdown(without_missing_images(section, app_root()))
+        assert shown == document.toPlainText() and len(shown) > 100
+        dialog.close()
+    keyboard = main_window.help_dialogs["Keyboard"].browser.toPlainText()
+    assert "Ctrl+1" in keyboard and "Ctrl+M" in keyboard
+
+
+def test_readme_sections_are_cut_at_the_next_heading():
+    from gui.help_view import readme_section, without_missing_images
+
+    text = "# T\n\n## A\n\none\n\n### A.1\n\ntwo\n\n## B\n\nthree\n"
+    assert readme_section("A", text) == "one\n\n### A.1\n\ntwo"
+    assert readme_section("A.1", text) == "two"
+    assert readme_section("C", text) == ""
+    from pathlib import Path
+
+    assert without_missing_images("x ![pic](no/such.png) y", Path("/")) == "x  y"
+
+
+def test_the_gui_thread_answers_with_one_intra_op_thread(main_window):
+    """Inference on the window's thread uses one intra-op thread (issue 22: with two, one
+    descheduled thread makes the other spin and a 0.5 ms pass takes 100 ms)."""
+    import os
+
+    import torch
+
+    if (os.cpu_count() or 1) > 1:
+        assert torch.get_num_threads() == 1

@@ -20,9 +20,9 @@ from gui.inspector.inspector_widgets import UnitGridView
 
 
 @pytest.fixture(scope="module")
-def sample():
+def sample_300(sample):
     """The bundled sample's first 300 test digits: enough for a map, quick to build."""
-    data = load_sample()
+    data = sample
     return MnistData(
         "sample",
         "300 sample digits",
@@ -34,12 +34,12 @@ def sample():
 
 
 @pytest.fixture
-def tab(qtbot, sample):
+def tab(qtbot, sample_300):
     state = AppState()
     torch.manual_seed(0)  # a small CNN of its own: the tests do not depend on the bundled file
     cnn = Checkpoint.from_model(build_model("cnn"), "cnn", "nll", dataset="unit-test data")
     state.set_current_model(cnn, persist=False)
-    widget = InsideNetworkTab(state, data=sample)
+    widget = InsideNetworkTab(state, data=sample_300)
     qtbot.addWidget(widget)
     widget.resize(1260, 740)
     widget.show()
@@ -95,7 +95,7 @@ def test_more_ink_changes_the_flow(qtbot, tab):
     assert all(row.grid.units == 0 for row in tab.rows)
 
 
-def test_hovering_a_unit_shows_its_template_and_exciting_digits(qtbot, tab, sample):
+def test_hovering_a_unit_shows_its_template_and_exciting_digits(qtbot, tab, sample_300):
     draw(qtbot, tab.canvas, ONE)
     qtbot.waitUntil(lambda: tab.inspection is not None)
     row = next(row for row in tab.rows if row.stage.name == "fc1")
@@ -114,7 +114,7 @@ def test_hovering_a_unit_shows_its_template_and_exciting_digits(qtbot, tab, samp
     # The strip holds the test digits on which fc1 unit 5 is largest.
     with torch.no_grad():
         model = tab.classifier.model
-        x = normalize(sample.test_images).unsqueeze(1)
+        x = normalize(sample_300.test_images).unsqueeze(1)
         h = F.relu(
             model.fc1(
                 torch.flatten(
@@ -214,3 +214,91 @@ def test_a_run_without_gradient_flow_says_how_to_turn_it_on(tab):
     tab.on_training_event(RunStarted(TrainConfig(model="mlp"), "cpu", "sample", 64, 64, 3, 3))
     assert "'Gradient flow'" in tab.training_panel.status.text()
     assert tab.training_panel.reports == 0
+
+
+# ------------------------------------------------------------ one verdict everywhere (issue 23)
+@pytest.fixture
+def bundled_tab(qtbot, sample_300):
+    from core.resources import bundled_model_file
+    from core.storage.checkpoint import load_checkpoint
+
+    state = AppState()
+    state.set_current_model(load_checkpoint(bundled_model_file()), persist=False)
+    widget = InsideNetworkTab(state, data=sample_300)
+    qtbot.addWidget(widget)
+    widget.resize(1260, 740)
+    widget.show()
+    qtbot.waitExposed(widget)
+    # The "is this a digit?" statistics come from the worker, never from the window's thread.
+    qtbot.waitUntil(lambda: widget.classifier.ood_stats is not None, timeout=60_000)
+    yield widget
+    widget.shutdown()
+
+
+def test_a_dot_is_not_a_digit_here_as_in_the_draw_tab(qtbot, bundled_tab):
+    from gui.draw.draw_canvas import Stroke
+
+    tab = bundled_tab
+    tab.canvas.add_stroke(Stroke(((0.5, 0.5),), 18 / 280))
+    tab.update_now()
+    assert not tab.prediction.looks_like_digit
+    assert tab.answer.text() == "?" and tab.chart.greyed
+    assert "Not a digit?" in tab.answer_note.text()
+    assert "does not look like a digit to the model" in tab.answer_note.text()
+    # The same words the Draw tab and classify use, from one place.
+    from core.inference.answer import answer_text
+
+    assert tab.verdict == answer_text(tab.prediction, threshold=tab.classifier.ood_stats.threshold)
+    tab.canvas.clear()
+    draw(qtbot, tab.canvas, ONE)
+    tab.update_now()
+    assert tab.prediction.looks_like_digit and not tab.chart.greyed
+    assert tab.answer.text() == str(tab.prediction.digit) == "1"
+    assert "Not a digit" not in tab.answer_note.text()
+
+
+def test_the_verdict_follows_the_statistics_when_they_arrive(qtbot, tab):
+    """Until the worker has the model's statistics no verdict is "not a digit"; when they
+    arrive the answer shown is re-judged."""
+    import dataclasses
+
+    tab.classifier.set_ood(None)  # as before the worker's statistics arrive
+    draw(qtbot, tab.canvas, ONE)
+    tab.update_now()
+    assert tab.prediction.looks_like_digit and tab.answer.text() != "?"
+    qtbot.waitUntil(lambda: tab.reference is not None, timeout=60_000)
+    from core.inference.ood import ood_stats_for
+
+    fitted = ood_stats_for(tab.classifier.checkpoint, tab.classifier.model)
+    strict = dataclasses.replace(fitted, threshold=-1e9)  # every picture is "unusual"
+    tab._ood_ready((tab._token, strict))
+    assert not tab.prediction.looks_like_digit and tab.answer.text() == "?"
+
+
+# ------------------------------------------------------------ axes and hovers read as sentences
+def test_the_gradient_axis_reads_as_written(qtbot, tab):
+    """No "(×0.001)" after "gradient norm (log scale)": the title says what the axis shows."""
+    tab.on_training_event(
+        RunStarted(TrainConfig(model="deep-sigmoid"), "cpu", "sample", 64, 64, 3, 3)
+    )
+    for report in _reports("deep-sigmoid")[2]:
+        tab.on_training_event(report)
+    panel = tab.training_panel
+    tab.panels.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: bool(panel.curves) and not panel._dirty, timeout=5000)
+    # Tiny gradients (1e-7..1e-5) and many steps: where pyqtgraph would rescale the ticks
+    # and append "(×1e-06)" / "(×1000)" to the titles.
+    panel.plot.setYRange(-7, -5, padding=0)
+    panel.plot.setXRange(0, 20_000, padding=0)
+    qtbot.wait(50)
+    for name in ("left", "bottom"):
+        label = panel.plot.getPlotItem().getAxis(name).labelString()
+        assert "×" not in label and "(x" not in label, label
+    assert "gradient norm (log scale)" in panel.plot.getPlotItem().getAxis("left").labelString()
+
+
+def test_hovering_the_map_says_which_digit_in_words(tab):
+    panel = tab.map_panel
+    tip = panel.scatter.opts["tip"](x=-3.73, y=-2.6, data=3)
+    assert tip == panel.describe_digit(3)
+    assert tip.startswith("Test digit 3: a ") and "data=" not in tip and "x:" not in tip
