@@ -25,6 +25,17 @@ def configure_application(app: QCoreApplication) -> None:
         app.setWindowIcon(QIcon(str(icon_file)))
 
 
+def settings_files() -> list[str]:
+    """The INI files ``QSettings`` reads on Linux and BSD (the app's, then the organisation's),
+    found without constructing a ``QSettings`` (that already reads them)."""
+    from PySide6.QtCore import QStandardPaths
+
+    if sys.platform in ("win32", "darwin"):
+        return []  # the registry and a plist: not files Qt reads with a blocking open
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return [f"{config}/{ORGANIZATION}/digit-lab.conf", f"{config}/{ORGANIZATION}.conf"]
+
+
 def run_app(argv: list[str] | None = None) -> int:
     from gui.platform_check import screen_problem
 
@@ -34,6 +45,10 @@ def run_app(argv: list[str] | None = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
+    from core.storage.settings_file import quarantine_unsafe
+
+    for note in quarantine_unsafe(settings_files()):  # a FIFO there blocks QSettings for good
+        print(f"note: {note}", file=sys.stderr)
     from gui.heartbeat import heartbeat_from_environment
 
     launcher = Launcher(heartbeat=heartbeat_from_environment(app))

@@ -85,13 +85,15 @@ class LibraryEntry:
     def date_text(self) -> str:
         """The creation date for people, in local time: "2026-12-01 09:14"."""
         try:
-            return datetime.fromisoformat(self.created).astimezone().strftime("%Y-%m-%d %H:%M")
-        except (ValueError, TypeError, OverflowError, OSError):
+            when = datetime.fromisoformat(self.created)
+        except (ValueError, TypeError):
+            return str(self.created)[:40] or "unknown date"
+        try:
+            local, zone = when.astimezone(), ""
+        except (OverflowError, OSError, ValueError):
             # Year 1 in UTC is year 0 in a western time zone: out of datetime's range.
-            try:
-                return datetime.fromisoformat(self.created).strftime("%Y-%m-%d %H:%M UTC")
-            except (ValueError, TypeError):
-                return str(self.created)[:40] or "unknown date"
+            local, zone = when, " UTC" if when.tzinfo is not None else ""
+        return f"{local.year:04d}-{local:%m-%d %H:%M}{zone}"  # %Y gives "1", not "0001", on glibc
 
 
 @dataclass

@@ -122,3 +122,77 @@ def test_a_folder_that_cannot_be_listed_is_permission_denied(tmp_path, monkeypat
     monkeypatch.setattr("core.storage.paths.os.listdir", denied)
     with pytest.raises(UserError, match="cannot read --data-dir .*: permission denied"):
         check_folder(tmp_path, "--data-dir")
+
+
+# ------------------------------------------------ issue 24: long names, loops, links out of the folder
+@pytest.mark.parametrize("length", [241, 245, 252, 255])
+def test_a_legal_long_name_is_savable(tmp_path, length):
+    target = tmp_path / ("n" * (length - 3) + ".pt")
+    assert check_writable_file(target) == target
+    write_bytes_atomic(target, b"ok")
+    assert target.read_bytes() == b"ok"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_name_over_the_limit_is_refused_up_front(tmp_path):
+    with pytest.raises(UserError, match="too long"):
+        check_writable_file(tmp_path / ("n" * 253 + ".pt"))
+
+
+@pytest.mark.parametrize("where", ["file", "folder"])
+def test_a_symlink_loop_is_refused_before_the_work(tmp_path, where):
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    target = loop if where == "file" else loop / "m.pt"
+    with pytest.raises(UserError, match="loops|not a folder|path"):
+        check_writable_file(target)
+
+
+@pytest.mark.parametrize(("given", "problem"), [("", "empty"), ("~nosuchuser/m.pt", "no user")])
+def test_unusable_names_are_one_sentence(given, problem):
+    with pytest.raises(UserError, match=problem):
+        check_writable_file(given)
+
+
+def test_a_link_in_the_data_folder_to_outside_is_replaced_not_followed(tmp_path_factory):
+    from core.resources import user_data_dir
+
+    victim = tmp_path_factory.mktemp("outside") / "victim.txt"
+    victim.write_text("precious")
+    inside = user_data_dir() / "models" / "library" / "index.json"
+    inside.parent.mkdir(parents=True)
+    inside.symlink_to(victim)
+    write_text_atomic(inside, "{}")
+    assert victim.read_text() == "precious"
+    assert not inside.is_symlink() and inside.read_text() == "{}"
+
+
+def test_a_link_within_the_data_folder_is_followed(tmp_path_factory):
+    from core.resources import user_data_dir
+
+    real = user_data_dir() / "real.json"
+    real.write_text("old")
+    link = user_data_dir() / "link.json"
+    link.symlink_to(real)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_a_folder_linked_out_of_the_data_folder_is_refused(tmp_path_factory):
+    from core.resources import user_data_dir
+
+    outside = tmp_path_factory.mktemp("outside")
+    (user_data_dir() / "models").symlink_to(outside)
+    with pytest.raises(UserError, match="out of the data folder"):
+        write_text_atomic(user_data_dir() / "models" / "x.json", "{}")
+    with pytest.raises(UserError, match="out of the data folder"):
+        check_writable_file(user_data_dir() / "models" / "m.pt")
+    assert list(outside.iterdir()) == []
+
+
+def test_a_link_outside_the_data_folder_is_the_users_choice(tmp_path):
+    real = tmp_path / "real.pt"
+    real.write_bytes(b"old")
+    (tmp_path / "link.pt").symlink_to(real)
+    write_bytes_atomic(tmp_path / "link.pt", b"new")
+    assert real.read_bytes() == b"new"

@@ -67,7 +67,12 @@ def test_round_trip_keeps_weights_settings_metrics_and_calibration(tmp_path):
     assert loaded.config["epochs"] == 1 and loaded.test_accuracy == pytest.approx(0.91)
     assert loaded.normalization == (0.1307, 0.3081)
     assert loaded.temperature == pytest.approx(1.7) and loaded.is_calibrated
-    assert loaded.ood == {"method": "energy", "threshold": -3.5, "scales": [[0.0, 1.0]], "fitted_on": 90}
+    assert loaded.ood == {
+        "method": "energy",
+        "threshold": -3.5,
+        "scales": [[0.0, 1.0]],
+        "fitted_on": 90,
+    }
     x = torch.randn(3, 28, 28)
     with torch.no_grad():
         assert torch.equal(loaded.build()(x), original.build()(x))

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 import torch
 
-from core.errors import CheckpointError
+from core.errors import CheckpointError, UserError
 from core.resources import bundled_model_file, current_model_file, user_data_dir
 from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.storage.model_library import (
     BUNDLED_NAME,
+    LibraryEntry,
     LibraryError,
     ModelLibrary,
     current_checkpoint,
@@ -228,3 +229,107 @@ def test_a_chosen_model_whose_file_is_gone_falls_back_saying_so_once(library):
     result = current_checkpoint()
     assert result.is_bundled and f"{chosen.id}.pt is gone" in result.reason
     assert current_checkpoint().reason == ""  # the repaired index no longer claims it
+
+
+# ------------------------------------------------ issue 24: special files, links, dates, processes
+@pytest.mark.parametrize("kind", ["fifo", "devzero", "urandom", "folder"])
+def test_a_special_file_as_the_index_is_rebuilt_from_the_files_never_read(library, kind):
+    library.add(model("mlp", 0.91), "kept")
+    index = library.index_file
+    index.unlink()
+    if kind == "fifo":
+        os.mkfifo(index)
+    elif kind == "folder":
+        index.mkdir()
+    else:
+        index.symlink_to("/dev/zero" if kind == "devzero" else "/dev/urandom")
+    entries = ModelLibrary().entries()  # a FIFO read would block here; /dev/zero never ends
+    assert [e.model_kind for e in entries] == ["mlp"]
+
+
+def test_a_reader_never_writes_through_a_link_out_of_the_data_folder(library, tmp_path_factory):
+    library.add(model("mlp", 0.91), "kept")
+    victim = tmp_path_factory.mktemp("elsewhere") / "victim.txt"
+    victim.write_text("precious")
+    library.index_file.unlink()
+    library.index_file.symlink_to(victim)  # planted: the next read finds it damaged and repairs
+    assert [e.model_kind for e in ModelLibrary().entries()] == ["mlp"]
+    assert victim.read_text() == "precious"
+    assert not library.index_file.is_symlink()  # the link itself was replaced by a real index
+
+
+def test_a_library_folder_linked_out_of_the_data_folder_is_not_written(tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "index.json").write_text("precious")
+    models = user_data_dir() / "models"
+    models.mkdir(parents=True)
+    (models / "library").symlink_to(outside)
+    with pytest.raises(UserError):
+        ModelLibrary().add(model("mlp", 0.9), "x")
+    assert (outside / "index.json").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["0001-01-01T00:00:00+00:00", "0001-01-01T03:00:00+05:00", "9999-12-31T23:59:59-12:00"],
+)
+def test_dates_at_the_ends_of_the_calendar_are_shown(monkeypatch, created):
+    import time
+
+    for zone in ("America/New_York", "Pacific/Kiritimati"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        try:
+            text = LibraryEntry("a", "n", "mlp", "nll", "d", None, created).date_text
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+        assert text[:4] in ("0001", "9999")
+
+
+def test_a_malformed_date_is_shown_as_it_is():
+    assert LibraryEntry("a", "n", "mlp", "nll", "d", None, "yesterday").date_text == "yesterday"
+
+
+_RENAMER = """
+import sys
+from core.storage.model_library import ModelLibrary
+library = ModelLibrary()
+mine = sorted(e.id for e in library.entries())[int(sys.argv[1])]
+for k in range(int(sys.argv[2])):
+    library.rename(mine, f"p{sys.argv[1]}-{k}")
+"""
+
+
+def test_two_processes_renaming_at_once_lose_nothing(library):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for name in ("a", "b"):
+        library.add(model("mlp", 0.9), name)
+    root = str(Path(__file__).resolve().parents[3])
+    env = dict(os.environ, PYTHONPATH=root)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _RENAMER, str(k), "25"], env=env) for k in (0, 1)
+    ]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0]
+    assert sorted(e.name for e in ModelLibrary().entries()) == ["p0-24", "p1-24"]
+
+
+def test_a_held_lock_makes_a_change_wait_then_say_busy(library, monkeypatch):
+    import fcntl
+
+    from core.storage import model_library as module
+
+    library.add(model("mlp", 0.9), "a")
+    monkeypatch.setattr(module, "LOCK_WAIT_SECONDS", 0.2)
+    fd = os.open(library.folder / module.LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another process's change in progress
+        with pytest.raises(LibraryError, match="busy"):
+            ModelLibrary().rename(library.entries()[0].id, "b")
+    finally:
+        os.close(fd)
+    ModelLibrary().rename(library.entries()[0].id, "b")
+    assert library.entries()[0].name == "b"
