@@ -166,6 +166,16 @@ class RunRecord:
             return self.final_accuracy
         return self.epochs[-1].test_accuracy if self.epochs else None
 
+    def seconds_to(self, accuracy: float = 0.99) -> float | None:
+        """Training seconds until the first epoch whose test accuracy reached ``accuracy``
+        (evaluation not counted: the speed-run measure), or None when no epoch did."""
+        elapsed = 0.0
+        for event in self.epochs:
+            elapsed += event.seconds
+            if event.test_accuracy >= accuracy:
+                return elapsed
+        return None
+
     @property
     def status_text(self) -> str:
         """The run list's status: a stopped run says whether its model was scored."""

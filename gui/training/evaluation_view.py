@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.datasets import MNIST, DatasetInfo, resolve
+from core.inference.answer import class_name
 from core.inference.calibration import CalibrationReport
 from core.training.train_types import EvalResult, Misclassified
 from gui import theme
@@ -149,7 +150,7 @@ class DigitDialog(QDialog):
 
 def _named(info: DatasetInfo, label: int) -> str:
     """A class for people: "4" for a digit, "Coat (4)" for a named class."""
-    return str(label) if info.shows_digits else f"{info.class_names[label]} ({label})"
+    return str(label) if info.shows_digits else f"{class_name(info, label)} ({label})"
 
 
 class EvaluationView(QWidget):

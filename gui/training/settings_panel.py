@@ -31,6 +31,7 @@ from core.training.train_settings import (
     apply_preset,
 )
 from core.training.train_types import TrainConfig
+from gui import theme
 from gui.training.augment_strip import AugmentStrip
 
 WIDE_SETTINGS = ("model", "loss", "optimizer")  # a full row each; the others two per row
@@ -137,14 +138,17 @@ class SettingsPanel(QGroupBox):
                 grid.addWidget(self._build_playground_link(), row, 1, 1, 3)
             if setting.name == "preset":  # "start from": the way back to the defaults beside it
                 grid.addWidget(self.reset_button, row, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
-                row, col = row + 1, 0
+                grid.addWidget(self._build_preset_note(), row + 1, 0, 1, 4)
+                row, col = row + 2, 0
                 continue
             row, col = (row + 1, 0) if wide or col else (row, 2)
         self._mark_absent_devices()
+        self._show_preset_note()
         self.controls["optimizer"].currentIndexChanged.connect(self.update_momentum_enabled)
         for name, widget in self.controls.items():
             if name == "preset":
                 widget.currentIndexChanged.connect(self._apply_preset)
+                widget.currentIndexChanged.connect(self._show_preset_note)
             else:
                 changed_signal(widget).connect(self._leave_preset_if_changed)
         self.augment_strip = AugmentStrip()
@@ -157,6 +161,20 @@ class SettingsPanel(QGroupBox):
             self.augment_strip.show_examples()
         else:
             self.augment_strip.hide()
+
+    def _build_preset_note(self) -> QLabel:
+        """One line under the preset saying what it is for (the table's tooltip of the choice)."""
+        self.preset_note = QLabel()
+        self.preset_note.setObjectName("presetNote")
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setStyleSheet(theme.text_style(theme.MUTED))
+        return self.preset_note
+
+    def _show_preset_note(self) -> None:
+        combo = self.controls["preset"]
+        tip = combo.itemData(combo.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""
+        self.preset_note.setText(tip.replace("\n", " "))
+        self.preset_note.setVisible(bool(combo.currentData()) and bool(tip))
 
     def _build_reset_button(self) -> None:
         self.reset_button = QPushButton("Rese&t settings")

@@ -188,3 +188,14 @@ def test_csv_has_a_row_per_report_and_per_epoch(tmp_path):
     assert fifth["epoch"] == "2" and fifth["train_loss"] == "1.2"  # 4 steps per epoch
     path = history.export_csv(tmp_path / "runs.csv")
     assert path.read_text() == history.csv_text()
+
+
+def test_seconds_to_99_percent_counts_training_time_until_the_first_epoch_there():
+    from core.training.run_history import RunRecord
+    from core.training.train_types import EpochEvent, TrainConfig
+
+    run = RunRecord(1, TrainConfig())
+    assert run.seconds_to(0.99) is None
+    run.epochs += [EpochEvent(1, 3, 0.3, 0.2, 0.97, 4.0), EpochEvent(2, 3, 0.1, 0.1, 0.991, 3.5)]
+    run.epochs.append(EpochEvent(3, 3, 0.1, 0.1, 0.995, 3.0))
+    assert run.seconds_to(0.99) == 7.5 and run.seconds_to(0.999) is None

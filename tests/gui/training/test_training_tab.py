@@ -834,3 +834,21 @@ def test_the_left_column_is_never_cut_and_run_buttons_stay_in_view(qtbot, tab):
     for button in (tab.start_button, tab.stop_button, tab.save_button, tab.load_button):
         top_left = button.mapTo(tab, button.rect().topLeft())
         assert tab.rect().contains(top_left) and top_left.y() + button.height() <= tab.height()
+
+
+def test_a_preset_says_what_it_is_for_under_its_box(qtbot, tab):
+    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("speedrun"))
+    note = tab.settings_box.preset_note
+    assert note.isVisibleTo(tab) and "99%" in note.text() and "\n" not in note.text()
+    tab.batch_spin.setValue(32)  # a hand change: Custom, nothing to explain
+    assert tab.config().preset == "" and not note.isVisibleTo(tab)
+
+
+def test_the_run_list_says_how_long_a_run_took_to_reach_99_percent(qtbot, tab):
+    from core.training.train_types import EpochEvent
+
+    plots = tab.plots
+    plots.start_run(_started(epochs=2))
+    plots.add_epoch(EpochEvent(1, 2, 0.2, 0.1, 0.985, 4.0))
+    plots.add_epoch(EpochEvent(2, 2, 0.1, 0.05, 0.992, 3.5))
+    assert plots.run_table.item(0, 7).text() == "99.20% (99% in 7.5 s)"
