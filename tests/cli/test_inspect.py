@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 
 from cli import main as cli_main
-from core.data.mnist import load_sample
 from core.inference.classifier import Classifier
 from core.inspection.activations import inspect_tensor
 from core.resources import bundled_model_file
@@ -19,16 +18,10 @@ from core.training.models import MODELS, build_model
 from tests.helpers import run_main
 
 
-@pytest.fixture(scope="module")
-def sample():
-    data = load_sample()
-    return data.test_images.numpy(), data.test_labels.numpy()
-
-
 @pytest.fixture
-def digit_file(tmp_path, sample):
+def digit_file(tmp_path, sample_test_digits):
     """A test digit as a 200x200 dark-on-light PNG, as a user would draw it."""
-    images, labels = sample
+    images, labels = sample_test_digits
     path = tmp_path / f"digit_{labels[0]}.png"
     Image.fromarray(255 - images[0]).resize((200, 200), Image.Resampling.BILINEAR).save(path)
     return path, int(labels[0])
@@ -104,7 +97,7 @@ def test_text_output_has_one_line_per_layer(capsys, digit_file, mlp_file):
     path, _ = digit_file
     code, lines, _ = run_cli(capsys, str(path), "--model", str(mlp_file))
     assert code == 0
-    assert lines[0].startswith("digit: ")
+    assert lines[0].startswith("answer: ")
     assert [line.split()[0] for line in lines[2:]] == ["fc1", "fc2", "logits"]
 
 
@@ -133,3 +126,25 @@ def test_end_to_end_as_a_user_runs_it(digit_file):
     result = run_main("inspect", str(digit_file[0]), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["layers"]
+
+
+def test_a_dot_is_not_a_digit_as_classify_says(capsys, tmp_path, digit_file):
+    """One verdict everywhere: ``inspect --json`` carries ``looks_like_digit`` and ``ood_score``
+    exactly as ``classify`` does, and the text output says "not a digit?"."""
+    dot = np.full((280, 280), 255, np.uint8)
+    dot[125:155, 125:155] = 0
+    Image.fromarray(dot).save(tmp_path / "dot.png")
+    model = str(bundled_model_file())
+    for path, expected in ((tmp_path / "dot.png", False), (digit_file[0], True)):
+        code, lines, err = run_cli(capsys, str(path), "--model", model, "--json")
+        assert code == 0, err
+        inspected = json.loads(lines[-1])
+        assert cli_main(["classify", str(path), "--model", model, "--json"]) == 0
+        classified = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert inspected["looks_like_digit"] is classified["looks_like_digit"] is expected
+        assert inspected["ood_score"] == pytest.approx(classified["ood_score"], abs=1e-3)
+        np.testing.assert_allclose(
+            inspected["probabilities"], classified["probabilities"], atol=2e-6
+        )
+    code, lines, _ = run_cli(capsys, str(tmp_path / "dot.png"), "--model", model)
+    assert code == 0 and lines[0].startswith("answer: not a digit? (closest: ")
