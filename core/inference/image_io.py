@@ -1,35 +1,74 @@
 """Read a user's picture file safely: one reader for the Draw tab, drag-and-drop and ``classify``.
 
 A picture file can be anything: a 12000x12000 PNG, a JPEG from a phone, a 32-bit float TIFF
-with values of +-3e38, a file that only claims to be an image. This module turns it into a
-2-D uint8 grayscale array no larger than ``MAX_SIDE`` on a side, or raises ``ImageError`` with
-one sentence. It never prints: PIL's warnings (decompression bomb, odd metadata) are kept off
-stderr, and the size is checked from the header before any pixel is decoded, so memory is
-bounded by what ``MAX_PIXELS`` allows. JPEGs are decoded straight at a reduced scale
-(``Image.draft``); other formats are shrunk by an integer factor right after decoding
-(``Image.reduce``), so later steps never touch the full-size pixels.
+with values of +-3e38, a FIFO named ``x.png``, or a PostScript program named ``.png`` (Pillow
+recognises formats by content and would hand that one to Ghostscript, which may never end).
+This module turns it into a 2-D uint8 grayscale array no larger than ``MAX_SIDE`` on a side, or
+raises ``ImageError`` with one sentence. The contract:
+
+- the bytes come through ``core.storage.safe_read`` (a regular file, at most
+  ``LIMITS["picture"]`` bytes; a FIFO or a device is named, never waited on);
+- only ``FORMATS`` are decoded (``Image.open(..., formats=FORMATS)``: never EPS/PS, so no
+  Ghostscript process is ever started);
+- a pixel budget is checked from the header before any pixel is decoded, whatever the mode:
+  ``MAX_PIXELS`` and ``MAX_DECODED_BYTES`` of the file's own mode; the decoded picture is then
+  shrunk strip by strip (P and 1 included), so no full-size converted copy ever exists;
+- decoding runs on a helper thread, with a time limit (``DECODE_SECONDS``) and a cancel
+  (``should_cancel``, polled every ``POLL_SECONDS``); giving up is one sentence.
+
+It never prints: PIL's warnings (decompression bomb, odd metadata) are kept off stderr.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from core.errors import UserError
+from core.storage.safe_read import LIMITS, printable_name, read_regular
 
 # A digit needs no more detail than this; preprocessing fits it into 20x20 pixels anyway.
 MAX_SIDE = 1024
-# Refused above this many pixels (PIL's own bomb limit): a 16-bit RGBA picture this big is
-# already ~1.4 GB decoded.
+# Refused above this many pixels (PIL's own bomb limit).
 MAX_PIXELS = 2 * 89_478_485
+# The decoded picture in its own mode may take at most this much memory (PIL keeps 1 byte a
+# pixel for 1, L and P, 2 for 16-bit grey, 4 for everything else): a 16-bit RGBA picture of
+# MAX_PIXELS would be 1.4 GB, past what one input may cost.
+MAX_DECODED_BYTES = 512 << 20
+# Formats decoded at all. Never EPS/PS (they run Ghostscript), nor exotic plugins.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+DECODE_SECONDS = 20.0  # a real picture decodes in well under a second
+POLL_SECONDS = 0.05  # how often a waiting read looks at its cancel and its deadline
+_STRIP_PIXELS = 4 << 20  # pixels converted at a time while shrinking (16 MB as RGBA)
+_ORIENTATION = 0x0112  # EXIF tag
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_FLOAT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 class ImageError(UserError):
     """A picture file cannot be used: missing, not an image, damaged or too large."""
+
+
+class PictureCancelled(ImageError):
+    """The caller cancelled the read (``should_cancel`` answered True): not a failure."""
 
 
 @dataclass(frozen=True)
@@ -50,16 +89,64 @@ class Picture:
         return int(self.pixels.max()) == int(self.pixels.min())
 
 
-def _reduce_while_decoding(picture: Image.Image, max_side: int) -> Image.Image:
-    """Decode ``picture`` at no more than about ``max_side`` a side, as cheaply as the format allows."""
+def decoded_bytes(mode: str, width: int, height: int) -> int:
+    """Memory PIL takes for a decoded ``mode`` picture of this size."""
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return width * height * per_pixel
+
+
+def _working_mode(picture: Image.Image) -> str:
+    """The mode the picture is shrunk in: RGBA with transparency, F for 16/32-bit, else L."""
+    if picture.mode in _ALPHA_MODES or "transparency" in picture.info:
+        return "RGBA"
+    if picture.mode in _FLOAT_MODES:
+        return "F"
+    return "L"
+
+
+def _shrink(picture: Image.Image, max_side: int, cancelled: threading.Event) -> Image.Image:
+    """The decoded picture in its working mode, box-averaged by an integer factor, strip by
+    strip: only one strip at a time is ever converted, whatever the file's mode."""
+    mode = _working_mode(picture)
     width, height = picture.size
-    if max(width, height) > max_side and picture.format == "JPEG":
-        picture.draft("L", (max_side, max_side))  # DCT scaling: 1/2, 1/4 or 1/8 while decoding
-    picture.load()
-    factor = max(picture.size) // max_side
-    if factor >= 2 and picture.mode not in ("P", "1"):
-        picture = picture.reduce(factor)  # box average by an integer factor, in C
-    return picture
+    factor = max(width, height) // max_side
+    if factor < 2:
+        return picture if picture.mode == mode else picture.convert(mode)
+    out = Image.new(mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    rows = max(factor, _STRIP_PIXELS // max(width, 1) // factor * factor)
+    for top in range(0, height, rows):
+        if cancelled.is_set():
+            raise PictureCancelled("reading the picture was cancelled")
+        strip = picture.crop((0, top, width, min(height, top + rows)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
+
+
+def _decode(data: bytes, name: str, max_side: int, cancelled: threading.Event) -> Picture:
+    """Bytes to a ``Picture`` (runs on the decoding thread)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bomb warnings and metadata quirks: not for stderr
+        with Image.open(BytesIO(data), formats=FORMATS) as opened:
+            width, height = opened.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(_too_large(name, width, height))
+            if max(width, height) > max_side and opened.format == "JPEG":
+                opened.draft("L", (max_side, max_side))  # DCT scaling 1/2..1/8 while decoding
+            if decoded_bytes(opened.mode, *opened.size) > MAX_DECODED_BYTES:
+                raise ImageError(_too_large(name, width, height, opened.mode))
+            orientation = opened.getexif().get(_ORIENTATION)
+            opened.load()
+            if cancelled.is_set():
+                raise PictureCancelled("reading the picture was cancelled")
+            picture = _shrink(opened, max_side, cancelled)
+    if orientation in _TRANSPOSE:
+        picture = picture.transpose(_TRANSPOSE[orientation])
+    pixels = _fit(_to_gray(picture), max_side)
+    if pixels.size == 0:
+        raise ImageError(f"{name} has no pixels")
+    return Picture(pixels=pixels, name=name, original_size=(width, height))
 
 
 def _float_to_uint8(values: np.ndarray) -> np.ndarray:
@@ -110,44 +197,79 @@ def _fit(pixels: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BOX), dtype=np.uint8)
 
 
-def read_picture(path: str | Path, max_side: int = MAX_SIDE) -> Picture:
+def read_picture(
+    path: str | Path,
+    max_side: int = MAX_SIDE,
+    *,
+    time_limit: float | None = DECODE_SECONDS,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Picture:
     """Read ``path`` as a grayscale ``Picture`` (EXIF rotation applied, first frame only).
 
-    Raises ``ImageError`` with one sentence for a missing file, a folder, something that is not
-    an image, a damaged file, or a picture over ``MAX_PIXELS``.
+    Raises ``ImageError`` with one sentence for a missing file, a folder, a FIFO or device,
+    something that is not a picture in ``FORMATS``, a damaged file, a picture over the pixel
+    budget, or one that takes longer than ``time_limit`` seconds to decode; ``PictureCancelled``
+    when ``should_cancel()`` becomes true (checked every ``POLL_SECONDS``).
     """
     path = Path(path)
-    name = path.name or str(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # bomb warnings and metadata quirks: not for stderr
-            with Image.open(path) as opened:
-                width, height = opened.size
-                if width * height > MAX_PIXELS:
-                    raise ImageError(_too_large(name, width, height))
-                picture = ImageOps.exif_transpose(_reduce_while_decoding(opened, max_side))
-                pixels = _fit(_to_gray(picture), max_side)
-    except ImageError:
-        raise
-    except FileNotFoundError:
-        raise ImageError(f"image file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ImageError(f"{str(path)!r} is a folder, not an image file") from None
-    except PermissionError:
-        raise ImageError(f"cannot read {name}: permission denied") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{name} is not an image file Digit Lab can read") from None
-    except Image.DecompressionBombError:
-        raise ImageError(_too_large(name, 0, 0)) from None
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise ImageError(f"cannot read image {name}: {reason}") from None
-    if pixels.size == 0:
-        raise ImageError(f"{name} has no pixels")
-    return Picture(pixels=pixels, name=name, original_size=(width, height))
+    name = _display_name(path)
+    data = read_regular(path, LIMITS["picture"], "image file", ImageError)
+    outcome: list[Picture | BaseException] = []
+    cancelled = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_decode(data, name, max_side, cancelled))
+        except BaseException as exc:  # noqa: BLE001 (handed to the waiting caller)
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name=f"decode {name[:40]}", daemon=True)
+    worker.start()
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    while worker.is_alive():
+        worker.join(POLL_SECONDS)
+        if not worker.is_alive():
+            break
+        if should_cancel is not None and should_cancel():
+            cancelled.set()  # the thread stops at its next strip; nobody waits for it
+            raise PictureCancelled(f"reading {name} was cancelled")
+        if deadline is not None and time.monotonic() > deadline:
+            cancelled.set()
+            raise ImageError(f"{name} took longer than {time_limit:g} s to decode; gave up")
+    result = outcome[0]
+    if isinstance(result, Picture):
+        return result
+    raise _sentence(result, name) from None
 
 
-def _too_large(name: str, width: int, height: int) -> str:
+def _display_name(path: Path) -> str:
+    """The file's name for messages, printable whatever its bytes (non-UTF-8 names too)."""
+    return printable_name(path.name or str(path))
+
+
+def _sentence(exc: BaseException, name: str) -> BaseException:
+    """The one-sentence ``ImageError`` for what went wrong while decoding."""
+    if isinstance(exc, ImageError):
+        return exc
+    if isinstance(exc, UnidentifiedImageError):
+        formats = ", ".join(FORMATS)
+        return ImageError(f"{name} is not a picture Digit Lab can read (it reads {formats})")
+    if isinstance(exc, Image.DecompressionBombError):
+        return ImageError(_too_large(name, 0, 0))
+    if isinstance(exc, MemoryError):
+        return ImageError(f"{name} is too large to open: not enough memory")
+    if isinstance(exc, Exception):  # OSError, ValueError, SyntaxError, EOFError, zlib...
+        text = str(exc).splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        return ImageError(f"cannot read image {name}: {text}")
+    return exc  # KeyboardInterrupt and the like go on as they are
+
+
+def _too_large(name: str, width: int, height: int, mode: str = "") -> str:
     limit = f"{MAX_PIXELS / 1e6:.0f} megapixels"
-    size = f"{width:,}×{height:,} pixels, over {limit}" if width and height else f"over {limit}"
+    if mode:
+        need = decoded_bytes(mode, width, height) / 1e6
+        size = f"{width:,}×{height:,} pixels in mode {mode}, {need:,.0f} MB decoded, over "
+        size += f"{MAX_DECODED_BYTES / 1e6:,.0f} MB"
+    else:
+        size = f"{width:,}×{height:,} pixels, over {limit}" if width and height else f"over {limit}"
     return f"{name} is too large to open ({size}): shrink it first"

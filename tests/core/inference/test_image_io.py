@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
@@ -116,3 +117,143 @@ def test_truncated_png_is_an_error(tmp_path):
 
 def test_limit_is_pils_own(tmp_path):
     assert image_io.MAX_PIXELS == 2 * Image.MAX_IMAGE_PIXELS
+
+
+# ------------------------------------------------ issue 24: pictures that never end, bombs in budget
+POSTSCRIPT = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n{ } loop\n"
+
+
+@pytest.mark.parametrize("name", ["loop.png", "loop.eps", "loop.jpg", "loop"])
+def test_postscript_is_never_decoded_whatever_its_name(tmp_path, monkeypatch, name):
+    import subprocess
+
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(a) or 1 / 0)
+    monkeypatch.setattr(subprocess, "check_call", lambda *a, **k: started.append(a) or 1 / 0)
+    path = tmp_path / name
+    path.write_bytes(POSTSCRIPT)
+    with pytest.raises(ImageError, match="not a picture Digit Lab can read") as info:
+        read_picture(path)
+    assert "PNG" in str(info.value) and started == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "devzero", "devnull"])
+def test_a_special_file_named_like_a_picture_is_named_not_read(tmp_path, kind):
+    import threading
+
+    path = tmp_path / "x.png"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(f"/dev/{kind[3:]}")
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_error_of(path)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and outcome and ("pipe" in outcome[0] or "device" in outcome[0])
+
+
+def _error_of(path):
+    try:
+        read_picture(path)
+    except ImageError as exc:
+        return str(exc)
+    return ""
+
+
+def _converted_sizes(monkeypatch):
+    sizes = []
+    original = Image.Image.convert
+
+    def spy(self, *args, **kwargs):
+        sizes.append(self.size[0] * self.size[1])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    return sizes
+
+
+@pytest.mark.parametrize(
+    ("mode", "transparency"), [("P", 0), ("P", None), ("1", None), ("L", None), ("I;16", None)]
+)
+def test_no_full_size_copy_is_converted_whatever_the_mode(
+    tmp_path, monkeypatch, mode, transparency
+):
+    side = 5000
+    picture = Image.new(mode, (side, side), 0)
+    extra = {} if transparency is None else {"transparency": transparency}
+    path = tmp_path / f"big-{mode.replace(';', '')}.png"
+    picture.save(path, **extra)
+    del picture
+    monkeypatch.setattr(image_io, "_STRIP_PIXELS", 250_000)
+    sizes = _converted_sizes(monkeypatch)
+    read = read_picture(path)
+    assert read.original_size == (side, side) and max(read.pixels.shape) <= MAX_SIDE
+    assert sizes and max(sizes) < side * side // 10  # strips and the shrunk result, never the whole
+
+
+def test_the_decoded_size_budget_counts_the_mode(tmp_path, monkeypatch):
+    path = tmp_path / "rgba.png"
+    Image.new("RGBA", (600, 500)).save(path)
+    monkeypatch.setattr(image_io, "MAX_DECODED_BYTES", 600 * 500 * 4 - 1)
+    with pytest.raises(ImageError, match=r"rgba.png is too large to open .*mode RGBA"):
+        read_picture(path)
+    Image.new("L", (600, 500)).save(path)  # a quarter of the memory: fits
+    assert read_picture(path).original_size == (600, 500)
+
+
+def test_exif_rotation_is_applied_after_shrinking(tmp_path):
+    pixels = np.zeros((3000, 1500), np.uint8)
+    pixels[:1000, :] = 255  # the top third white
+    picture = Image.fromarray(pixels)
+    exif = picture.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to show
+    path = tmp_path / "rotated.jpg"
+    picture.save(path, exif=exif)
+    read = read_picture(path)
+    height, width = read.pixels.shape
+    assert width > height  # portrait on disk, landscape once rotated
+    assert read.pixels[:, -width // 4 :].mean() > 200  # white now on the right
+
+
+def test_a_decode_past_the_time_limit_gives_up_in_one_sentence(tmp_path, monkeypatch):
+    import time
+
+    path = tmp_path / "slow.png"
+    Image.new("L", (50, 50)).save(path)
+    monkeypatch.setattr(image_io, "_decode", lambda *a: time.sleep(5))
+    started = time.monotonic()
+    with pytest.raises(ImageError, match="slow.png took longer than 0.3 s"):
+        read_picture(path, time_limit=0.3)
+    assert time.monotonic() - started < 4
+
+
+def test_a_decode_can_be_cancelled(tmp_path, monkeypatch):
+    import time
+
+    path = tmp_path / "slow.png"
+    Image.new("L", (50, 50)).save(path)
+    monkeypatch.setattr(image_io, "_decode", lambda *a: time.sleep(5))
+    asked = time.monotonic() + 0.2
+    with pytest.raises(image_io.PictureCancelled):
+        read_picture(path, should_cancel=lambda: time.monotonic() > asked)
+
+
+def test_cancel_stops_the_shrinking_between_strips(tmp_path, monkeypatch):
+    import threading
+
+    picture = Image.new("P", (4000, 4000), 0)
+    monkeypatch.setattr(image_io, "_STRIP_PIXELS", 100_000)
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(image_io.PictureCancelled):
+        image_io._shrink(picture, 256, cancelled)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP"])
+def test_every_allowed_format_reads(tmp_path, fmt):
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[10:50, 28:36] = 255
+    path = tmp_path / f"digit.{fmt.lower()}"
+    Image.fromarray(pixels).save(path, format=fmt)
+    assert read_picture(path).pixels.max() > 100
