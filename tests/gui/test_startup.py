@@ -10,6 +10,8 @@ import pytest
 from gui import app as app_module
 from gui import startup
 
+pytestmark = pytest.mark.xserver  # .ci/run also runs these under Xvfb on the xcb platform
+
 
 def test_the_window_shows_at_once_and_fills_its_tabs(qtbot):
     launcher = app_module.Launcher()
