@@ -388,7 +388,9 @@ def _paint_values(geo: Geometry) -> tuple[int, int]:
     return round(ink * 255), round(blank * 255)
 
 
-def _best_dot(grad: np.ndarray, current: np.ndarray, changed: np.ndarray, geo: Geometry):  # noqa: ANN202
+def _best_dot(
+    grad: np.ndarray, current: np.ndarray, changed: np.ndarray, geo: Geometry
+) -> tuple[int, int, np.ndarray]:
     """The dot (cell) and value whose painting the gradient says raises the margin most."""
     ids = geo.cells()
     usable = (ids >= 0) & ~changed

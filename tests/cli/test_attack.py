@@ -103,3 +103,17 @@ def test_listed_in_help(capsys):
 
     assert COMMANDS["attack"][0] == "cli.attack_cmd"
     assert "attack" in build_parser().format_help()
+
+
+def test_no_flip_found_is_exit_1_with_the_result(capsys, monkeypatch, digit_file):
+    import core.inference.attack as attack_module
+
+    monkeypatch.setattr(attack_module, "_pixels", lambda attacker: None)
+    code, stdout, err = run(
+        capsys, "attack", digit_file, "--model", MODEL, "--method", "pixels", "--json"
+    )
+    assert code == 1 and err == ""
+    record = json.loads(stdout)
+    assert record["flipped"] is False
+    assert record["adversarial_digit"] == record["digit"] and record["pixels_changed"] == 0
+    assert "did not turn" in record["explanation"]
