@@ -96,7 +96,7 @@ class Display:
 class App:
     """``python main.py`` with the heartbeat on; reads what the heartbeat writes."""
 
-    def __init__(self, display: str, folder: Path, epochs: int) -> None:
+    def __init__(self, display: str, folder: Path, epochs: int, stacks: bool = False) -> None:
         self.log = folder / "heartbeat.jsonl"
         self.display = display
         env = dict(
@@ -109,6 +109,8 @@ class App:
             XDG_CONFIG_HOME=str(folder / "config"),
             XDG_CACHE_HOME=str(folder / "cache"),
         )
+        if stacks:
+            env["DIGIT_LAB_HEARTBEAT_STACKS"] = "1"
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py")],
@@ -279,7 +281,11 @@ def lateness(beats: list[tuple[float, float]], start: float, end: float) -> dict
     }
 
 
-def measure(busy: bool, strokes: int, epochs: int) -> dict:
+def _phase_of(t: float, phases: dict[str, tuple[float, float]]) -> str:
+    return next((name for name, (a, b) in phases.items() if a <= t <= b), "loading")
+
+
+def measure(busy: bool, strokes: int, epochs: int, stacks: bool = False) -> dict:
     if shutil.which("xdotool") is None:
         raise SystemExit("error: needs xdotool (apt-get install xdotool)")
     neighbour = None
@@ -288,7 +294,7 @@ def measure(busy: bool, strokes: int, epochs: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="window-latency-"))
     try:
         with Display() as display:
-            app = App(display.name, folder, epochs)
+            app = App(display.name, folder, epochs, stacks)
             try:
                 shown = app.wait_for("main_window_painted", 120)
                 phases = run_phases(app, display.name, strokes)
@@ -313,10 +319,16 @@ def measure(busy: bool, strokes: int, epochs: int) -> dict:
         "cpus": os.cpu_count(),
         "shown_s": round(shown["age"], 2) if shown.get("age") else None,
         "tabs_ready_s": round(tabs["age"], 2) if tabs and tabs.get("age") else None,
+        "tab_build_s": tabs.get("build_seconds") if tabs else None,
         "first_answer_s": round(answer["age"], 2) if answer and answer.get("age") else None,
         "run_status": app.run_status,
         "late_ms": lateness(beats, *interactive),
         "phases": {name: lateness(beats, *span) for name, span in phases.items()},
+        "stalls": [
+            {k: r[k] for k in ("late_ms", "stack")} | {"phase": _phase_of(r["t"], phases)}
+            for r in app.records
+            if r.get("mark") == "stall"
+        ],
         "loading_late_ms": lateness(beats, shown["t"], tabs["t"] if tabs else shown["t"]),
     }
 
@@ -327,8 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.add_argument("--strokes", type=int, default=8, help="strokes per canvas (default 8)")
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the short run (default 1)")
+    parser.add_argument(
+        "--stacks", action="store_true", help="record where the window's thread was in each stall"
+    )
     args = parser.parse_args(argv)
-    report = measure(args.busy, args.strokes, args.epochs)
+    report = measure(args.busy, args.strokes, args.epochs, args.stacks)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -337,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         f"load {report['load']} on {report['cpus']} CPUs, busy neighbour: {report['busy_neighbour']}"
     )
     print(f"process start -> main window painted    {report['shown_s']} s")
-    print(f"process start -> every tab built        {report['tabs_ready_s']} s")
+    print(
+        f"process start -> every tab built        {report['tabs_ready_s']} s {report['tab_build_s']}"
+    )
     print(f"process start -> first answer on Draw   {report['first_answer_s']} s")
     print(
         f"event loop late (all phases): p50 {late['p50']} ms, p99 {late['p99']} ms, max {late['max']} ms, {late['over_50ms']} of {late['beats']} beats over 50 ms"
@@ -346,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {name:15s} p50 {figures.get('p50')} p99 {figures.get('p99')} max {figures.get('max')} ms ({figures['beats']} beats)"
         )
+    for stall in report["stalls"]:
+        where = " <- ".join(line for line in reversed(stall["stack"][-3:])) or "in Qt (no Python)"
+        print(f"  stall {stall['late_ms']} ms in {stall['phase']}: {where}")
     return 0
 
 

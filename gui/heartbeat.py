@@ -9,6 +9,10 @@ appended to the file as JSON lines, flushed about once a second and at every mar
 ``time.monotonic()`` stamps (one clock for every process on the machine, so the benchmark can
 cut the ticks into its own phases) and the process's age (the time since it started).
 
+``DIGIT_LAB_HEARTBEAT_STACKS=1`` adds a watchdog thread that, when the window's thread has not
+ticked for 40 ms, records where that thread is (its Python stack; "in Qt" when no Python code
+runs: painting, layout) as a ``stall`` mark: what to make faster.
+
 ``DIGIT_LAB_BENCH_EPOCHS=<n>`` sets the Training tab's epochs when the tabs are in, so the
 benchmark's run is short. Nothing here changes what the app does otherwise.
 """
@@ -17,13 +21,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 
 ENV = "DIGIT_LAB_HEARTBEAT"
 EPOCHS_ENV = "DIGIT_LAB_BENCH_EPOCHS"
+STACKS_ENV = "DIGIT_LAB_HEARTBEAT_STACKS"
+STALL_MS = 40
 INTERVAL_MS = 20
 FLUSH_EVERY_S = 1.0
 # Widgets whose place on screen the benchmark needs (attribute paths on the main window).
@@ -65,6 +74,26 @@ class Heartbeat(QObject):
         self.mark("heartbeat_started")
         self._last = time.monotonic()
         self.timer.start()
+        if os.environ.get(STACKS_ENV):
+            self._stalls: list[dict] = []
+            self._gui_thread = threading.get_ident()
+            watchdog = threading.Thread(target=self._watch, name="heartbeat-watchdog", daemon=True)
+            watchdog.start()
+
+    def _watch(self) -> None:
+        """Sample the window's thread's stack while it is late (no Qt here: plain Python)."""
+        seen_tick = None
+        while True:
+            time.sleep(0.005)
+            last = self._last
+            late_ms = (time.monotonic() - last) * 1000 - INTERVAL_MS
+            if late_ms < STALL_MS or last == seen_tick:
+                continue
+            seen_tick = last  # one sample per stall
+            frame = sys._current_frames().get(self._gui_thread)
+            stack = traceback.format_stack(frame, limit=12) if frame is not None else []
+            where = [line.strip().splitlines()[0] for line in stack]
+            self._stalls.append({"t": time.monotonic(), "late_ms": round(late_ms), "stack": where})
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -88,6 +117,9 @@ class Heartbeat(QObject):
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
+        stalls = getattr(self, "_stalls", None)
+        while stalls:
+            self._write({"mark": "stall", **stalls.pop(0)})
         if self._beats:
             beats, self._beats = self._beats, []
             self._write({"beats": beats})
@@ -118,7 +150,7 @@ class Heartbeat(QObject):
         window.training_tab.runEnded.connect(
             lambda e: self.mark("run_ended", status=getattr(e, "status", "?"))
         )
-        self.mark("tabs_ready")
+        self.mark("tabs_ready", build_seconds=getattr(window, "build_seconds", {}))
         QTimer.singleShot(150, self.mark_places)
 
     def mark_places(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import platform
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer, Signal
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.state = state
         self.ready = False
         self.failure = ""  # why the tabs could not be built ("" while loading or once in)
+        self.build_seconds: dict[str, float] = {}  # how long each tab took to build (benchmarks)
         self.setWindowTitle(APP_NAME)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         from gui.loss.loss_tab import LossPlaygroundTab
         from gui.training.training_tab import TrainingTab
 
+        started = time.perf_counter()
         attribute, name = TABS[index]
         makers = {
             "loss_tab": lambda: LossPlaygroundTab(self),
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
         self.tabs.blockSignals(False)
         self.tabs.setUpdatesEnabled(True)
         self.loading_pages[index].deleteLater()
+        self.build_seconds[attribute] = round(time.perf_counter() - started, 3)
 
     def _finish_install(self) -> None:
         """Every tab is in: the banner, the links between tabs, the menus that need a model."""
