@@ -23,6 +23,7 @@ import torch
 from core.data.digits import NUM_CLASSES, MnistData
 from core.errors import DataError, UserError
 from core.inference.preprocess import canvas_to_input, read_paper
+from core.storage.paths import check_folder, is_dir, is_file, short, user_path
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 TEST_EVERY = 5  # without train/ and test/ folders: every 5th picture of a digit is a test digit
@@ -56,7 +57,7 @@ def _digit_folders(folder: Path) -> dict[int, list[Path]]:
     except OSError as exc:
         raise DataError(f"cannot read the folder {folder}: {exc.strerror or exc}") from None
     for entry in entries:
-        if entry.name.startswith(".") or not entry.is_dir():
+        if entry.name.startswith(".") or not is_dir(entry):
             continue
         if entry.name not in {str(d) for d in range(NUM_CLASSES)}:
             raise DataError(
@@ -64,10 +65,31 @@ def _digit_folders(folder: Path) -> dict[int, list[Path]]:
                 "(one per digit) are expected"
             )
         try:
-            found[int(entry.name)] = sorted(p for p in entry.iterdir() if p.is_file())
+            # Regular files only: a FIFO or a device named x.png is never opened.
+            found[int(entry.name)] = sorted(p for p in entry.iterdir() if is_file(p))
         except OSError as exc:
             raise DataError(f"cannot read the folder {entry}: {exc.strerror or exc}") from None
     return found
+
+
+def _checked_root(folder: str | os.PathLike[str]) -> Path:
+    """The folder the user named, through ``core.storage.paths``' checks (as ``--dataset mnist``
+    does): ``~user``, an overlong name, a folder that cannot be read are each one sentence."""
+    try:
+        root = user_path(folder, "the data folder")
+        try:
+            os.stat(root)
+        except FileNotFoundError:
+            raise DataError(f"the folder {short(root)} does not exist") from None
+        except OSError:
+            pass  # too long, a loop, no permission: check_folder says which
+        if is_file(root):
+            raise DataError(f"{short(root)} is a file; choose a folder holding sub-folders 0 to 9")
+        return check_folder(root, "data folder")
+    except DataError:
+        raise
+    except UserError as exc:
+        raise DataError(str(exc)) from None
 
 
 def scan_digit_folder(folder: str | os.PathLike[str]) -> DigitFolder:
@@ -76,14 +98,10 @@ def scan_digit_folder(folder: str | os.PathLike[str]) -> DigitFolder:
     Raises ``DataError`` with one sentence for a missing path, a file, an empty folder, a folder
     with other sub-folders, no pictures at all, or more than ``MAX_PICTURES`` of them.
     """
-    root = Path(folder).expanduser()
-    if not root.exists():
-        raise DataError(f"the folder {root} does not exist")
-    if not root.is_dir():
-        raise DataError(f"{root} is a file; choose a folder holding sub-folders 0 to 9")
-    if (root / "train").is_dir():
+    root = _checked_root(folder)
+    if is_dir(root / "train"):
         splits = {"train": _digit_folders(root / "train")}
-        if (root / "test").is_dir():
+        if is_dir(root / "test"):
             splits["test"] = _digit_folders(root / "test")
     else:
         splits = {"all": _digit_folders(root)}

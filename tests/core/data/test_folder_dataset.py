@@ -166,3 +166,61 @@ def test_train_on_a_folder_from_the_command_line(tmp_path):
     refused = run_main("train", "--dataset", "folder", "--data-dir", str(tmp_path / "nothing"))
     assert refused.returncode == 2
     assert refused.stderr.strip().startswith("error:") and "does not exist" in refused.stderr
+
+
+# ------------------------------------------------ issue 24: the folder's path through paths.py
+def _fifo(path: Path) -> Path:
+    import os
+
+    os.mkfifo(path)
+    return path
+
+
+def _loop(path: Path) -> Path:
+    path.symlink_to(path.name)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda t: t / ("d" * 300), "too long"),
+        (lambda t: Path("~nosuchuser/x"), "no user 'nosuchuser'"),
+        (lambda t: _fifo(t / "pipe"), "not a folder"),
+        (lambda t: _loop(t / "loop"), "loops"),
+        (lambda t: (t / "f").write_text("x") and t / "f" / "x", "not a folder|does not exist"),
+        (lambda t: "", "empty"),
+    ],
+)
+def test_the_data_folder_goes_through_the_path_checks(tmp_path, make, match):
+    from core.data.mnist import load_mnist
+
+    with pytest.raises(DataError, match=match) as info:
+        load_mnist("folder", make(tmp_path))
+    assert one_sentence(str(info.value))
+
+
+def test_an_unreadable_data_folder_is_one_sentence(tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "1").mkdir()
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("root reads folders whatever their mode")
+        with pytest.raises(DataError, match="permission denied") as info:
+            scan_digit_folder(locked)
+        assert one_sentence(str(info.value))
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_special_file_named_like_a_picture_is_skipped_never_opened(tmp_path):
+    write_folder(tmp_path, per_digit=2)
+    _fifo(tmp_path / "4" / "x.png")
+    (tmp_path / "5" / "zero.png").symlink_to("/dev/zero")
+    found = scan_digit_folder(tmp_path)
+    assert found.count() == 20
+    assert all("x.png" not in str(p) for d in found.files["all"].values() for p in d)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 from pathlib import Path
 from urllib.error import URLError
 
@@ -365,3 +366,57 @@ def test_a_full_disk_during_download_says_so_not_offline(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="the disk is full") as info:
         data_module.download_mnist(tmp_path)
     assert "offline" not in str(info.value)
+
+
+# ------------------------------------------------ issue 24: IDX memory budget, special files
+@pytest.mark.parametrize("announced", [1_000_000, 200_000, 2**32 - 1])
+@pytest.mark.parametrize("compressed", [True, False])
+def test_an_idx_header_over_the_memory_budget_is_refused_before_reading(
+    tmp_path, announced, compressed
+):
+    import gzip
+    import struct
+
+    from core.data import mnist as module
+
+    header = struct.pack(">IIII", 0x803, announced, 28, 28)
+    body = header + bytes(784 * 10)  # far fewer digits than announced: never read anyway
+    path = tmp_path / ("train-images-idx3-ubyte" + (".gz" if compressed else ""))
+    path.write_bytes(gzip.compress(body) if compressed else body)
+    with pytest.raises(DataError, match=f"announces {announced:,} images .*MB"):
+        module.read_idx(path, "images")
+    assert module.MAX_IDX_ITEMS * 784 <= module.IDX_MEMORY_BUDGET < 200_000 * 784
+
+
+def test_the_budget_fits_the_real_datasets():
+    from core.data import mnist as module
+
+    assert module.MAX_IDX_ITEMS >= 60_000
+
+
+@pytest.mark.parametrize("kind", ["fifo", "devzero", "folder"])
+def test_a_special_file_as_an_idx_file_is_named_never_read(tmp_path, kind):
+    import threading
+
+    from core.data import mnist as module
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/zero")
+    outcome = []
+
+    def read():
+        try:
+            module.read_idx(path, "images")
+        except DataError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and outcome
+    assert {"fifo": "pipe", "devzero": "device", "folder": "folder"}[kind] in outcome[0]
