@@ -51,9 +51,18 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def printable_name(name: str | os.PathLike[str]) -> str:
+    """A file name for a message: bytes that are not UTF-8 shown as ``\\xff``, never as
+    surrogates that a strict UTF-8 stream refuses to print."""
+    try:
+        raw = os.fsencode(name)
+    except UnicodeError:
+        raw = os.fspath(name).encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else str(raw)
+
+
 def _label(path: Path) -> str:
-    text = os.fsdecode(path.name or str(path))
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = printable_name(path.name or str(path))
     return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"
 
 
