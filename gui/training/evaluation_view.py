@@ -148,6 +148,9 @@ class DigitDialog(QDialog):
         layout.addWidget(self.try_button, 0, Qt.AlignmentFlag.AlignRight)
 
 
+CONFUSION_MIN_WIDTH = 270
+
+
 def _named(info: DatasetInfo, label: int) -> str:
     """A class for people: "4" for a digit, "Coat (4)" for a named class."""
     return str(label) if info.shows_digits else f"{class_name(info, label)} ({label})"
@@ -252,11 +255,14 @@ class EvaluationView(QWidget):
         self.side_tabs.addTab(self.reliability, "Confidence")
         self.side_tabs.setTabToolTip(0, "How often each digit is read correctly")
         self.side_tabs.setTabToolTip(1, self.reliability.toolTip())
-        # The diagram's toggle and title need this much; the confusion matrix gives way.
-        self.side_tabs.setMinimumWidth(max(330, self.reliability.minimumSizeHint().width() + 12))
+        # The diagram's toggle and title need this much, the matrix's ten columns and title
+        # the rest of a 1024x700 window: neither is cut (issue 22).
+        self.side_tabs.setMinimumWidth(max(270, self.reliability.minimumSizeHint().width() + 12))
+        self.confusion_plot.setMinimumWidth(CONFUSION_MIN_WIDTH)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.confusion_plot)
         top.addWidget(self.side_tabs)
+        top.setChildrenCollapsible(False)
         top.setSizes([480, 460])
         gallery_box = QWidget()
         gallery_layout = QVBoxLayout(gallery_box)

@@ -29,7 +29,7 @@ class ReliabilityPlot(QWidget):
         super().__init__(parent)
         self.report: CalibrationReport | None = None
         self.plot = pg.PlotWidget(background=theme.PLOT_BG)
-        self.plot.setMinimumSize(240, 220)
+        self.plot.setMinimumSize(200, 200)  # beside the confusion matrix at 1024x700
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0.02)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -69,7 +69,7 @@ class ReliabilityPlot(QWidget):
         if report is not None and report.temperature != 1.0:
             self.toggle.setText(f"Temperature scaling (T = {report.temperature:.2f})")
         else:
-            self.toggle.setText("Temperature scaling (not fitted for this model)")
+            self.toggle.setText("Temperature scaling (not fitted)")  # short: beside the matrix
         self._redraw()
 
     @property

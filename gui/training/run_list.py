@@ -24,7 +24,11 @@ from core.training.run_history import RunHistory, RunRecord
 from gui import theme
 
 RUN_COLUMNS = ["Run", "Model", "Loss", "Optimizer", "Batch", "Data", "Status", "Test acc."]
-STATUS_COLUMN, ACCURACY_COLUMN = 6, 7
+DATA_COLUMN, STATUS_COLUMN, ACCURACY_COLUMN = 5, 6, 7
+
+
+def rows_height(table: QTableWidget) -> int:
+    return table.verticalHeader().defaultSectionSize()
 
 
 def colour_of(run: RunRecord) -> str:
@@ -41,10 +45,16 @@ def row_cells(run: RunRecord) -> list[str]:
         c.loss,
         f"{c.optimizer} lr={c.lr:g}{momentum}",
         str(c.batch_size),
-        f"{run.dataset}, {c.epochs} ep, seed {c.seed}",
+        f"{_short_dataset(run.dataset)}, {c.epochs} ep, seed {c.seed}",
         run.status_text,
         _accuracy_text(run),
     ]
+
+
+def _short_dataset(description: str) -> str:
+    """ "bundled MNIST sample (4,000 train / 1,000 test)" → "bundled MNIST sample": the sizes
+    are in the cell's tooltip, and a one-line row keeps more runs in view."""
+    return description.split(" (")[0].strip() or description
 
 
 def _accuracy_text(run: RunRecord) -> str:
@@ -80,6 +90,11 @@ class RunListView(QWidget):
             "Tick a run (or select it and press Space) to overlay its curves; each run keeps its "
             "colour. The list is saved and comes back when Digit Lab starts again."
         )
+        self.table.setWordWrap(False)  # one line a run: more runs in view on a short window
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.itemChanged.connect(self._on_item_changed)
         self._build_buttons()
 
@@ -112,6 +127,9 @@ class RunListView(QWidget):
         buttons.addWidget(self.export_button)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
+        # The header and three runs stay visible however short the window (issue 22).
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(header + 3 * rows_height(self.table) + 4)
 
     def rebuild(self) -> None:
         """One row per run of the history, in its order."""
@@ -140,6 +158,8 @@ class RunListView(QWidget):
                     "Test accuracy of the final model; when an epoch reached 99 %, the training "
                     "time it took\n(evaluation not counted), the figure speed runs compare."
                 )
+            if col == DATA_COLUMN:
+                item.setToolTip(f"{run.dataset}\ndevice: {run.device}")
             if col == STATUS_COLUMN and run.status_text == "stopped, scored":
                 item.setToolTip(
                     "Stopped early; the model as it was then was scored on the test set."

@@ -827,6 +827,8 @@ def test_speed_axis_labels_never_overlap(qtbot, tab):
 
 
 def test_the_left_column_is_never_cut_and_run_buttons_stay_in_view(qtbot, tab):
+    tab.views.setCurrentWidget(tab.evaluation)  # the widest view: matrix beside the plots
+    assert tab.minimumSizeHint().width() <= 1010  # fits a 1024-wide window with its frame
     tab.resize(1024, 560)  # 1024x700 less the menu, the banner and the status bar
     qtbot.wait(50)
     settings = tab.controls_scroll.widget()
