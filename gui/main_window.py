@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import platform
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ TABS = (
     ("inside_tab", "Inside the network"),
 )
 DRAW_INDEX = 2
+_device_text: str | None = None  # MainWindow.device_description, read once
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.state = state
         # The learner's chosen model (or the bundled one, saying why) before the tabs need it.
         self._startup_note = state.load_startup_model()
+        self.device_description()  # before any tab pins the window's thread
         current = self.tabs.currentIndex()
         order = [current] + [i for i in (DRAW_INDEX, 0, 1, 2, 3) if i != current]
         order = list(dict.fromkeys(order))
@@ -259,17 +260,24 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def device_description() -> str:
-        from core.device import describe_device, resolve_device
+        """The device training uses, e.g. "cpu (2 threads)". Read once, before the window's own
+        thread is given one intra-op thread (the Draw tab does it): the thread count said is
+        the one a run gets, not the window's."""
+        global _device_text
+        if _device_text is None:
+            from core.device import describe_device, resolve_device
 
-        return describe_device(resolve_device("auto"))
+            _device_text = describe_device(resolve_device("auto"))
+        return _device_text
 
     def about_text(self) -> str:
         import PySide6
         from PySide6.QtCore import qVersion
 
-        if not self.ready:  # PyTorch is still loading: nothing here may wait for it
+        if not getattr(self, "ready", True):  # tabs still loading: never wait for torch here
             return f"<h3>{APP_NAME} {__version__}</h3><p>PyTorch is still loading…</p>"
-        torch = sys.modules["torch"]
+        import torch
+
         from core.data.datasets import attribution_lines
         from core.optional import torchvision_version
 
