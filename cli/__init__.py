@@ -37,7 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "classify": ("cli.classify_cmd", "classify digit pictures with the current (or a given) model"),
     "inspect": ("cli.inspect_cmd", "show what each layer of the model does with one digit picture"),
-    "attack": ("cli.attack_cmd", "find the smallest change to a digit picture that fools the model"),
+    "attack": (
+        "cli.attack_cmd",
+        "find the smallest change to a digit picture that fools the model",
+    ),
     "map": ("cli.map_cmd", "map the test digits' hidden layer to 2-D (PCA) with its 5-NN accuracy"),
     "download": ("cli.download_cmd", "download full MNIST (about 11 MB) into the data folder"),
     "landscape": ("cli.landscape_cmd", "the loss around a trained model: a line and a 2-D slice"),
@@ -110,24 +113,15 @@ def fail(message: str, code: int = EXIT_USAGE) -> int:
 
 def main(argv: Sequence[str]) -> int:
     """Run one command; the exit code follows the contract in the module docstring."""
-    from cli.output import GuardedStdout, silence_real_stdout
+    from cli.output import run_guarded  # stdout and stderr that never raise (cli/output.py)
 
-    guarded = GuardedStdout(sys.stdout)
-    real_stdout, sys.stdout = sys.stdout, guarded
-    try:
-        code = _run(list(argv))
-    except KeyboardInterrupt:
-        code = fail("interrupted", EXIT_INTERRUPTED)
-    finally:
-        sys.stdout = real_stdout
-    if guarded.closed_by_reader and real_stdout is sys.__stdout__:
-        silence_real_stdout()
-    problem = guarded.problem()
-    if problem:
-        if real_stdout is sys.__stdout__:
-            silence_real_stdout()
-        return fail(problem, EXIT_FAILED) if code == EXIT_OK else code
-    return code
+    def run() -> int:
+        try:
+            return _run(list(argv))
+        except KeyboardInterrupt:
+            return fail("interrupted", EXIT_INTERRUPTED)
+
+    return run_guarded(run, fail, EXIT_FAILED)
 
 
 def _run(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import sys
 import tempfile
 import time
@@ -147,7 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
     device = resolve_device(config.device)
     data = _load_data(config.dataset, config.data_dir)
     out = args.out or default_out_path(config.model, config.loss, data.name)
-    check_writable_file(out, "--out")  # before the work, not after it
+    out = check_writable_file(out, "--out")  # before the work, not after it (~ expanded)
     progress = _Progress(enabled=sys.stderr.isatty())
     trained = data.train_samples - config.held_out_count(data.train_samples)
     config.report_every = report_every(trained, config.batch_size, progress.enabled, device.type)
@@ -193,7 +194,7 @@ def save_or_keep(checkpoint: Any, out: Path) -> Path:
     name = f"unsaved-{checkpoint.model_name}-{stamp}.pt"
     for folder in (user_data_dir() / "models", Path(tempfile.gettempdir())):
         fallback = folder / name
-        if fallback.resolve() == out.resolve():
+        if os.path.realpath(fallback) == os.path.realpath(out):  # never raises on a link loop
             continue
         try:
             save_checkpoint(checkpoint, fallback)
@@ -230,7 +231,7 @@ def _train_summary(config: TrainConfig, data: Any, device: str, result: Any, out
         "temperature": result.checkpoint.temperature,
         "seconds": result.seconds,
         "samples_per_second": result.samples_per_second,
-        "checkpoint": str(out.resolve()),
+        "checkpoint": os.path.realpath(out),
     }
 
 
