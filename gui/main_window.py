@@ -304,10 +304,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.loss_tab)
         self.loss_tab.set_pair(pair)
 
-    def show_in_draw(self, image: object, label: object = None) -> None:
-        """Show the Draw tab on a data set digit ("Try in Draw" from the evaluation view)."""
+    def show_in_draw(self, image: object, label: object = None, model: object = None) -> None:
+        """Show the Draw tab on a data set digit ("Try in Draw" from the evaluation view), with
+        the model whose mistake it is offered there (``gui.draw.state.OfferedModel``)."""
         self.tabs.setCurrentWidget(self.draw_tab)
-        self.draw_tab.show_digit(image, label)
+        self.draw_tab.show_digit(image, label, model)
 
     def _follow_draw_tab(self, index: int) -> None:
         """Opening "Inside the network" brings the Draw tab's digit along (when it changed)."""

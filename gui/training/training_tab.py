@@ -21,6 +21,7 @@ from core.training.run_history import DEFAULT_SMOOTHING, BatchBlock, RunRecord
 from core.training.train_settings import coerce, restore_config, stored_values
 from core.training.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
 from gui.app_state import AppState, Kept
+from gui.draw.state import OfferedModel
 from gui.training.data_panel import DataPanel
 from gui.training.evaluation_view import EvaluationView
 from gui.training.exports import TabExports
@@ -44,7 +45,9 @@ class TrainingTab(QWidget):
     runEnded = Signal(object)  # RunEnded, after the views took it
     insideEvent = Signal(object)  # the worker's gradient-flow reports, for the inspector
     openPlaygroundPair = Signal(str)  # a LossPair name the learner wants to see in the playground
-    tryInDraw = Signal(object, object)  # a test digit (28x28 uint8) and its true label
+    # a test digit (28x28 uint8), its true label, and the model whose mistake it is
+    # (gui.draw.state.OfferedModel: the run shown in Evaluation; None when unknown)
+    tryInDraw = Signal(object, object, object)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +59,7 @@ class TrainingTab(QWidget):
         self._data_key: tuple[str, str | None] | None = None
         self._pending_key: tuple[str, str | None] | None = None
         self._offer = None  # the AppState RunOffer of the last run, while the banner asks
+        self._evaluated: OfferedModel | None = None  # the model whose result Evaluation shows
 
         self._build_views()
         self._build_layout()
@@ -77,7 +81,7 @@ class TrainingTab(QWidget):
         self.plots.scriptRequested.connect(self.exports.script_dialog)
         self.plots.clearRequested.connect(self.clear_finished_runs)
         self.evaluation = EvaluationView()
-        self.evaluation.tryInDraw.connect(self.tryInDraw)
+        self.evaluation.tryInDraw.connect(self._try_in_draw)
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Li&ve curves")
         self.views.addTab(self.evaluation, "Evaluatio&n")
@@ -322,6 +326,11 @@ class TrainingTab(QWidget):
             return
         images = self._data.test_images.cpu().numpy() if self._data is not None else None
         title = f"Run #{run.number}" if run is not None else ""
+        self._evaluated = (
+            OfferedModel(result.checkpoint, title or "the evaluated run")
+            if result.checkpoint is not None
+            else None
+        )
         if ended.status == "stopped":
             title += " (stopped early)"
         self.evaluation.show_result(result.evaluation, images, title, result.config.dataset)
@@ -364,6 +373,10 @@ class TrainingTab(QWidget):
         self.run_state.offer_answered(answer, name)
         if self.run_state.phase == "idle":
             self.run_panel.show_run_message()
+
+    def _try_in_draw(self, image: object, label: object) -> None:
+        """A mistake goes to the Draw tab with the model that made it (issue 23, item 5)."""
+        self.tryInDraw.emit(image, label, self._evaluated)
 
     # ----------------------------------------------------------------- exports
     def export_script_to(self, path: str | Path, run: RunRecord | None = None) -> bool:

@@ -539,7 +539,7 @@ def test_try_in_draw_sends_a_misclassified_digit_to_the_draw_tab(qtbot, main_win
 
     tab = main_window.training_tab
     _configure(tab, epochs=1, batch_size=64)
-    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000) as ended:
         tab.start()
     gallery = tab.evaluation.gallery
     qtbot.waitUntil(lambda: gallery.count() > 0)
@@ -548,10 +548,13 @@ def test_try_in_draw_sends_a_misclassified_digit_to_the_draw_tab(qtbot, main_win
     entry = gallery.item(0).data(0x0100)
     with qtbot.waitSignal(tab.tryInDraw) as sent:
         tab.evaluation.try_button.click()
-    image, label = sent.args
+    image, label, offered = sent.args
     assert label == entry.true_label and image.shape == (28, 28) and image.dtype == np.uint8
+    assert offered.name == "Run #1" and offered.checkpoint is ended.args[0].result.checkpoint
     assert np.array_equal(image, tab._data.test_images[entry.index].numpy())
     assert main_window.tabs.currentWidget() is main_window.draw_tab
+    offer_bar = main_window.draw_tab.offer_bar
+    assert offer_bar.isVisibleTo(main_window) and "Run #1" in offer_bar.label.text()
 
 
 # ----------------------------------------------------------------- data panel
