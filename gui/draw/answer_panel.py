@@ -370,3 +370,19 @@ class ModelBox(QGroupBox):
             self.buttons.addWidget(button)
         self.buttons.addStretch(1)
         layout.addLayout(self.buttons)
+        explore = QHBoxLayout()
+        self.fool_button = QPushButton("Fool the model…")
+        self.fool_button.setToolTip(
+            "Find the smallest change to your drawing that flips the answer (FGSM, PGD or\n"
+            "fewest pixels), and see why a network can be this fragile (Ctrl+Shift+F)"
+        )
+        self.fool_button.setShortcut("Ctrl+Shift+F")
+        self.compare_button = QPushButton("Side by side…")
+        self.compare_button.setToolTip(
+            "Your drawing read by two models: both answers, both bars, where they disagree,\n"
+            "each one's saliency; and the drawing turned and shifted step by step"
+        )
+        for button in (self.fool_button, self.compare_button):
+            explore.addWidget(button)
+        explore.addStretch(1)
+        layout.addLayout(explore)

@@ -8,11 +8,13 @@ width are the canvas's own business and stay here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
+from core.storage.atomic import atomic_path
 from gui.draw.answer_panel import check_box, note
 from gui.draw.draw_canvas import RENDER_SIZE, DrawCanvas
 from gui.draw.own_digits_view import AddToMyDigitsBar
@@ -125,3 +127,13 @@ class CanvasPanel(QWidget):
         self.undo_button.setEnabled(self.canvas.can_undo())
         self.redo_button.setEnabled(self.canvas.can_redo())
         self.clear_button.setEnabled(not self.canvas.is_blank())
+
+    def write_png(self, path: Path) -> str | None:
+        """Write the drawing as a PNG at the render size, atomically; why not, or None."""
+        try:
+            with atomic_path(path, suffix=".png") as tmp:
+                if not self.canvas.render_image().save(str(tmp), "PNG"):
+                    raise OSError("the PNG could not be written")
+        except OSError as exc:
+            return f"Could not save {path.name}: {exc.strerror or exc}"
+        return None

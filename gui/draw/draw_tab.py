@@ -32,12 +32,13 @@ from core.errors import UserError
 from core.inference.classifier import Prediction
 from core.inference.ood import ood_stats_for
 from core.inference.preprocess import Paper, Preprocessed, blank_message, digit_to_paper
-from core.storage.atomic import atomic_path
 from core.storage.checkpoint import Checkpoint
 from gui import theme
 from gui.app_state import AppState
 from gui.draw.answer_panel import AnswerPanel, ModelBox, ModelOfferBar
+from gui.draw.attack_panel import AttackDialog
 from gui.draw.canvas_panel import CanvasPanel
+from gui.draw.compare_view import CompareDialog
 from gui.draw.picture_opener import PictureOpener, keep_until_ended
 from gui.draw.state import DrawAnswer, DrawSession, OfferedModel, pin_to_one_intra_op_thread
 from gui.file_dialogs import ask_open_path, ask_save_path
@@ -94,6 +95,8 @@ class DrawTab(QWidget):
         self.saliency_peak = 0.0
         self._ood_jobs: list[tuple[QThread, FunctionWorker]] = []
         self.ood_pending = False
+        self.attack_dialog: AttackDialog | None = None
+        self.compare_dialog: CompareDialog | None = None
         pin_to_one_intra_op_thread()  # this is the window's thread (issue 22)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -123,26 +126,6 @@ class DrawTab(QWidget):
     @property
     def preprocessed(self) -> Preprocessed | None:
         return None if self.answer is None else self.answer.preprocessed
-
-    @property
-    def last_latency_ms(self) -> float:
-        return 0.0 if self.answer is None else self.answer.latency_ms
-
-    @property
-    def reference_label(self) -> int | None:
-        return self.session.reference_label
-
-    @property
-    def dataset_info(self):  # noqa: ANN201 - core.data.datasets.DatasetInfo
-        return self.session.dataset_info
-
-    @property
-    def centred(self) -> bool:
-        return self.session.centred
-
-    @property
-    def opening(self) -> str | None:
-        return self.opener.opening
 
     # ================================================================= layout
     def _build_ui(self) -> None:
@@ -179,6 +162,8 @@ class DrawTab(QWidget):
         self.model_box.load_button.clicked.connect(self.load_model_dialog)
         self.model_box.bundled_button.clicked.connect(self.state.use_bundled)
         self.model_label, self.train_button = self.model_box.label, self.model_box.train_button
+        self.model_box.fool_button.clicked.connect(self.show_attack)
+        self.model_box.compare_button.clicked.connect(self.show_compare)
         layout.addWidget(self.model_box)
         root.addWidget(column, stretch=4)
         for name in PANEL_WIDGETS:
@@ -348,6 +333,42 @@ class DrawTab(QWidget):
         self.saliency_peak = 0.0 if result is None else result[1]
         self.answer_panel.show_saliency(result)
 
+    # ========================================================= fool, compare
+    def show_attack(self) -> AttackDialog:
+        """ "Fool the model" on the drawing (a non-modal dialog, one at a time)."""
+        if self.attack_dialog is None:
+            self.attack_dialog = AttackDialog(self)
+            self.attack_dialog.putOnCanvas.connect(self.put_on_canvas)
+            self.attack_dialog.run_button.clicked.connect(self._attack_now)
+        self.attack_dialog.show()
+        self.attack_dialog.raise_()
+        self._attack_now()
+        return self.attack_dialog
+
+    def _attack_now(self) -> None:
+        drawing = None if self.canvas.is_blank() else self.canvas.render_array()
+        self.attack_dialog.attack_picture(drawing, self.classifier, self.state.current_name)
+
+    def show_compare(self) -> CompareDialog:
+        """ "Side by side" and "Turn it" on the drawing (a non-modal dialog, one at a time)."""
+        if self.compare_dialog is None:
+            self.compare_dialog = CompareDialog(self.state, self)
+        self.compare_dialog.show()
+        self.compare_dialog.raise_()
+        drawing = None if self.canvas.is_blank() else self.canvas.render_array()
+        self.compare_dialog.compare(drawing, self.classifier)
+        return self.compare_dialog
+
+    @Slot(object)
+    def put_on_canvas(self, picture: object) -> None:
+        """Make ``picture`` ((H, W) uint8, dark on light) the drawing; read it at once."""
+        pixels = np.ascontiguousarray(picture, dtype=np.uint8)
+        height, width = pixels.shape
+        image = QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8)
+        self._forget_digit()
+        self.canvas.set_background(image.copy())
+        self.update_now()
+
     # ================================================================== files
     def open_image_dialog(self) -> None:
         path = ask_open_path(self, "picture", "Open a picture of a digit", IMAGE_FILTER)
@@ -405,17 +426,12 @@ class DrawTab(QWidget):
 
     def save_png(self, path: str | Path) -> bool:
         """Write the drawing as a PNG at the canvas's render size, atomically."""
-        path = Path(path)
-        try:
-            with atomic_path(path, suffix=".png") as tmp:
-                if not self.canvas.render_image().save(str(tmp), "PNG"):
-                    raise OSError("the PNG could not be written")
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            self._show_error(f"Could not save {path.name}: {reason}")
-            return False
-        self.state.show_status(f"Saved {path}")
-        return True
+        problem = self.canvas_panel.write_png(Path(path))
+        if problem:
+            self._show_error(problem)
+        else:
+            self.state.show_status(f"Saved {path}")
+        return problem is None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -457,6 +473,8 @@ class DrawTab(QWidget):
         """
         self._timer.stop()
         ended = self.opener.shutdown(timeout_ms)
+        for dialog in (self.attack_dialog, self.compare_dialog):
+            ended = (dialog is None or dialog.shutdown(timeout_ms)) and ended
         for thread, _worker in self._ood_jobs:
             ended = wait_for(thread, timeout_ms) and ended
         self._ood_jobs = []

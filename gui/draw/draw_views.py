@@ -79,6 +79,11 @@ class PixelView(QWidget):
         self._image = None if values is None else gray_image(values, low, high)
         self.update()
 
+    def set_image(self, image: QImage | None) -> None:
+        """Show a ready-made image (e.g. a coloured map) as it is."""
+        self._image = image
+        self.update()
+
     def set_overlay(self, heat: np.ndarray | None) -> None:
         self._overlay = None if heat is None else heat_image(heat)
         self.update()

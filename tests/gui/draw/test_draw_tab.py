@@ -186,7 +186,7 @@ def test_unreadable_file_shows_an_error_in_place(qtbot, tab, tmp_path):
     path.write_bytes(b"nope")
     assert not open_file(qtbot, tab, path)
     assert tab.error_label.isVisible() and "broken.png" in tab.error_label.text()
-    assert tab.open_button.isEnabled() and tab.opening is None
+    assert tab.open_button.isEnabled() and tab.opener.opening is None
 
 
 def test_save_png(qtbot, tab, tmp_path):
@@ -216,11 +216,15 @@ def test_train_button_opens_the_training_tab(qtbot, main_window):
 
 
 def test_fresh_app_uses_a_model(qtbot, main_window):
-    """With no saved model the tab still answers (bundled model, or a labelled untrained one)."""
+    """With no saved model the window answers with the bundled model: fails without it (an
+    untrained stand-in would still answer something, so answering is not enough)."""
     tab = main_window.draw_tab
     assert tab.classifier is not None
+    assert tab.classifier.checkpoint.summary() == load_bundled().summary()
+    assert main_window.state.startup_note == ""
     tab.canvas.add_stroke(Stroke(tuple(SEVEN), 0.065))
-    assert not tab.prediction.is_empty
+    tab.update_now()
+    assert tab.prediction.digit == 7
 
 
 def test_drop_an_image_file(qtbot, tab, tmp_path):
@@ -593,7 +597,7 @@ def test_closing_never_hangs_on_a_picture_that_does_not_end(qtbot, tab, tmp_path
     started = time.monotonic()
     assert tab.shutdown(timeout_ms=300) is False  # said, not waited for ever
     assert time.monotonic() - started < 10
-    assert tab.opening is None
+    assert tab.opener.opening is None
     _end(reader, qtbot)
 
 
@@ -621,7 +625,7 @@ def test_try_in_draw_offers_the_runs_model_and_keeps_the_label(qtbot, tab):
     assert tab.classifier.checkpoint is tab.state.current_model
     assert not tab.offer_bar.isVisibleTo(tab)
     tab.clear()
-    assert tab.reference_label is None
+    assert tab.session.reference_label is None
 
 
 def test_a_tab_without_a_window_uses_the_model_app_state_chose(qtbot):
