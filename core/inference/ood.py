@@ -411,10 +411,18 @@ def _sidecar(key: str) -> Path:
 
 
 def _read_sidecar(path: Path) -> OodStats | None:
-    try:
-        return OodStats.from_payload(torch.load(path, map_location="cpu", weights_only=True))
-    except FileNotFoundError:
+    import io
+    import os
+
+    from core.storage.safe_read import LIMITS, read_regular
+
+    if not os.path.lexists(path):
         return None
+    try:  # through the safe reader: a FIFO or /dev/zero planted in the cache is never read
+        raw = read_regular(path, LIMITS["json"], "cached statistics")
+        return OodStats.from_payload(
+            torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+        )
     except Exception as exc:  # a damaged cache is refitted, never trusted and never fatal
         log.warning("ignoring the cached 'is this a digit' statistics %s: %s", path.name, exc)
         return None

@@ -104,3 +104,19 @@ def test_names_that_are_not_utf8_print_as_escapes():
     assert printable_name(os.fsdecode(b"\xff.png")) == "\\xff.png"
     assert printable_name(b"\xfe.png") == "\\xfe.png"
     printable_name(os.fsdecode(b"\xff.png")).encode("utf-8")  # strict UTF-8 can write it
+
+
+@pytest.mark.parametrize("kind", ["fifo", "devzero", "missing"])
+def test_the_detector_cache_goes_through_the_safe_reader(tmp_path, kind):
+    from core.inference.ood import _read_sidecar
+
+    path = tmp_path / "ood-2-abc.pt"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "devzero":
+        path.symlink_to("/dev/zero")
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_read_sidecar(path)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and outcome == [None]
