@@ -22,7 +22,6 @@ from PySide6.QtGui import (
     QDesktopServices,
     QIcon,
     QImage,
-    QImageReader,
     QKeySequence,
     QPixmap,
     QShortcut,
@@ -54,6 +53,7 @@ from core.data.own_digits import (
     OwnDigits,
 )
 from core.errors import UserError
+from core.inference.image_io import read_picture
 from core.training.train_types import BatchEvent, EpochEvent, RunStarted
 from gui import theme
 from gui.app_state import AppState, Kept
@@ -226,35 +226,24 @@ class FineTuneWorker(QObject):
 
 
 def decode_thumbnails(paths: list[str]) -> list[tuple[str, QImage | None]]:
-    """Each file as a small ``QImage`` (None when unreadable), for a worker thread.
+    """Each file as a small grayscale ``QImage`` (None when it cannot be read), for a worker.
 
-    ``QImage``, unlike ``QPixmap``, may be made off the window's thread. The reader is asked
-    for a reduced size before decoding, so a 12-megapixel phone photo decodes as a thumbnail
-    (JPEG's scaled decoding) instead of 48 MB of pixels, and a hostile size is never allocated.
+    Through ``core.inference.image_io.read_picture`` (regular files only, the allowed formats,
+    the pixel budget, a time limit), shrunk strip by strip while decoding, so a 12-megapixel
+    phone photo costs a thumbnail's memory. ``QImage``, unlike ``QPixmap``, may be made off the
+    window's thread.
     """
     thumbnails: list[tuple[str, QImage | None]] = []
     for path in paths:
-        reader = QImageReader(path)
-        reader.setAutoTransform(True)
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > 2 * THUMB_SIDE:
-            reader.setScaledSize(
-                size.scaled(2 * THUMB_SIDE, 2 * THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
-            )
-        image = reader.read()
-        thumbnails.append(
-            (
-                path,
-                None
-                if image.isNull()
-                else image.scaled(
-                    THUMB_SIDE,
-                    THUMB_SIDE,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                ),
-            )
-        )
+        try:
+            pixels = np.ascontiguousarray(read_picture(path, max_side=THUMB_SIDE).pixels)
+        except UserError as exc:
+            log.info("no thumbnail for %s: %s", path, exc)
+            thumbnails.append((path, None))
+            continue
+        height, width = pixels.shape
+        image = QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8)
+        thumbnails.append((path, image.copy()))
     return thumbnails
 
 

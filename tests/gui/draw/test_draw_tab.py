@@ -458,13 +458,13 @@ def test_pictures_are_decoded_off_the_gui_thread(qtbot, tab, tmp_path, monkeypat
     import gui.draw.picture_opener as opener
 
     threads = []
-    real = opener.read_paper
+    real = opener.read_picture
 
-    def spy(path):
+    def spy(path, **kwargs):
         threads.append(threading.current_thread())
-        return real(path)
+        return real(path, **kwargs)
 
-    monkeypatch.setattr(opener, "read_paper", spy)
+    monkeypatch.setattr(opener, "read_picture", spy)
     path = tmp_path / "big.png"
     picture = np.full((3000, 3000), 255, np.uint8)
     picture[600:2400, 1400:1600] = 0
@@ -664,3 +664,18 @@ def load_bundled() -> Checkpoint:
 
 def _missing(*_args, **_kwargs):
     raise UserError("the bundled model is missing")
+
+
+@pytest.mark.parametrize("kind", ["eps", "fifo"])
+def test_pictures_that_never_end_are_refused_in_words(qtbot, tab, tmp_path, kind):
+    """A PostScript program named .png (Pillow would run Ghostscript) or a FIFO named .png."""
+    import os
+
+    path = tmp_path / "trap.png"
+    if kind == "eps":
+        path.write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n{ } loop\n")
+    else:
+        os.mkfifo(path)
+    assert not open_file(qtbot, tab, path)
+    assert "trap.png" in tab.error_label.text()
+    assert tab.open_button.isEnabled() and tab.opener.opening is None
