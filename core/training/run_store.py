@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import UserError
 from core.resources import user_data_dir
 from core.storage.atomic import write_text_atomic
+from core.storage.safe_read import read_text
 from core.training.run_history import Ema, GrowingArray, RunRecord
 from core.training.train_types import EpochEvent, EvalResult, Misclassified, TrainConfig
 
@@ -159,12 +161,12 @@ def save_runs(runs: list[RunRecord], path: str | os.PathLike[str] | None = None)
 def load_runs(path: str | os.PathLike[str] | None = None, smoothing: float = 0.6) -> LoadedRuns:
     """The stored runs, oldest first; never raises (see ``LoadedRuns.problem``)."""
     target = Path(path) if path is not None else runs_file()
-    try:
-        if target.stat().st_size > MAX_FILE_BYTES:
-            return LoadedRuns(problem=f"{target.name} is far larger than any saved run list")
-        raw = json.loads(target.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(target):
         return LoadedRuns()
+    try:  # the safe reader: a FIFO or /dev/zero here is named, never waited on (issue 24)
+        raw = json.loads(read_text(target, MAX_FILE_BYTES, "the saved run list"))
+    except UserError as exc:
+        return LoadedRuns(problem=str(exc))
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         log.warning("the saved run list %s cannot be read: %s", target, exc)
         return LoadedRuns(problem=f"the saved run list could not be read ({type(exc).__name__})")

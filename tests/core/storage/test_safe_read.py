@@ -120,3 +120,20 @@ def test_the_detector_cache_goes_through_the_safe_reader(tmp_path, kind):
     worker.start()
     worker.join(10)
     assert not worker.is_alive() and outcome == [None]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "devzero"])
+def test_the_saved_run_list_goes_through_the_safe_reader(tmp_path, kind):
+    from core.training.run_store import load_runs
+
+    path = tmp_path / "runs.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(load_runs(path)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and outcome[0].runs == []
+    assert "pipe" in outcome[0].problem or "device" in outcome[0].problem
