@@ -9,6 +9,23 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(scope="session")
+def sample():
+    """The bundled MNIST sample (``core.data.mnist.load_sample``), read once for the session.
+
+    Shared by every test: do not change its tensors in place (slice or copy them).
+    """
+    from core.data.mnist import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_test_digits(sample):
+    """The sample's test digits as numpy arrays: (images uint8 (N, 28, 28), labels)."""
+    return sample.test_images.numpy(), sample.test_labels.numpy()
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("user-data")

@@ -62,7 +62,7 @@ def test_inspect_json_carries_the_class_name_beside_the_index(capsys, tmp_path, 
 def test_train_evaluate_classify_on_a_synthetic_fashion_mnist_folder(capsys, tmp_path, picture):
     """The whole CLI path with --dataset fashion-mnist (synthetic files: no real copy offline)."""
     from core.data.mnist import write_idx_dataset
-    from tests.core.data.test_datasets import synthetic
+    from tests.helpers import synthetic
 
     write_idx_dataset(tmp_path / "data", *synthetic(300, 100), dataset="fashion-mnist")
     out = tmp_path / "fashion.pt"

@@ -13,7 +13,6 @@ import torch
 from PIL import Image
 
 from cli import main as cli_main
-from core.data.mnist import load_sample
 from core.inference.classifier import Classifier
 from core.resources import current_model_file
 from core.storage.checkpoint import Checkpoint, save_checkpoint
@@ -22,16 +21,10 @@ from core.training.models import build_model
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sample():
-    data = load_sample()
-    return data.test_images.numpy(), data.test_labels.numpy()
-
-
 @pytest.fixture
-def digit_files(tmp_path, sample):
+def digit_files(tmp_path, sample_test_digits):
     """Eight test digits as 200x200 dark-on-light PNGs (as a user would draw or scan them)."""
-    images, labels = sample
+    images, labels = sample_test_digits
     paths = []
     for i in range(8):
         big = Image.fromarray(255 - images[i]).resize((200, 200), Image.Resampling.BILINEAR)
@@ -131,13 +124,13 @@ def test_bundled_model_reads_the_digits(capsys, digit_files):
 
 
 def test_many_images_stream_in_chunks_without_keeping_steps(
-    capsys, tmp_path, sample, model_file, monkeypatch
+    capsys, tmp_path, sample_test_digits, model_file, monkeypatch
 ):
     """Memory is bounded by one chunk of 28x28 inputs: no crops kept, batches of CHUNK."""
     import cli.classify_cmd as classify_cmd
     from core.inference import preprocess
 
-    images, _ = sample
+    images, _ = sample_test_digits
     paths = []
     for i in range(130):
         path = tmp_path / f"d{i}.png"

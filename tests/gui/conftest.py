@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import ThreadLeakGuard
+
 
 @pytest.fixture(autouse=True)
-def no_threads_left_running(qapp):
-    from PySide6.QtCore import QThread
-
-    before = set(qapp.findChildren(QThread))
-    yield
-    running = [t for t in qapp.findChildren(QThread) if t not in before and t.isRunning()]
-    assert not running, f"test left {len(running)} QThread(s) running"
+def no_threads_left_running(qtbot, monkeypatch):
+    """Record every thread the test starts (``QThread.start`` patched); fail it for any left
+    running once its own clean-up is over (see ``tests.helpers.ThreadLeakGuard``)."""
+    guard = ThreadLeakGuard()
+    guard.install(monkeypatch)
+    yield guard
+    guard.check(qtbot)
 
 
 @pytest.fixture

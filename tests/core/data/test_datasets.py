@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 import torch
 
@@ -29,23 +28,7 @@ from core.storage.checkpoint import Checkpoint
 from core.training.models import build_model
 from core.training.train_settings import SETTINGS, restore_value
 from core.training.train_types import TrainConfig
-
-
-def synthetic(n_train: int = 40, n_test: int = 20, seed: int = 0):
-    """Ten classes, each a distinct bright square, so a label is visible in its picture."""
-    rng = np.random.default_rng(seed)
-
-    def make(n: int):
-        labels = rng.integers(0, 10, n, dtype=np.uint8)
-        images = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
-        for i, label in enumerate(labels):
-            row, col = divmod(int(label), 5)
-            images[i, 4 + 10 * row : 12 + 10 * row, 2 + 5 * col : 6 + 5 * col] = 255
-        return images, labels
-
-    train_images, train_labels = make(n_train)
-    test_images, test_labels = make(n_test)
-    return train_images, train_labels, test_images, test_labels
+from tests.helpers import synthetic
 
 
 def test_every_choice_and_table_reads_the_registry():

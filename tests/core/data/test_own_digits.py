@@ -12,13 +12,12 @@ import torch.nn.functional as F
 
 from core.data import own_digits
 from core.data.folder_dataset import load_folder_dataset
-from core.data.mnist import MnistData, load_sample
+from core.data.mnist import load_sample
 from core.data.own_digits import LoadingOwnDigits, OwnDigits, fine_tune, load_own_split
 from core.errors import UserError
 from core.inference.preprocess import digit_to_paper
-from core.storage.checkpoint import Checkpoint
-from core.training.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
-from core.training.trainer import Trainer
+from core.training.train_types import EpochEvent, RunEnded, RunStarted
+from tests.helpers import mlp_on_sample_but
 
 
 def one_sentence(message: str) -> bool:
@@ -177,25 +176,6 @@ def test_a_bad_folder_is_refused_in_one_sentence(tmp_path):
     with pytest.raises(UserError) as caught:
         load_own_split(tmp_path)
     assert "not a digit folder" in str(caught.value) and one_sentence(str(caught.value))
-
-
-def mlp_on_sample_but(
-    spared: int, test_digits: int = 1000
-) -> tuple[Checkpoint, MnistData, torch.Tensor, torch.Tensor]:
-    """An MLP trained 1 epoch on the sample without its last ``spared`` training digits: the
-    model, the data it saw, and the spared digits (to make an "own hand" from)."""
-    sample = load_sample()
-    n = sample.train_samples - spared
-    mnist = MnistData(
-        "sample",
-        "bundled sample",
-        sample.train_images[:n],
-        sample.train_labels[:n],
-        sample.test_images[:test_digits],
-        sample.test_labels[:test_digits],
-    )
-    ended = Trainer(TrainConfig(model="mlp", epochs=1, seed=1), data=mnist, finalize=None).run()
-    return ended.result.checkpoint, mnist, sample.train_images[n:], sample.train_labels[n:]
 
 
 @pytest.fixture(scope="module")

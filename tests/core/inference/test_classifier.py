@@ -6,27 +6,19 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 import core.inference.classifier as inference
-from core.data.mnist import load_sample
 from core.errors import CheckpointError
 from core.inference.classifier import Classifier, default_checkpoint
 from core.inference.preprocess import canvas_to_input
 from core.resources import bundled_model_file, current_model_file, resource_path
-from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from core.training.models import build_model
-
-
-def random_checkpoint(name: str = "cnn", loss: str = "nll", seed: int = 0) -> Checkpoint:
-    torch.manual_seed(seed)
-    return Checkpoint.from_model(build_model(name, loss), name, loss, dataset="test")
+from core.storage.checkpoint import load_checkpoint, save_checkpoint
+from tests.helpers import random_checkpoint
 
 
 @pytest.fixture(scope="module")
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    data = load_sample()
-    return data.test_images.numpy(), data.test_labels.numpy()
+def digits(sample_test_digits) -> tuple[np.ndarray, np.ndarray]:
+    return sample_test_digits
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.data.mnist import load_sample, normalize
+from core.data.mnist import normalize
 from core.errors import UserError
 from core.inspection.activations import stage_outputs
 from core.inspection.embedding_map import (
@@ -20,11 +20,6 @@ from core.inspection.embedding_map import (
 from core.resources import bundled_model_file
 from core.storage.checkpoint import load_checkpoint
 from core.training.models import MODELS, build_model
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,7 @@ def test_a_fashion_mnist_run_exports_torchvisions_fashion_mnist(tmp_path):
 def test_the_fashion_script_trains_on_a_local_folder_and_names_its_classes(tmp_path):
     from core.data.datasets import FASHION_MNIST, checkpoint_class_names
     from core.data.mnist import write_idx_dataset
-    from tests.core.data.test_datasets import synthetic
+    from tests.helpers import synthetic
 
     write_idx_dataset(tmp_path / "data", *synthetic(200, 50), dataset="fashion-mnist")
     script = write(TrainConfig(model="mlp", epochs=1, dataset="fashion-mnist"), tmp_path)

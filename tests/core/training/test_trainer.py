@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.data.mnist import MnistData, load_sample, normalize
+from core.data.mnist import MnistData, normalize
 from core.device import available_devices
 from core.errors import UserError
 from core.training.evaluation import evaluate
@@ -24,11 +24,6 @@ from core.training.train_types import (
     TrainConfig,
 )
 from core.training.trainer import MomentumSGD, Trainer, mlp_forward_backward, one_cycle_lr
-
-
-@pytest.fixture(scope="module")
-def sample() -> MnistData:
-    return load_sample()
 
 
 def small(data: MnistData, n_train: int = 512, n_test: int = 200) -> MnistData:

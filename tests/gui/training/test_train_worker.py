@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.training.train_settings import report_every
 from core.training.train_types import RunEnded, RunStarted, TrainConfig
 from gui.training.train_worker import BatchBlock, TrainWorker, start_worker
-
-
-@pytest.fixture(scope="module")
-def sample():
-    from core.data.mnist import load_sample
-
-    return load_sample()
 
 
 class Collector(QObject):
