@@ -84,3 +84,24 @@ def test_readme_is_short_enough_for_a_learner():
     assert len(text) <= MAX_README_CHARS, f"README.md is {len(text):,} characters"
     for section in ("Your first five minutes", "Keyboard"):
         assert f"## {section}" in text
+
+
+def test_tests_share_helpers_only_through_tests_helpers():
+    """A test module imports no other test module (helpers live in tests/helpers.py, fixtures
+    in conftest.py), and the ``sample`` fixture is defined once."""
+    borrowed, samples = [], []
+    for source in sorted((ROOT / "tests").rglob("*.py")):
+        tree = ast.parse(source.read_text(), filename=str(source))
+        where = source.relative_to(ROOT)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests."):
+                if node.module != "tests.helpers":
+                    borrowed.append(f"{where}: from {node.module}")
+            elif isinstance(node, ast.Import):
+                borrowed += [
+                    f"{where}: import {a.name}" for a in node.names if a.name.startswith("tests.")
+                ]
+            elif isinstance(node, ast.FunctionDef) and node.name == "sample":
+                samples.append(str(where))
+    assert not borrowed, borrowed
+    assert samples == ["tests/conftest.py"], samples
