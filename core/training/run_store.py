@@ -29,7 +29,13 @@ from core.resources import user_data_dir
 from core.storage.atomic import write_text_atomic
 from core.storage.safe_read import read_text
 from core.training.run_history import Ema, GrowingArray, RunRecord
-from core.training.train_types import EpochEvent, EvalResult, Misclassified, TrainConfig
+from core.training.train_types import (
+    EpochEvent,
+    EvalResult,
+    LrChanged,
+    Misclassified,
+    TrainConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,7 @@ def run_to_payload(run: RunRecord) -> dict[str, Any]:
         "final_accuracy": run.final_accuracy,
         "visible": run.visible,
         "nonfinite_losses": run.nonfinite_losses,
+        "lr_changes": [dataclasses.asdict(change) for change in run.lr_changes],
         "epochs": [
             {k: _number(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(e).items()}
             for e in run.epochs
@@ -134,6 +141,7 @@ def run_from_payload(raw: Any, smoothing: float) -> RunRecord:
         visible=bool(raw.get("visible", True)),
         epochs=[_epoch(e) for e in raw.get("epochs", [])],
         nonfinite_losses=int(raw.get("nonfinite_losses", 0)),
+        lr_changes=[LrChanged(**change) for change in raw.get("lr_changes", [])],
         loss_ema=Ema(smoothing),
     )
     curves = {name: _floats(raw["curves"][name]) for name in _CURVES}

@@ -39,8 +39,10 @@ class TabExports:
             if run is None
             else (run.config, f"run {run.number} of the Training tab ({run.label})")
         )
+        # A learning rate changed mid-run is a step of the script's schedule (issue 26).
+        changes = [(c.step, c.lr) for c in run.lr_changes] if run is not None else []
         try:
-            return export_script(config, origin=origin)
+            return export_script(config, origin=origin, lr_changes=changes)
         except UserError as exc:
             self.say(f"Could not export the script: {exc}", error=True)
             return None

@@ -66,7 +66,7 @@ class RunPanel(QGroupBox):
         self._last_progress = 0.0
         self.start_button = make_button("Start", "Ctrl+Return", start)
         self.start_button.setToolTip("Train a new model with these settings (Ctrl+Enter).")
-        self.pause_button = make_button("&Pause", None, toggle_pause)
+        self.pause_button = make_button("Pause", None, toggle_pause)
         self.stop_button = make_button("Stop", "Ctrl+.", stop)
         self.stop_button.setToolTip(
             "End the run after the current batch (Ctrl+.). The model is scored as it is and\n"
@@ -99,7 +99,7 @@ class RunPanel(QGroupBox):
         self.pause_button.setEnabled(self.state.can_pause)
         self.stop_button.setEnabled(self.state.can_pause)
         text, tip = self.state.pause_text()
-        self.pause_button.setText("Res&ume" if text == "Resume" else "&Pause")
+        self.pause_button.setText(text)  # no mnemonic: Ctrl+P is the tab's QShortcut
         self.pause_button.setToolTip(tip)
         form = self.state.progress_format()
         if form is not None and self.progress.maximum() > 0:

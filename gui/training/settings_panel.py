@@ -101,6 +101,7 @@ class SettingsPanel(QGroupBox):
     openPlaygroundPair = Signal(str)  # a LossPair name the learner wants to see
     resetRequested = Signal()
     presetChosen = Signal(str)  # the sentence saying what the chosen preset is for ("" if none)
+    findLrRequested = Signal()  # the learner asks the learning-rate finder (issue 26)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Model and training settings", parent)
@@ -136,6 +137,9 @@ class SettingsPanel(QGroupBox):
             if setting.name == "loss":
                 row += 1
                 grid.addWidget(self._build_playground_link(), row, 1, 1, 3)
+            if setting.name == "momentum":  # under the lr and momentum pair
+                row += 1
+                grid.addWidget(self._build_find_lr_link(), row, 1, 1, 3)
             if setting.name == "preset":  # "start from": the way back to the defaults beside it
                 grid.addWidget(self.reset_button, row, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(self._build_preset_note(), row + 1, 0, 1, 4)
@@ -196,6 +200,22 @@ class SettingsPanel(QGroupBox):
         self.loss_link.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.loss_link.linkActivated.connect(self.openPlaygroundPair)
         return self.loss_link
+
+    def _build_find_lr_link(self) -> QLabel:
+        self.find_lr_link = QLabel(
+            "<a href='find'>Which learning rate? Let the finder suggest one</a>"
+        )
+        self.find_lr_link.setToolTip(
+            "Trains a copy of the model for about 100 batches while the rate grows (fastai's\n"
+            "lr_find) and marks the rate where the loss falls fastest; your settings stay."
+        )
+        self.find_lr_link.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.find_lr_link.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.find_lr_link.linkActivated.connect(lambda _link: self.findLrRequested.emit())
+        return self.find_lr_link
 
     def _mark_absent_devices(self) -> None:
         """Devices this machine lacks stay listed (so the learner knows they exist), disabled."""

@@ -25,7 +25,14 @@ from core.errors import UserError
 from core.inspection.activations import DeadReluReport, GradientReport
 from core.training.run_history import BatchBlock, calibration_on_test_digits
 from core.training.train_settings import report_every
-from core.training.train_types import BatchEvent, EpochEvent, RunEnded, RunStarted, TrainConfig
+from core.training.train_types import (
+    BatchEvent,
+    EpochEvent,
+    LrChanged,
+    RunEnded,
+    RunStarted,
+    TrainConfig,
+)
 from gui.workers import start_worker  # re-exported: callers and tests import it from here
 
 __all__ = ["BatchBlock", "TrainWorker", "start_worker"]
@@ -49,6 +56,7 @@ class TrainWorker(QObject):
     runStarted = Signal(object)  # RunStarted
     batchesReady = Signal(object)  # BatchBlock
     epochEnded = Signal(object)  # EpochEvent
+    lrChanged = Signal(object)  # LrChanged: the learner's new rate took effect at a step
     runEnded = Signal(object)  # RunEnded, exactly once per work()
     # CalibrationReport of the scored model on the test digits, after runEnded (None: failed)
     calibrationReady = Signal(object)
@@ -95,6 +103,11 @@ class TrainWorker(QObject):
 
     def resume(self) -> None:
         self.trainer.resume()
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate from the next step on (the trainer's thread-safe
+        ``set_lr``); ``lrChanged`` says when it took effect."""
+        self.trainer.set_lr(lr)
 
     @property
     def is_paused(self) -> bool:
@@ -176,6 +189,9 @@ class TrainWorker(QObject):
         elif isinstance(event, RunStarted):
             self._last_flush = time.monotonic()
             self.runStarted.emit(event)
+        elif isinstance(event, LrChanged):
+            self._flush()  # the curves hold every step before the change when its mark arrives
+            self.lrChanged.emit(event)
         elif isinstance(event, GradientReport | DeadReluReport):
             self.insideEvent.emit(event)
         # RunEnded is emitted once by work(), from the trainer's return value.

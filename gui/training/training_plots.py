@@ -9,8 +9,6 @@ only for the runs that changed, whatever the batch rate.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,7 +28,7 @@ from core.training.run_history import (
     decade_range,
     wants_log_scale,
 )
-from core.training.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
+from core.training.train_types import EpochEvent, LrChanged, RunEnded, RunStarted, TrainConfig
 from gui import theme
 from gui.training.curve_controls import CurveControls, DecadeAxis, readout_text
 from gui.training.run_list import RunListView, colour_of
@@ -208,10 +206,6 @@ class TrainingPlots(QWidget):
     def current(self) -> RunRecord | None:
         return self.history.current
 
-    @property
-    def smoothing(self) -> float:
-        return self.history.smoothing
-
     def colour_of(self, run: RunRecord) -> str:
         return colour_of(run)
 
@@ -224,6 +218,8 @@ class TrainingPlots(QWidget):
         ``redraw``), and its row in the run list."""
         self.placeholder.setVisible(False)
         self.curves[run.number] = _make_curves(self, self.colour_of(run))
+        for change in run.lr_changes:
+            self.mark_lr_change(run, change)
         for curve in self.curves[run.number].values():
             curve.setVisible(run.visible)
         self._relabel_legend(run)
@@ -232,6 +228,13 @@ class TrainingPlots(QWidget):
         self._dirty.add(run.number)
         self._speed_dirty.add(run.number)
         return run
+
+    def mark_lr_change(self, run: RunRecord | None, change: LrChanged) -> None:
+        """A dashed line where ``run``'s learning rate changed, labelled with the new rate."""
+        if run is not None and run.number in self.curves:
+            mark = _lr_mark(change, self.colour_of(run))
+            self.loss_plot.addItem(mark, ignoreBounds=True)
+            self.curves[run.number][f"lr-{len(self.curves[run.number])}"] = mark
 
     def show_history(self) -> None:
         """Draw every run the history holds (the runs restored at start)."""
@@ -460,13 +463,6 @@ class TrainingPlots(QWidget):
         kind = {id(self.acc_plot): "accuracy", id(self.speed_plot): "speed"}.get(id(plot), "loss")
         return readout_text(kind, self.history.visible_runs, x)
 
-    # ------------------------------------------------------------------ CSV
-    def csv_text(self) -> str:
-        return self.history.csv_text()
-
-    def export_csv(self, path: str | os.PathLike[str]) -> Path:
-        return self.history.export_csv(path)
-
 
 def _make_curves(plots: TrainingPlots, colour: str) -> dict[str, pg.PlotDataItem]:
     """One run's curves on the three plots, created once (``redraw`` fills them)."""
@@ -490,3 +486,15 @@ def _make_curves(plots: TrainingPlots, colour: str) -> dict[str, pg.PlotDataItem
         curves[key].setDownsampling(auto=True, method="peak")
         curves[key].setClipToView(True)
     return curves
+
+
+def _lr_mark(change: LrChanged, colour: str) -> pg.InfiniteLine:
+    """The mark of a mid-run learning-rate change on the loss plot (issue 26)."""
+    return pg.InfiniteLine(
+        pos=change.step,
+        angle=90,
+        movable=False,
+        pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+        label=f"lr → {change.lr:g}",
+        labelOpts={"position": 0.92, "color": colour, "anchors": [(0, 0), (0, 0)]},
+    )

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QTabWidget, QVBo
 from core.errors import UserError
 from core.training.run_history import DEFAULT_SMOOTHING, BatchBlock, RunRecord
 from core.training.train_settings import coerce, restore_config, stored_values
-from core.training.train_types import EpochEvent, RunEnded, RunStarted, TrainConfig
+from core.training.train_types import EpochEvent, LrChanged, RunEnded, RunStarted, TrainConfig
 from gui.app_state import AppState, Kept
 from gui.draw.state import OfferedModel
 from gui.training.data_panel import DataPanel
@@ -30,6 +30,7 @@ from gui.training.settings_panel import SettingsPanel, control_name
 from gui.training.state import TrainingState, keeps_unasked
 from gui.training.train_worker import TrainWorker
 from gui.training.training_plots import TrainingPlots
+from gui.training.why_pages import WhyPages
 from gui.workers import SHUTDOWN_WAIT_MS, is_running, start_worker, wait_for
 
 LEFT_WIDTH = 380
@@ -86,12 +87,17 @@ class TrainingTab(QWidget):
         self.views.addTab(self.plots, "Li&ve curves")
         self.views.addTab(self.evaluation, "Evaluatio&n")
         self.views.setTabToolTip(1, "Confusion matrix, per-digit accuracy and misclassified digits")
+        self.why = WhyPages(self)  # issue 26: lr finder, landscape, repeats, live lr control
+        self.lr_finder, self.landscape = self.why.lr_finder, self.why.landscape
+        self.repeats, self.lr_control = self.why.repeats, self.why.lr_control
+        self.lr_control.lrRequested.connect(self.set_lr)
         self.data_panel = DataPanel()
         self.data_panel.datasetChanged.connect(self._on_dataset_changed)
         self.settings_box = SettingsPanel()
         self.settings_box.openPlaygroundPair.connect(self.openPlaygroundPair)
         self.settings_box.resetRequested.connect(self.reset_settings)
         self.settings_box.presetChosen.connect(self.show_message)
+        self.settings_box.findLrRequested.connect(self.why.find_learning_rate)
         self.controls = self.settings_box.controls
         for name, widget in self.controls.items():  # tab.epochs_spin, tab.model_combo, ...
             setattr(self, control_name(_setting(name)), widget)
@@ -99,6 +105,7 @@ class TrainingTab(QWidget):
         self.loss_link = self.settings_box.loss_link
         self.augment_strip = self.settings_box.augment_strip
         self.run_panel = RunPanel(self.run_state, self.start, self.toggle_pause, self.stop)
+        self.run_panel.layout().insertWidget(1, self.lr_control)  # under Start/Pause/Stop
         for name in ("start_button", "pause_button", "stop_button", "progress", "eta_label"):
             setattr(self, name, getattr(self.run_panel, name))
         self.message = self.run_panel.message
@@ -229,6 +236,7 @@ class TrainingTab(QWidget):
         worker.runStarted.connect(self._on_run_started)
         worker.batchesReady.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
+        worker.lrChanged.connect(self._on_lr_changed)
         worker.runEnded.connect(self._on_run_ended)
         worker.calibrationReady.connect(self.evaluation.show_calibration)
         worker.insideEvent.connect(self.insideEvent)
@@ -257,6 +265,7 @@ class TrainingTab(QWidget):
     def shutdown(self) -> None:
         """Stop any run and wait for its thread: the window may close only after this."""
         self.data_panel.shutdown()
+        self.why.shutdown()
         thread = self._thread
         if self._worker is not None and self.is_running:
             self._worker.stop()
@@ -276,6 +285,10 @@ class TrainingTab(QWidget):
         self.settings_box.setEnabled(idle)
         self.data_panel.set_controls_enabled(idle)
         self.load_button.setEnabled(idle)
+        worker = self._worker
+        self.lr_control.set_running(
+            self.run_state.can_pause, worker.trainer.config.lr if worker and not idle else None
+        )
         self.run_panel.render()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
@@ -304,6 +317,18 @@ class TrainingTab(QWidget):
     def _on_epoch(self, event: EpochEvent) -> None:
         self.plots.run_changed(self.run_state.epoch_ended(event))
         self.run_panel.show_run_message()
+
+    def set_lr(self, lr: float) -> bool:
+        """Change the running run's learning rate from its next step (False: no run)."""
+        if self._worker is None or not self.run_state.can_pause:
+            return False
+        self._worker.set_lr(lr)
+        return True
+
+    def _on_lr_changed(self, event: LrChanged) -> None:
+        """The new rate took effect: kept with the run, marked on its curves."""
+        self.plots.mark_lr_change(self.run_state.history.add_lr_change(event), event)
+        self.lr_control.changed(event.lr, event.step)
 
     def _on_run_ended(self, ended: RunEnded) -> None:
         run = self.run_state.run_ended(ended)
@@ -334,6 +359,7 @@ class TrainingTab(QWidget):
         if ended.status == "stopped":
             title += " (stopped early)"
         self.evaluation.show_result(result.evaluation, images, title, result.config.dataset)
+        self.landscape.set_run(result, title, self._data)
 
     # ----------------------------------------------------------- the library
     def _keep_if_it_beats(self, checkpoint, ended: RunEnded) -> Kept:  # noqa: ANN001

@@ -87,16 +87,23 @@ class LandscapeView(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.controls = QHBoxLayout()
+        # Two rows: the view fits beside the Training tab's settings at 1024x700 (issue 22).
+        numbers, actions = QHBoxLayout(), QHBoxLayout()
         for text, widget in (
             ("Grid", self.grid_box),
             ("Span", self.span_box),
             ("Seed", self.seed_box),
         ):
-            self.controls.addWidget(QLabel(text))
-            self.controls.addWidget(widget)
-        for widget in (self.path_box, self.compute_button, self.cancel_button, self.progress):
-            self.controls.addWidget(widget)
+            numbers.addWidget(QLabel(text))
+            numbers.addWidget(widget)
+        numbers.addWidget(self.path_box)
+        numbers.addStretch(1)
+        for widget in (self.compute_button, self.cancel_button):
+            actions.addWidget(widget)
+        actions.addWidget(self.progress, 1)
+        self.controls = QVBoxLayout()
+        self.controls.addLayout(numbers)
+        self.controls.addLayout(actions)
         self.status = QLabel()
         self.status.setWordWrap(True)
 

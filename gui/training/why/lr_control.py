@@ -9,7 +9,7 @@ runs; the run's ``LrChanged`` event marks the curves.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from gui.training.why.state import lr_text
 
@@ -35,11 +35,18 @@ class LrControl(QWidget):
         self.apply = QPushButton("&Apply lr")
         self.apply.clicked.connect(self._apply)
         self.note = QLabel("")
-        layout = QHBoxLayout(self)
+        # Two rows: it fits the Training tab's Run box (380 px) at any window size (issue 22).
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Learning rate now"))
-        for widget in (self.box, self.half, self.double, self.apply, self.note):
-            layout.addWidget(widget)
+        label = QLabel("Learning rate now")
+        label.setBuddy(self.box)
+        layout.addWidget(label, 0, 0)
+        layout.addWidget(self.box, 0, 1)
+        layout.addWidget(self.apply, 0, 2)
+        layout.addWidget(self.half, 1, 1)
+        layout.addWidget(self.double, 1, 2)
+        layout.addWidget(self.note, 2, 0, 1, 3)
+        self.note.setWordWrap(True)
         self.set_running(False)
 
     def set_running(self, running: bool, lr: float | None = None) -> None:

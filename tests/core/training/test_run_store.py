@@ -14,6 +14,7 @@ from core.training.train_types import (
     BatchEvent,
     EpochEvent,
     EvalResult,
+    LrChanged,
     Misclassified,
     RunEnded,
     RunResult,
@@ -43,6 +44,7 @@ def test_runs_come_back_with_settings_curves_and_results(tmp_path):
     history = RunHistory()
     first = _run(history, nan_at=5)
     second = _run(history, lr=0.01)
+    second.lr_changes.append(LrChanged(12, 0.005, 0.01))
     path = save_runs(history.runs, tmp_path / "runs.json")
     loaded = load_runs(path)
     assert loaded.problem == ""
@@ -52,6 +54,7 @@ def test_runs_come_back_with_settings_curves_and_results(tmp_path):
     assert back[0].evaluation.misclassified[0].predicted == 7
     assert back[0].epochs[0].test_accuracy == 0.91
     np.testing.assert_allclose(back[1].losses.view, second.losses.view)
+    assert back[1].lr_changes == [LrChanged(12, 0.005, 0.01)] and back[0].lr_changes == []
     assert math.isnan(back[0].losses.view[4]) and back[0].nonfinite_losses == 1
     np.testing.assert_allclose(back[0].smoothed.view, first.smoothed.view)  # recomputed
     np.testing.assert_allclose(back[1].speed_smoothed.view, second.speed_smoothed.view)

@@ -106,7 +106,7 @@ def test_runs_are_kept_overlaid_and_exported(qtbot, tab, tmp_path):
     assert not curves(first)["raw"].isVisible() and curves(second)["smoothed"].isVisible()
     assert "Run #2 at step" in tab.plots.readout(tab.plots.loss_plot, 10)
 
-    path = tab.plots.export_csv(tmp_path / "runs.csv")
+    path = tab.run_state.history.export_csv(tmp_path / "runs.csv")  # what Export CSV… writes
     rows = list(csv.DictReader(path.open()))
     assert {r["run"] for r in rows} == {"1", "2"}
     epoch_rows = [r for r in rows if r["kind"] == "epoch"]
@@ -481,6 +481,8 @@ def test_every_button_can_be_reached_from_the_keyboard(qtbot, tab):
         if not button.text():
             continue  # e.g. a combo box's arrow, a scroll bar
         has_key = not button.shortcut().isEmpty() or "&" in button.text()
+        # Pause/Resume: Ctrl+P is a QShortcut of the tab, so that it outlives the text changes.
+        has_key = has_key or (button is tab.pause_button and tab.pause_shortcut.isEnabled())
         assert has_key, f"{button.text()!r} has no shortcut or mnemonic"
 
 
@@ -857,3 +859,44 @@ def test_the_run_list_says_how_long_a_run_took_to_reach_99_percent(qtbot, tab):
     plots.add_epoch(EpochEvent(1, 2, 0.2, 0.1, 0.985, 4.0))
     plots.add_epoch(EpochEvent(2, 2, 0.1, 0.05, 0.992, 3.5))
     assert plots.run_table.item(0, 7).text() == "99.20% (99% in 7.5 s)"
+
+
+def test_a_learning_rate_changed_mid_run_is_marked_kept_and_exported(qtbot, tab, tmp_path):
+    _configure(tab, epochs=100, batch_size=8)
+    assert not tab.set_lr(0.001)  # no run to change
+    with qtbot.waitSignal(tab.runEnded, timeout=60_000):
+        tab.start()
+        _wait_for_progress(qtbot, tab)
+        control = tab.lr_control  # in the Run box, live while the run goes
+        assert control.apply.isEnabled() and control.box.value() == 0.05
+        control.box.setValue(0.001)
+        control.apply.click()
+        qtbot.waitUntil(lambda: bool(tab.plots.current.lr_changes), timeout=10_000)
+        assert "0.001" in control.note.text()
+        tab.stop()
+    run = tab.plots.current
+    (change,) = run.lr_changes
+    assert change.lr == 0.001 and change.previous == 0.05 and change.step >= 1
+    marks = [k for k in tab.plots.curves_of(run) if k.startswith("lr-")]
+    assert len(marks) == 1 and tab.plots.curves_of(run)[marks[0]].value() == change.step
+    assert any(row[7] == "lr_change" for row in run_rows(tab))
+    assert tab.export_script_to(tmp_path / "run.py", run)
+    assert f"LR_STEPS = [({change.step}, 0.02" in (tmp_path / "run.py").read_text()
+    qtbot.waitUntil(lambda: not tab.is_running)
+    assert not tab.lr_control.apply.isEnabled()  # nothing to change between runs
+
+
+def test_the_why_pages_sit_beside_the_curves_and_the_finder_is_one_click(qtbot, tab):
+    titles = [tab.views.tabText(i) for i in range(tab.views.count())]
+    assert titles[2:] == ["Learning rate", "Landscape", "Repeats"]
+    assert tab.lr_control.parent() is tab.run_panel
+    tab.settings_box.find_lr_link.linkActivated.emit("find")
+    assert tab.views.currentWidget() is tab.lr_finder and tab.lr_finder.state.busy
+    tab.lr_finder.jobs.stop()
+    qtbot.waitUntil(lambda: not tab.lr_finder.state.busy, timeout=30_000)
+    tab.lr_finder.useLearningRate.emit(0.0123)
+    assert tab.config().lr == pytest.approx(0.0123, rel=1e-3) and "0.0123" in tab.message.text()
+
+
+def run_rows(tab):
+    return tab.run_state.history.csv_rows()

@@ -1,0 +1,70 @@
+"""The Training tab's "why" pages (issue 26), placed beside the live curves: the learning-rate
+finder, the loss landscape around the last run's model, repeats over seeds, and the control that
+changes the learning rate of a running run (in the Run box). The views are helper E's
+(gui/training/why/); this only places and wires them, and gives their buttons keys.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QKeySequence
+
+from gui.training.why.landscape_view import LandscapeView
+from gui.training.why.lr_control import LrControl
+from gui.training.why.lr_finder_view import LrFinderView
+from gui.training.why.repeats_view import RepeatsView
+
+if TYPE_CHECKING:
+    from gui.training.training_tab import TrainingTab
+
+
+class WhyPages:
+    """The why-views of one Training tab: pages in its views, the lr control for its Run box."""
+
+    def __init__(self, tab: TrainingTab) -> None:
+        self.tab = tab
+        self.lr_finder = LrFinderView(tab.config)
+        self.lr_finder.useLearningRate.connect(self._use_found_lr)
+        self.landscape = LandscapeView()
+        self.repeats = RepeatsView(tab.config)
+        for view, title, tip in (
+            (self.lr_finder, "Learning rate", "Find a good learning rate before a run"),
+            (self.landscape, "Landscape", "The loss around the last run's model, and its path"),
+            (self.repeats, "Repeats", "The same settings over seeds: is a difference noise?"),
+        ):
+            tab.views.addTab(view, title)
+            tab.views.setTabToolTip(tab.views.count() - 1, tip)
+        self.lr_control = LrControl()
+        self._give_keys()
+
+    def _give_keys(self) -> None:
+        """Keys for the why-views' buttons that do not clash with the always-visible column
+        (each view's own buttons are only live while its page shows)."""
+        self.lr_control.apply.setText("Appl&y lr")  # Alt+A is the data panel's "Use s&ample"
+        keys = {
+            self.lr_control.half: "Ctrl+[",
+            self.lr_control.double: "Ctrl+]",
+            self.lr_finder.use_button: "Ctrl+U",
+            self.repeats.clear_button: "Ctrl+Shift+Backspace",
+            self.lr_finder.cancel_button: "Esc",
+            self.landscape.cancel_button: "Esc",
+            self.repeats.cancel_button: "Esc",
+        }
+        for button, key in keys.items():
+            button.setShortcut(QKeySequence(key))
+            button.setToolTip(f"{button.toolTip()} ({key})".lstrip())
+
+    def find_learning_rate(self) -> None:
+        """Open the learning-rate finder on the current settings and start it."""
+        self.tab.views.setCurrentWidget(self.lr_finder)
+        self.lr_finder.find(self.tab.config())
+
+    def _use_found_lr(self, lr: float) -> None:
+        self.tab.lr_spin.setValue(lr)
+        self.tab.show_message(f"Learning rate set to {lr:.3g}, the finder's suggestion.")
+
+    def shutdown(self) -> None:
+        """Stop the views' jobs and wait for them (each wait has a timeout)."""
+        for view in (self.lr_finder, self.landscape, self.repeats):
+            view.shutdown()
