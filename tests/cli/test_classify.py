@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from cli import main as cli_main
@@ -17,6 +16,7 @@ from core.inference.classifier import Classifier
 from core.resources import current_model_file
 from core.storage.checkpoint import Checkpoint, save_checkpoint
 from core.training.models import build_model
+from tests.helpers import random_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,9 +36,7 @@ def digit_files(tmp_path, sample_test_digits):
 
 @pytest.fixture
 def model_file(tmp_path) -> Path:
-    torch.manual_seed(0)
-    checkpoint = Checkpoint.from_model(build_model("mlp", "ce"), "mlp", "ce", dataset="test")
-    return save_checkpoint(checkpoint, tmp_path / "model.pt")
+    return save_checkpoint(random_checkpoint("mlp", "ce"), tmp_path / "model.pt")
 
 
 def run_cli(capsys, *args: str) -> tuple[int, list[str], str]:

@@ -15,7 +15,7 @@ from core.inspection.activations import inspect_tensor
 from core.resources import bundled_model_file
 from core.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.training.models import MODELS, build_model
-from tests.helpers import run_main
+from tests.helpers import random_checkpoint, run_main
 
 
 @pytest.fixture
@@ -29,9 +29,7 @@ def digit_file(tmp_path, sample_test_digits):
 
 @pytest.fixture
 def mlp_file(tmp_path):
-    torch.manual_seed(0)
-    checkpoint = Checkpoint.from_model(build_model("mlp", "ce"), "mlp", "ce", dataset="test")
-    return save_checkpoint(checkpoint, tmp_path / "mlp.pt")
+    return save_checkpoint(random_checkpoint("mlp", "ce"), tmp_path / "mlp.pt")
 
 
 def run_cli(capsys, *args: str) -> tuple[int, list[str], str]:
