@@ -21,7 +21,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from cli import EXIT_FAILED, EXIT_OK
+from cli import EXIT_FAILED, EXIT_OK, add_command, add_model_option
 from core import json_output
 from core.errors import UserError
 
@@ -33,20 +33,18 @@ CHUNK = 64  # images per model batch: one chunk of inputs in memory at a time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "classify",
-        help="classify digit pictures with the current (or a given) model",
         description="Classify pictures of handwritten digits (PNG, JPEG, BMP, ...; any size, "
         "dark-on-light or light-on-dark). Each picture is preprocessed as MNIST was: cropped, "
         "fitted to 20x20 and centred by its centre of mass in 28x28.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files to classify")
-    parser.add_argument(
-        "--model",
-        metavar="PATH",
-        action="append",
-        help="checkpoint to use (default: the app's current model, else the bundled one); "
+    add_model_option(
+        parser,
         "give it twice (--model A --model B) to read every picture with both models",
+        action="append",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(

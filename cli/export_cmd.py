@@ -10,13 +10,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cli import add_command
+
 
 def register(subparsers: Any) -> None:
     from cli.train_cmd import add_config_arguments
 
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "export-script",
-        help="write a training run as a standalone PyTorch script (runs with torchrun too)",
         description="Write one Python file that trains exactly this run with torch and "
         "torchvision only: 'python FILE' on one device, 'torchrun --nproc_per_node=N FILE' "
         "on several. Takes the train command's options.",

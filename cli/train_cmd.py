@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cli import add_command
 from core import json_output
 from core.errors import UserError
 from core.training.train_settings import SETTINGS, Setting, apply_preset, report_every
@@ -35,9 +36,9 @@ def register(subparsers: Any) -> None:
 
 
 def _register_train(subparsers: Any) -> None:
-    train = subparsers.add_parser(
+    train = add_command(
+        subparsers,
         "train",
-        help="train a model on MNIST (or the bundled sample) and save it",
         description="Train a model headless. Defaults are the seed notebook's settings: "
         "mlp, 5 epochs, batch 64, SGD lr 0.01 momentum 0.9. A --preset sets a group of them; "
         "options given next to it win.",
@@ -63,9 +64,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _register_evaluate(subparsers: Any) -> None:
-    evaluate = subparsers.add_parser(
+    evaluate = add_command(
+        subparsers,
         "evaluate",
-        help="evaluate a saved model on the test set",
         description="Accuracy, loss, per-class accuracy, calibration and the confusion matrix "
         "of a saved model.",
     )

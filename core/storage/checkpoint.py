@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from core import __version__
+from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.errors import CheckpointError
 from core.storage.atomic import atomic_path
 from core.storage.model_schema import (
@@ -46,8 +47,6 @@ from core.training.models import LOSS_CHOICES, MODELS, build_model
 
 FORMAT = "digit-lab-checkpoint"
 FORMAT_VERSION = 1
-MNIST_MEAN = 0.1307
-MNIST_STD = 0.3081
 # Weights are accepted in these dtypes (cast to the model's float32 when built); complex and
 # integer tensors are refused: loading them would silently drop the imaginary part or mean
 # that something other than trained weights is in the file.

@@ -25,11 +25,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.augment import BatchAugmenter
+from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.mnist import MnistData, load_mnist, normalize
 from core.device import describe_device, resolve_device
 from core.errors import UserError
 from core.inspection.activations import GradientMonitor
-from core.storage.checkpoint import MNIST_MEAN, MNIST_STD, Checkpoint
+from core.storage.checkpoint import Checkpoint
 from core.training.evaluation import evaluate_tensors, log_probabilities, loss_function, model_input
 from core.training.models import SimpleNet, build_model
 from core.training.train_settings import PRESET_NOTES
