@@ -277,7 +277,5 @@ class TrainingState:
         return True
 
     def clear_finished(self) -> list[RunRecord]:
-        """Forget the finished runs, here and in the saved list; the forgotten ones."""
-        gone = self.history.clear_finished()
-        self.save_runs()
-        return gone
+        """Forget the finished runs (``save_runs`` then forgets them on disk); the gone ones."""
+        return self.history.clear_finished()

@@ -77,7 +77,14 @@ class TrainingTab(QWidget):
     # ----------------------------------------------------------------- building
     def _build_views(self) -> None:
         self.plots = TrainingPlots(self.run_state.history)
-        self.exports = TabExports(self, self.run_state.history, self.config, self.show_message)
+        state = self.run_state
+        self.exports = TabExports(
+            self,
+            state.history,
+            self.config,
+            self.show_message,
+            lambda: state.save_runs() or state.store_problem,  # runs on the saving thread
+        )
         self.plots.exportRequested.connect(self.exports.csv_dialog)
         self.plots.scriptRequested.connect(self.exports.script_dialog)
         self.plots.clearRequested.connect(self.clear_finished_runs)
@@ -200,6 +207,7 @@ class TrainingTab(QWidget):
     def clear_finished_runs(self) -> None:
         """Forget the finished runs, on screen and in the saved list."""
         self.plots.forget_runs(self.run_state.clear_finished())
+        self.exports.save_runs_later()
 
     @property
     def is_running(self) -> bool:
@@ -266,6 +274,7 @@ class TrainingTab(QWidget):
         """Stop any run and wait for its thread: the window may close only after this."""
         self.data_panel.shutdown()
         self.why.shutdown()
+        self.exports.wait()
         thread = self._thread
         if self._worker is not None and self.is_running:
             self._worker.stop()
@@ -337,7 +346,7 @@ class TrainingTab(QWidget):
         self._show_evaluation(ended, run)
         self.run_panel.ended(ended.status, run)
         self._offer_model(ended)
-        self.run_state.save_runs()
+        self.exports.save_runs_later()
         self.run_panel.show_run_message()
         self.state.show_status(
             self.run_state.status_line(), 0 if ended.status == "finished" else 5000

@@ -803,6 +803,7 @@ def test_the_run_list_survives_a_restart_and_clear_empties_it(qtbot, tab):
         tab.start()
     qtbot.waitUntil(lambda: not tab.is_running)
     run = tab.plots.current
+    assert tab.exports.wait()  # saved in a worker: the window never waits for the disk
     again = TrainingTab(AppState())
     qtbot.addWidget(again)
     (back,) = again.plots.runs
@@ -813,6 +814,7 @@ def test_the_run_list_survives_a_restart_and_clear_empties_it(qtbot, tab):
     )
     again.plots.clear_button.click()
     assert again.plots.runs == [] and again.plots.run_table.rowCount() == 0
+    assert again.exports.wait()
     third = TrainingTab(AppState())
     qtbot.addWidget(third)
     assert third.plots.runs == []
