@@ -2,8 +2,9 @@
 
 A circle hidden in a function (``from a import x`` inside ``b.f`` while ``a`` imports ``b``)
 still ties two modules into one unit that cannot be understood, tested or moved alone, so the
-graph is built from every ``import`` statement in the source, wherever it stands. Imports under
-``if TYPE_CHECKING:`` count as well: there are none today, and a type is a dependency too.
+graph is built from every ``import`` statement in the source, wherever it stands, except under
+``if TYPE_CHECKING:``: those never run, so they cannot close a circle when the app imports, and
+an annotation naming a class of another module is how typed Python code crosses packages.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def imports_of(path: Path, importer: str, known: set[str]) -> set[str]:
     packages Python loads on the way are not edges: they are loaded, not depended on.
     """
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in _run_time_nodes(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name in known}
         elif isinstance(node, ast.ImportFrom):
@@ -53,6 +54,24 @@ def imports_of(path: Path, importer: str, known: set[str]) -> set[str]:
                     found.add(module)
     found.discard(importer)
     return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _run_time_nodes(tree: ast.AST):
+    """Every node of ``tree`` but the bodies of ``if TYPE_CHECKING:`` (their ``else`` runs)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def import_graph(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
@@ -134,6 +153,23 @@ def test_the_check_sees_a_circle_inside_a_function(tmp_path):
     assert graph["core.data.a"] == {"core.data.b"}
     assert graph["core.data.b"] == {"core.data.a"}
     assert cycles(graph) == [["core.data.a", "core.data.b"]]
+
+
+def test_type_checking_imports_close_no_circle(tmp_path):
+    """An import for annotations only never runs; one inside a function does."""
+    package = tmp_path / "gui"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tab.py").write_text("import gui.pages\n")
+    (package / "pages.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from gui.tab import Tab\n"
+        "def later():\n    import gui.other\n"
+    )
+    (package / "other.py").write_text("")
+    graph = import_graph(tmp_path, ("gui",))
+    assert graph["gui.pages"] == {"gui.other"}
+    assert cycles(graph) == []
 
 
 def test_a_longer_circle_is_named_whole():

@@ -42,10 +42,10 @@ from core.data.digits import (  # noqa: F401  (re-exported: most callers import 
     MnistData,
 )
 from core.data.http_fetch import FetchCancelled, check_mirror, one_line, stream_to_file
-from core.errors import DataError, UserError
+from core.errors import DataError, UserError, os_problem
 from core.resources import default_mnist_dir, sample_data_dir
 from core.storage.atomic import write_bytes_atomic
-from core.storage.paths import check_folder, is_dir, is_file, os_problem
+from core.storage.paths import check_folder, is_dir, is_file
 from core.storage.safe_read import open_stream
 
 # (split, kind) -> file stem, as torchvision names them.

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.errors import UserError
+from core.errors import UserError, os_problem
 
 NAME_MAX = 255  # the longest file name (one path component) common file systems allow
 _RANDOM_PART = 8  # tempfile's random characters
@@ -73,8 +73,6 @@ def replaceable_target(path: str | os.PathLike[str]) -> Path:
     except FileNotFoundError:
         return target
     except OSError as exc:
-        from core.storage.paths import os_problem
-
         raise UserError(f"cannot write {path}: {os_problem(exc)}") from None
     if not stat.S_ISREG(mode):
         kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"

@@ -16,28 +16,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from core.errors import UserError
+from core.errors import UserError, os_problem  # os_problem re-exported: callers import it here
 from core.storage.atomic import NAME_MAX, escapes_data_folder, temp_prefix
-
-
-def os_problem(exc: OSError) -> str:
-    """What went wrong with a path, in words (no errno numbers, no temp-file names)."""
-    code = exc.errno
-    if code in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if code == errno.ENAMETOOLONG:
-        return "the name is too long for this system"
-    if code == errno.ENOENT:
-        return "it does not exist"
-    if code == errno.ENOTDIR:
-        return "a part of the path is a file, not a folder"
-    if code == errno.ELOOP:
-        return "it is a symbolic link that loops back on itself"
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "the disk is full"
-    if code == errno.EROFS:
-        return "the disk is read-only"
-    return exc.strerror or type(exc).__name__
 
 
 def _mode(path: str | os.PathLike[str]) -> int | None:
