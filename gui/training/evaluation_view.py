@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -239,6 +239,7 @@ class EvaluationView(QWidget):
         self.gallery.itemClicked.connect(self._enlarge)
         self.gallery.currentItemChanged.connect(self._update_try_button)
         self.try_button = QPushButton("Try in &Draw")
+        self.try_button.setShortcut(QKeySequence("Ctrl+T"))  # Alt+D is the Device box's
         self.try_button.setToolTip(TRY_TIP + "\nSelect a digit first (arrow keys or a click).")
         self.try_button.clicked.connect(lambda: self.try_in_draw(self.gallery.currentItem()))
         self.try_button.setEnabled(False)

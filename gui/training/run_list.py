@@ -109,13 +109,17 @@ class RunListView(QWidget):
         self.script_button.setToolTip(
             "Write the selected run (or, with none selected, the current settings) as one\n"
             "standalone PyTorch script: the same model, loss, optimizer and seed, with only\n"
-            "torch and torchvision. Run it with python, or on several GPUs with torchrun."
+            "torch and torchvision. Run it with python, or on several GPUs with torchrun.\n"
+            "(Ctrl+Shift+E)"
         )
+        self.script_button.setShortcut(QKeySequence("Ctrl+Shift+E"))  # beside Ctrl+E (CSV)
         self.script_button.clicked.connect(lambda: self.scriptRequested.emit(self.selected_run()))
         self.clear_button = QPushButton("C&lear old runs")
         self.clear_button.setToolTip(
-            "Forget every finished run and its curves, here and in the saved run list."
+            "Forget every finished run and its curves, here and in the saved run list.\n"
+            "(Ctrl+Shift+Delete)"
         )
+        self.clear_button.setShortcut(QKeySequence("Ctrl+Shift+Delete"))
         self.clear_button.clicked.connect(self.clearRequested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

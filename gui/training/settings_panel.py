@@ -9,7 +9,9 @@ setting it fixes makes them "Custom".
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTabBar,
+    QTabWidget,
     QWidget,
 )
 
@@ -33,6 +37,7 @@ from core.training.train_settings import (
 from core.training.train_types import TrainConfig
 from gui import theme
 from gui.training.augment_strip import AugmentStrip
+from gui.training.state import mnemonic_of, unique_mnemonic
 
 WIDE_SETTINGS = ("model", "loss", "optimizer")  # a full row each; the others two per row
 PLAYGROUND_PAIR = "ce-nll"
@@ -93,6 +98,49 @@ def value_of(widget: QWidget, kind: type) -> object:
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
     return kind(widget.value())
+
+
+def _keyed(container: QWidget) -> list[QWidget]:
+    """Controls whose text can carry a mnemonic: buttons, check boxes, labels with a buddy."""
+    found = [w for w in container.findChildren(QAbstractButton) if "&" in w.text()]
+    return found + [w for w in container.findChildren(QLabel) if w.buddy() is not None]
+
+
+def _retext(widget: QWidget, text: str) -> None:
+    """Set ``text`` keeping a button's own shortcut: ``setText`` replaces a button's shortcut
+    with the text's mnemonic (how Ctrl+P was once lost)."""
+    old = widget.text()
+    if text == old:
+        return
+    own = widget.shortcut() if isinstance(widget, QAbstractButton) else QKeySequence()
+    widget.setText(text)
+    if not own.isEmpty() and own != QKeySequence.mnemonic(old):
+        widget.setShortcut(own)
+
+
+def make_mnemonics_unique(
+    always: list[QWidget], tabs: QTabWidget, promised: tuple[QWidget, ...] = ()
+) -> None:
+    """Give every Alt+letter in view one meaning: ``promised`` controls (the README's keyboard
+    table names their keys) keep theirs, then ``always`` (the column beside the pages) and the
+    page tabs, then each page of ``tabs`` against those (pages never show together). Letters
+    from the settings table stay where they are unless another control had it first."""
+    taken = {m for m in (mnemonic_of(w.text()) for w in promised) if m}
+    bar = tabs.tabBar()
+    for index in range(bar.count()):
+        bar.setTabText(index, unique_mnemonic(bar.tabText(index), taken))
+    for container in always:
+        for widget in _keyed(container):
+            if widget not in promised:
+                _retext(widget, unique_mnemonic(widget.text(), taken))
+    for index in range(tabs.count()):
+        page, page_taken = tabs.widget(index), set(taken)
+        for inner in page.findChildren(QTabBar):  # e.g. the evaluation's per-digit/confidence
+            for i in range(inner.count()):
+                inner.setTabText(i, unique_mnemonic(inner.tabText(i), page_taken))
+        for widget in _keyed(page):
+            if widget not in promised:
+                _retext(widget, unique_mnemonic(widget.text(), page_taken))
 
 
 class SettingsPanel(QGroupBox):

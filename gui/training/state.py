@@ -85,6 +85,32 @@ def keeps_unasked(
     return all(accuracy > rival for rival in rivals if rival is not None)
 
 
+def mnemonic_of(text: str) -> str | None:
+    """The letter after a single "&" (Qt's mnemonic), lower case; None without one."""
+    i = text.replace("&&", "\0\0").find("&")
+    return text[i + 1].lower() if 0 <= i < len(text) - 1 else None
+
+
+def unique_mnemonic(text: str, taken: set[str]) -> str:
+    """``text`` with its mnemonic moved to a letter no other visible control uses (the first
+    free letter of its own words), or without one when none is free; ``taken`` gains it.
+
+    Two controls with one Alt key make Qt cycle focus between them instead of acting: a
+    promise of the keyboard table that silently breaks (issue 23)."""
+    letter = mnemonic_of(text)
+    if letter is None:
+        return text
+    plain = text.replace("&&", "\0").replace("&", "").replace("\0", "&&")
+    if letter not in taken:
+        taken.add(letter)
+        return text
+    for i, char in enumerate(plain):
+        if char.isalnum() and char.lower() not in taken and plain[max(0, i - 1) : i] != "&":
+            taken.add(char.lower())
+            return f"{plain[:i]}&{plain[i:]}"
+    return plain
+
+
 def _pct(value: float) -> str:
     return f"{value:.2%}"
 

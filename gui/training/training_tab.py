@@ -26,7 +26,7 @@ from gui.training.data_panel import DataPanel
 from gui.training.evaluation_view import EvaluationView
 from gui.training.exports import TabExports
 from gui.training.run_panel import ModelBox, RunPanel
-from gui.training.settings_panel import SettingsPanel, control_name
+from gui.training.settings_panel import SettingsPanel, control_name, make_mnemonics_unique
 from gui.training.state import TrainingState, keeps_unasked
 from gui.training.train_worker import TrainWorker
 from gui.training.training_plots import TrainingPlots
@@ -64,6 +64,9 @@ class TrainingTab(QWidget):
 
         self._build_views()
         self._build_layout()
+        left = (self.run_panel, self.data_panel, self.settings_box, self.model_box)
+        promised = (self.plots.run_list.script_button, self.reset_button)  # README: Alt+S, Alt+T
+        make_mnemonics_unique(list(left), self.views, promised)  # one meaning per Alt+letter
         self.pause_shortcut = QShortcut(QKeySequence("Ctrl+P"), self)
         self.pause_shortcut.activated.connect(self.toggle_pause)
         self._restore_settings()

@@ -46,7 +46,10 @@ class WhyPages:
             self.lr_control.half: "Ctrl+[",
             self.lr_control.double: "Ctrl+]",
             self.lr_finder.use_button: "Ctrl+U",
-            self.repeats.clear_button: "Ctrl+Shift+Backspace",
+            self.repeats.clear_button: "Ctrl+Shift+Delete",  # as Clear old runs on its page
+            self.lr_finder.find_button: "Ctrl+L",
+            self.landscape.compute_button: "Ctrl+G",
+            self.repeats.run_button: "Ctrl+R",
             self.lr_finder.cancel_button: "Esc",
             self.landscape.cancel_button: "Esc",
             self.repeats.cancel_button: "Esc",

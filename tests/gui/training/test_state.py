@@ -155,3 +155,14 @@ def test_an_unwritable_store_is_said_not_raised(tmp_path):
     state = TrainingState(store=blocker / "runs.json")
     _run(state)
     assert not state.save_runs() and "could not be saved" in state.store_problem
+
+
+def test_a_clashing_mnemonic_moves_to_a_free_letter_of_its_own_words():
+    from gui.training.state import mnemonic_of, unique_mnemonic
+
+    taken = {"m"}
+    assert unique_mnemonic("&Model", taken) == "M&odel" and taken == {"m", "o"}
+    assert unique_mnemonic("&Seed", taken) == "&Seed"  # free: kept where the table put it
+    assert unique_mnemonic("&lr", {"l", "r"}) == "lr"  # no free letter: none, not a clash
+    assert unique_mnemonic("Plain", set()) == "Plain"
+    assert mnemonic_of("Fish && &Chips") == "c" and mnemonic_of("Fish && Chips") is None

@@ -902,3 +902,29 @@ def test_the_why_pages_sit_beside_the_curves_and_the_finder_is_one_click(qtbot, 
 
 def run_rows(tab):
     return tab.run_state.history.csv_rows()
+
+
+def test_every_alt_letter_in_view_has_one_meaning(qtbot, tab):
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar
+
+    from gui.training.state import mnemonic_of
+
+    def letters(container, *, bars=True):
+        texts = [w.text() for w in container.findChildren(QAbstractButton)]
+        texts += [w.text() for w in container.findChildren(QLabel) if w.buddy() is not None]
+        if bars:
+            texts += [
+                b.tabText(i) for b in container.findChildren(QTabBar) for i in range(b.count())
+            ]
+        return [m for m in map(mnemonic_of, texts) if m]
+
+    column = [tab.run_panel, tab.data_panel, tab.settings_box, tab.model_box]
+    always = [m for box in column for m in letters(box)] + letters(tab.views.tabBar(), bars=False)
+    assert len(always) == len(set(always)) and len(always) > 10
+    for index in range(tab.views.count()):
+        page = letters(tab.views.widget(index))
+        assert not set(page) & set(always) and len(page) == len(set(page)), index
+    assert not tab.evaluation.try_button.shortcut().isEmpty()  # moved off Alt+D: Ctrl+T kept
+    # The README's keyboard table: Alt+S export as script, Alt+T reset settings.
+    assert mnemonic_of(tab.plots.run_list.script_button.text()) == "s"
+    assert mnemonic_of(tab.reset_button.text()) == "t"
