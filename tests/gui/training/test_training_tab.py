@@ -928,3 +928,17 @@ def test_every_alt_letter_in_view_has_one_meaning(qtbot, tab):
     # The README's keyboard table: Alt+S export as script, Alt+T reset settings.
     assert mnemonic_of(tab.plots.run_list.script_button.text()) == "s"
     assert mnemonic_of(tab.reset_button.text()) == "t"
+
+
+def test_a_run_list_that_cannot_be_saved_is_said_in_the_tab(qtbot, tab, tmp_path):
+    from core.training.train_types import RunEnded
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    tab.run_state.store = blocker / "runs.json"
+    tab.plots.start_run(_started())
+    tab.plots.end_run(RunEnded("stopped"))
+    tab.exports.save_runs_later()
+    assert tab.exports.wait()
+    qtbot.waitUntil(lambda: "could not be saved" in tab.message.text())
+    assert tab.message.isVisibleTo(tab)
