@@ -253,6 +253,7 @@ class TrainingTab(QWidget):
         worker.insideEvent.connect(self.insideEvent)
         self._worker = worker
         self.run_state.begin(worker, data_cached=data is not None)
+        self.lr_control.set_running(True, config.lr)  # a new run starts from its own rate
         self._withdraw_offer()  # a new run: the last run's banner and words are gone
         self.run_panel.preparing()
         self._render_controls()
@@ -297,10 +298,7 @@ class TrainingTab(QWidget):
         self.settings_box.setEnabled(idle)
         self.data_panel.set_controls_enabled(idle)
         self.load_button.setEnabled(idle)
-        worker = self._worker
-        self.lr_control.set_running(
-            self.run_state.can_pause, worker.trainer.config.lr if worker and not idle else None
-        )
+        self.lr_control.set_running(self.run_state.can_pause)  # the rate it shows stays
         self.run_panel.render()
 
     def show_message(self, text: str, *, error: bool = False) -> None:

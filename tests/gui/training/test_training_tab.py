@@ -875,6 +875,9 @@ def test_a_learning_rate_changed_mid_run_is_marked_kept_and_exported(qtbot, tab,
         control.apply.click()
         qtbot.waitUntil(lambda: bool(tab.plots.current.lr_changes), timeout=10_000)
         assert "0.001" in control.note.text()
+        tab.toggle_pause()  # pausing and resuming redraw the controls: the new rate stays shown
+        tab.toggle_pause()
+        assert control.box.value() == 0.001
         tab.stop()
     run = tab.plots.current
     (change,) = run.lr_changes
