@@ -195,13 +195,13 @@ def print_ood(summary: dict) -> None:
 
 def held_out_digits(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """The 5,000 MNIST training digits the bundled model held out of training (the fixed split
-    ``tools/train_default_model.py`` uses): digits it never saw, unlike the sample's."""
+    ``tools/train_default_model.py`` uses, the bundled sample's digits excluded): a second set
+    of digits it never saw, beside the sample's."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from train_default_model import HELD_OUT, load_training_digits
+    from train_default_model import Recipe, prepare
 
-    data = load_training_digits(folder)
-    _, images, labels = data.hold_out(HELD_OUT)
-    return images, labels
+    split = prepare(folder, Recipe())
+    return split.held_images, split.held_labels
 
 
 def measure_robustness(checkpoint, limit: int, seed: int, digits=None) -> dict:  # noqa: ANN001

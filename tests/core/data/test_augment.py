@@ -15,6 +15,7 @@ from core.data.augment import (
     augment_examples,
     dilate,
     erode,
+    refit,
     sampling_grid,
 )
 from core.data.mnist import load_sample, normalize
@@ -30,6 +31,7 @@ NOTHING = AugmentSettings(
     elastic_probability=0,
     thicker_probability=0,
     thinner_probability=0,
+    refit=False,
 )
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -131,6 +133,7 @@ def test_stroke_thickness_changes_the_ink_area(digits, thicker, grows):
         elastic_probability=0,
         thicker_probability=thicker,
         thinner_probability=1.0 - thicker,
+        refit=False,  # the stroke change alone (a refit scales the thicker digit back down)
     )
     out = augment_batch(digits, generator(0), settings)
     ink_before = (digits > 0.5).flatten(1).sum(dim=1)
@@ -144,6 +147,78 @@ def test_stroke_thickness_changes_the_ink_area(digits, thicker, grows):
         assert ratio < 0.85
     peak = out.flatten(1).amax(dim=1)
     assert torch.allclose(peak, digits.flatten(1).amax(dim=1), atol=1e-5)  # contrast kept
+
+
+def _box_and_centre(ink: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Longer side of the ink's bounding box (pixels above 0.15 of the peak) and centre of mass."""
+    mask = ink > 0.15 * ink.flatten(1).amax(dim=1).view(-1, 1, 1)
+    index = torch.arange(ink.shape[-1], dtype=ink.dtype)
+    sides = []
+    for axis in (1, 2):
+        present = mask.any(dim=axis)
+        sides.append(present.float().sum(dim=1))  # digits have no gaps across a whole row
+    mass = ink.sum(dim=(1, 2))
+    centre = torch.stack([(ink.sum(dim=2) @ index) / mass, (ink.sum(dim=1) @ index) / mass], 1)
+    return torch.maximum(*sides), centre
+
+
+def test_refit_puts_moved_and_resized_digits_back_where_the_app_puts_them(digits):
+    """Shifted, shrunk or enlarged copies come back fitted to 20 px with the centre of mass at
+    pixel 14, as ``canvas_to_input`` places every picture; a blank image stays blank."""
+    moved = AugmentSettings(
+        max_rotation_degrees=0,
+        max_scale_change=0.2,
+        max_shear_degrees=0,
+        max_shift_pixels=2.5,  # small enough that no ink leaves the 28x28 field
+        elastic_probability=0,
+        thicker_probability=0,
+        thinner_probability=0,
+        refit=False,
+    )
+    shifted = augment_batch(digits, generator(2), moved)
+    side, centre = _box_and_centre(shifted)
+    assert (side - 20).abs().max() > 2 and (centre - 14).abs().max() > 1.5  # really moved
+    side, centre = _box_and_centre(refit(shifted.unsqueeze(1))[:, 0])
+    assert (side - 20).abs().max() <= 1.0
+    assert (centre - 14).abs().max() <= 0.7  # whole input pixels: half of one, times the scale
+    blank = torch.zeros(3, 1, 28, 28)
+    assert torch.equal(refit(blank), blank)
+
+
+def test_augmented_batches_are_fitted_like_the_apps_input(digits):
+    side, centre = _box_and_centre(augment_batch(digits, generator(5)))
+    assert (side - 20).abs().max() <= 1.0
+    assert (centre - 14).abs().max() <= 0.6
+
+
+def test_refit_leaves_a_fitted_digit_exactly_as_it_is(digits):
+    """Whole-pixel refits: MNIST's digits are already fitted and centred, so nothing moves
+    (a sub-pixel move would blur every training digit the app never blurs)."""
+    x = digits.unsqueeze(1)
+    assert torch.allclose(refit(x), x, atol=1e-5)
+    assert not torch.allclose(refit(x, whole_pixels=False), x, atol=1e-3)
+
+
+def test_thicker_goes_up_to_two_dilations(digits):
+    def ink_after(max_thicker: float) -> float:
+        settings = AugmentSettings(
+            max_rotation_degrees=0,
+            max_scale_change=0,
+            max_shear_degrees=0,
+            max_shift_pixels=0,
+            elastic_probability=0,
+            thicker_probability=1.0,
+            thinner_probability=0,
+            max_thicker=max_thicker,
+            refit=False,
+        )
+        return float((augment_batch(digits, generator(0), settings) > 0.5).sum())
+
+    once, twice = ink_after(1.0), ink_after(2.0)
+    assert twice > once * 1.15
+    assert twice <= float((dilate(dilate(digits.unsqueeze(1))) > 0.5).sum())
+    with pytest.raises(UserError, match="thicker"):
+        AugmentSettings(max_thicker=2.5).validate()
 
 
 def test_augmented_digits_keep_their_labels():

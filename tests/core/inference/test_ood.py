@@ -102,8 +102,12 @@ def test_payload_round_trips_through_a_weights_only_file(tmp_path, stats, bundle
         {"mahalanobis": [{"layer": "first", "centre": [1.0]}]},
     ],
 )
-def test_malformed_statistics_are_refused(stats, change):
-    payload = stats.to_payload() | change
+def test_malformed_statistics_are_refused(bundled, change):
+    """On statistics of the default method (the bundled model stores the energy alone, which
+    has no Mahalanobis part to break)."""
+    sample = load_sample()
+    combined = fit_ood(bundled.build(), sample.train_images[:200], sample.train_labels[:200])
+    payload = combined.to_payload() | change
     with pytest.raises(CheckpointError, match="malformed"):
         OodStats.from_payload(payload)
 
