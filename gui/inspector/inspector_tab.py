@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
@@ -54,7 +55,7 @@ from gui.draw.draw_canvas import DrawCanvas
 from gui.draw.draw_views import ProbabilityChart
 from gui.inspector.inspector_panels import MapPanel, TrainingPanel, UnitPanel, WeightsPanel
 from gui.inspector.inspector_widgets import ArrayView, UnitGridView
-from gui.workers import SHUTDOWN_WAIT_MS, is_running, start_worker, wait_for
+from gui.workers import SHUTDOWN_WAIT_MS, FunctionWorker, is_running, start_worker, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,29 @@ def template_caption(stage: StageSpec, weight_shape: tuple[int, ...], unit: int)
     )
 
 
+@dataclass
+class PreparedModel:
+    """A model ready for the tab: built and run once, its layers' shapes, its weights' spread."""
+
+    classifier: Classifier
+    shapes: dict[str, tuple[int, ...]]
+    histograms: object  # core.inspection.activations.weight_histograms
+
+
+def prepare_model(checkpoint: Checkpoint) -> PreparedModel:
+    """Everything a new model needs before the tab can show it, in whatever thread calls it
+    (a worker: the first passes pick torch's kernels, 100 ms to a second). The classifier
+    has no "is this a digit?" statistics yet: ``ReferenceWorker`` reads or fits them.
+    Raises ``UserError`` for a model the tab cannot show."""
+    from core.inspection.activations import stage_shapes
+
+    classifier = Classifier(checkpoint, ood=None)
+    stages_of(checkpoint.model_name)
+    classifier.warm_up()
+    name = checkpoint.model_name
+    return PreparedModel(classifier, stage_shapes(name), weight_histograms(classifier.model, name))
+
+
 class LayerRow(QWidget):
     """One stage in the flow: a title line and its units."""
 
@@ -172,6 +196,7 @@ class InsideNetworkTab(QWidget):
     """Canvas on the left, the flow through the layers in the middle, panels on the right."""
 
     digitInspected = Signal(object)  # Inspection, after the views took it
+    modelReady = Signal()  # a new model is prepared and shown (``set_checkpoint``)
 
     def __init__(
         self,
@@ -192,6 +217,7 @@ class InsideNetworkTab(QWidget):
         self.last_latency_ms = 0.0
         self.inspect_ms = 0.0
         self._token = 0
+        self._model_token = 0
         self._threads: list[QThread] = []
         self._dirty = True
         self._ever_shown = False
@@ -219,7 +245,7 @@ class InsideNetworkTab(QWidget):
         # The input column scrolls when the window is short (1024x700), so no tab sets the
         # window's minimum height.
         column = QWidget()
-        column.setLayout(self._build_input_column())
+        column.setLayout(build_input_column(self))
         column.layout().setContentsMargins(0, 0, 0, 0)
         column_scroll = QScrollArea()
         column_scroll.setWidget(column)
@@ -251,70 +277,12 @@ class InsideNetworkTab(QWidget):
         self.map_panel.digitChosen.connect(self.show_test_digit)
         root.addWidget(self.panels, 4)
 
-    def _build_input_column(self) -> QVBoxLayout:
-        column = QVBoxLayout()
-        column.addWidget(QLabel("<b>Your digit</b>"))
-        self.canvas = DrawCanvas(self)
-        self.canvas.setFixedSize(280, 280)
-        self.canvas.changed.connect(self._schedule)
-        column.addWidget(self.canvas)
-        buttons = QHBoxLayout()
-        for text, tip, slot in (
-            ("Clear", "Empty the canvas (Esc)", self.canvas.clear),
-            ("Undo", "Take back the last stroke (Ctrl+Z)", self.canvas.undo),
-            ("Open…", "Put a picture file on the canvas", self.open_image_dialog),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        column.addLayout(buttons)
-        row = QHBoxLayout()
-        self.input_view = ArrayView(84)
-        self.input_view.setToolTip(
-            "What the network receives: your digit cropped and centred, 28×28."
-        )
-        row.addWidget(self.input_view)
-        self.answer = QLabel("–")
-        self.answer.setStyleSheet(
-            theme.text_style(theme.ACCENT, size_px=40, extra=" font-weight: bold;")
-        )
-        row.addWidget(self.answer)
-        column.addLayout(row)
-        self.answer_note = QLabel("Draw a digit: every layer below follows your pen.")
-        self.answer_note.setWordWrap(True)
-        self.answer_note.setMaximumWidth(280)
-        column.addWidget(self.answer_note)
-        self.timing_note = QLabel("")
-        self.timing_note.setWordWrap(True)
-        self.timing_note.setMaximumWidth(280)
-        self.timing_note.setStyleSheet(theme.text_style(theme.MUTED))
-        column.addWidget(self.timing_note)
-        self.chart = ProbabilityChart()
-        self.chart.setFixedSize(280, 150)
-        column.addWidget(self.chart)
-        self.model_label = QLabel("")
-        self.model_label.setWordWrap(True)
-        self.model_label.setMaximumWidth(280)
-        self.model_label.setStyleSheet(theme.text_style(theme.MUTED))
-        column.addWidget(self.model_label)
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setMaximumWidth(280)
-        self.error_label.setStyleSheet(theme.text_style(theme.ERROR))
-        column.addWidget(self.error_label)
-        column.addStretch(1)
-        return column
-
-    def _build_rows(self, model_name: str) -> None:
+    def _build_rows(self, model_name: str, shapes: dict[str, tuple[int, ...]]) -> None:
         for row in self.rows:
             self.flow_layout.removeWidget(row)
             row.deleteLater()
         while self.flow_layout.count():
             self.flow_layout.takeAt(0)
-        from core.inspection.activations import stage_shapes
-
-        shapes = stage_shapes(model_name)
         self.rows = [LayerRow(stage, shapes[stage.name]) for stage in stages_of(model_name)]
         for row in self.rows:
             row.grid.unitHovered.connect(lambda unit, r=row: self._unit_hovered(r, unit))
@@ -326,33 +294,43 @@ class InsideNetworkTab(QWidget):
         """Use ``checkpoint`` from now on (connected to ``AppState.modelChanged``).
 
         While the tab has never been shown the work (a warm-up pass, the layer rows, the map's
-        scan) waits for its first showing: start-up must not pay for a tab nobody opened.
+        scan) waits for its first showing: start-up must not pay for a tab nobody opened. The
+        model is then prepared on a worker (``prepare_model``: 0.3-1.5 s of first passes on
+        this machine) and shown when ready (``model_ready``), so the window never waits.
         """
         if not self._ever_shown:
             self._pending_checkpoint = checkpoint
             return
         self._pending_checkpoint = None
-        try:
-            # No "is this a digit?" statistics until the worker has them (never fitted here).
-            classifier = Classifier(checkpoint, ood=None)
-            stages_of(checkpoint.model_name)
-        except UserError as exc:
-            self.error_label.setText(str(exc))
-            return
+        self._model_token += 1
+        worker = FunctionWorker(lambda: prepare_model(checkpoint), tag=self._model_token)
+        worker.done.connect(self._model_prepared)
+        worker.failed.connect(self._model_failed)
+        self._threads = [t for t in self._threads if is_running(t)]
+        self._threads.append(start_worker(worker, self, name="inspector-model-thread"))
+        self.model_label.setText(f"Loading {checkpoint.summary()}…")
+
+    def _model_failed(self, token: object, message: str) -> None:
+        if token == self._model_token:
+            self.error_label.setText(message)
+
+    def _model_prepared(self, token: object, prepared: PreparedModel) -> None:
+        if token != self._model_token:
+            return  # a newer model was chosen meanwhile
+        checkpoint = prepared.classifier.checkpoint
         previous = self.classifier.checkpoint.model_name if self.classifier else None
-        self.classifier = classifier
+        self.classifier = prepared.classifier
         # Digits are centred as MNIST's were; a Fashion-MNIST/KMNIST picture is only resized.
         self._center = centre_pictures_for(checkpoint)
-        self.classifier.warm_up()
         if previous != checkpoint.model_name:
-            self._build_rows(checkpoint.model_name)
+            self._build_rows(checkpoint.model_name, prepared.shapes)
         self.model_label.setText(f"{checkpoint.summary()}.")
-        self.weights_panel.set_histograms(
-            weight_histograms(classifier.model, checkpoint.model_name)
-        )
+        self.error_label.setText("")
+        self.weights_panel.set_histograms(prepared.histograms)
         self._start_reference(checkpoint)
         self._dirty = True
         self.update_now()
+        self.modelReady.emit()
 
     def _start_reference(self, checkpoint: Checkpoint) -> None:
         self._token += 1
@@ -563,6 +541,7 @@ class InsideNetworkTab(QWidget):
         """Stop the map worker and wait for its thread (it stops within one chunk of digits).
         Also connected to ``aboutToQuit``: the app may end without a close event."""
         self._token += 1
+        self._model_token += 1
         for worker in self._live_workers:
             worker.stop()
         self._live_workers = []
@@ -571,3 +550,59 @@ class InsideNetworkTab(QWidget):
                 thread.quit()
                 wait_for(thread, SHUTDOWN_WAIT_MS)
         self._threads = []
+
+
+def build_input_column(tab: InsideNetworkTab) -> QVBoxLayout:
+    """The left column: the canvas and its buttons, what the network receives, the answer,
+    the bars, the model; the widgets become attributes of ``tab``."""
+    column = QVBoxLayout()
+    column.addWidget(QLabel("<b>Your digit</b>"))
+    tab.canvas = DrawCanvas(tab)
+    tab.canvas.setFixedSize(280, 280)
+    tab.canvas.changed.connect(tab._schedule)
+    column.addWidget(tab.canvas)
+    buttons = QHBoxLayout()
+    for text, tip, slot in (
+        ("Clear", "Empty the canvas (Esc)", tab.canvas.clear),
+        ("Undo", "Take back the last stroke (Ctrl+Z)", tab.canvas.undo),
+        ("Open…", "Put a picture file on the canvas", tab.open_image_dialog),
+    ):
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        buttons.addWidget(button)
+    column.addLayout(buttons)
+    row = QHBoxLayout()
+    tab.input_view = ArrayView(84)
+    tab.input_view.setToolTip("What the network receives: your digit cropped and centred, 28×28.")
+    row.addWidget(tab.input_view)
+    tab.answer = QLabel("–")
+    tab.answer.setStyleSheet(
+        theme.text_style(theme.ACCENT, size_px=40, extra=" font-weight: bold;")
+    )
+    row.addWidget(tab.answer)
+    column.addLayout(row)
+    tab.answer_note = QLabel("Draw a digit: every layer below follows your pen.")
+    tab.answer_note.setWordWrap(True)
+    tab.answer_note.setMaximumWidth(280)
+    column.addWidget(tab.answer_note)
+    tab.timing_note = QLabel("")
+    tab.timing_note.setWordWrap(True)
+    tab.timing_note.setMaximumWidth(280)
+    tab.timing_note.setStyleSheet(theme.text_style(theme.MUTED))
+    column.addWidget(tab.timing_note)
+    tab.chart = ProbabilityChart()
+    tab.chart.setFixedSize(280, 150)
+    column.addWidget(tab.chart)
+    tab.model_label = QLabel("")
+    tab.model_label.setWordWrap(True)
+    tab.model_label.setMaximumWidth(280)
+    tab.model_label.setStyleSheet(theme.text_style(theme.MUTED))
+    column.addWidget(tab.model_label)
+    tab.error_label = QLabel("")
+    tab.error_label.setWordWrap(True)
+    tab.error_label.setMaximumWidth(280)
+    tab.error_label.setStyleSheet(theme.text_style(theme.ERROR))
+    column.addWidget(tab.error_label)
+    column.addStretch(1)
+    return column

@@ -140,7 +140,9 @@ def test_clicking_a_map_point_follows_that_test_digit(qtbot, tab):
 def test_a_new_model_rebuilds_the_flow(qtbot, tab):
     torch.manual_seed(0)
     mlp = Checkpoint.from_model(build_model("mlp"), "mlp", "nll", dataset="unit-test data")
-    tab.state.set_current_model(mlp, persist=False)
+    with qtbot.waitSignal(tab.modelReady, timeout=60_000):
+        tab.state.set_current_model(mlp, persist=False)
+        assert "Loading" in tab.model_label.text()  # prepared on a worker, never here
     assert [row.stage.name for row in tab.rows] == ["fc1", "fc2", "logits"]
     qtbot.waitUntil(
         lambda: tab.reference is not None and tab.reference.map.stage == "fc2", timeout=60_000
@@ -230,7 +232,10 @@ def bundled_tab(qtbot, sample_300):
     widget.show()
     qtbot.waitExposed(widget)
     # The "is this a digit?" statistics come from the worker, never from the window's thread.
-    qtbot.waitUntil(lambda: widget.classifier.ood_stats is not None, timeout=60_000)
+    qtbot.waitUntil(
+        lambda: widget.classifier is not None and widget.classifier.ood_stats is not None,
+        timeout=60_000,
+    )
     yield widget
     widget.shutdown()
 
