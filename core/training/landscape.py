@@ -6,7 +6,9 @@ their code (tomgoldstein/loss-landscape):
 * **the line**: the loss along the straight line from the run's initial weights (alpha = 0) to its
   final weights (alpha = 1), extended past them (alpha up to 1.5), on training and test digits.
   Every tensor is interpolated, parameters and batch-norm running statistics alike, so alpha = 0
-  is exactly the untrained network and alpha = 1 exactly the trained one.
+  is exactly the untrained network and alpha = 1 exactly the trained one; past alpha = 1 only the
+  parameters go on, the running statistics stay at their trained values (extrapolated, a running
+  variance could turn negative and the loss NaN).
 * **the slice**: the training loss on a plane through the final weights, ``theta + x*d1 + y*d2``.
   ``d1, d2`` are either two *filter-normalised* random directions (each filter of the direction
   rescaled to the norm of the same filter of the weights, so the picture does not depend on the
@@ -283,9 +285,12 @@ def _line(
 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """Train and test loss at ``(1 - alpha) * initial + alpha * final`` for every float tensor."""
     train, test = [], []
+    params = {name for name, _ in model.named_parameters()}
     for alpha in alphas:
         mixed = {
-            k: (v + alpha * (final[k] - v)) if v.is_floating_point() else final[k]
+            k: v + (alpha if k in params else min(alpha, 1.0)) * (final[k] - v)
+            if v.is_floating_point()
+            else final[k]
             for k, v in initial.items()
         }
         model.load_state_dict(mixed)
