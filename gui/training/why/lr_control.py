@@ -60,6 +60,7 @@ class LrControl(QWidget):
 
     def changed(self, lr: float, step: int) -> None:
         """The trainer applied a change (its ``LrChanged`` event): say so."""
+        self.box.setValue(lr)
         self.note.setText(f"lr {lr_text(lr)} from step {step + 1}")
 
     def _scale(self, factor: float) -> None:
