@@ -16,8 +16,33 @@ from core.storage.checkpoint import load_checkpoint
 
 @pytest.fixture(scope="module")
 def payload() -> dict:
+    """The bundled model's file with full detector statistics (energy and two Mahalanobis
+    layers, as ``OodStats.to_payload`` writes them), whatever method the bundled one uses."""
+    from core.storage.model_schema import layer_widths
+    from core.training.models import build_model
+
     raw = torch.load(bundled_model_file(), map_location="cpu", weights_only=True)
-    assert raw.get("ood"), "the bundled model carries detector statistics"
+    widths = layer_widths(build_model(raw["model_name"], raw["loss"]))
+    k = 4
+    raw["ood"] = {
+        "version": 2,
+        "method": "energy+mahalanobis+pixels",
+        "threshold": 1.5,
+        "scales": [[0.0, 1.0], [2.0, 0.5], [3.0, 0.7]],
+        "fitted_on": 900,
+        "held_out": 300,
+        "source": "test",
+        "mahalanobis": [
+            {
+                "layer": layer,
+                "centre": torch.zeros(widths[layer]),
+                "basis": torch.eye(widths[layer], k),
+                "class_means": torch.randn(10, k),
+                "precision": torch.eye(k),
+            }
+            for layer in ("first", "input")
+        ],
+    }
     return raw
 
 
