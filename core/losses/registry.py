@@ -341,7 +341,7 @@ _PAIRS = [
         intermediates=idempotent_views,
         code_fused="nn.CrossEntropyLoss({ce})(x, y)",
         code_composed="nn.CrossEntropyLoss({ce})(nn.LogSoftmax(dim=1)(x), y)",
-        hint="What to notice: values and gradients match to the last bit; log_softmax(log_softmax(x)) = log_softmax(x).",
+        hint="What to notice: log_softmax(log_softmax(x)) = log_softmax(x) in exact maths, so values and gradients agree; in floats the second pass may round the last bits (the verdict says which).",
         steps_fused=fused_softmax_steps,
         steps_composed=fused_softmax_steps,
     ),
