@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 
 from core.losses import PAIRS, PRESETS, SEED_EXAMPLES, compare
 from gui import theme
-from gui.loss.loss_tab import LossPlaygroundTab
+from gui.loss.loss_tab import GROW_MARGIN, LossPlaygroundTab
 from gui.loss.loss_widgets import ROW_HEIGHT
 
 
@@ -248,7 +248,8 @@ def test_probability_targets_get_more_room_for_the_inputs(main_window, qtbot):
     soft = ratio()
     tab.set_pair("ce-nll")
     qtbot.waitUntil(lambda: ratio() < soft, timeout=3000)
-    assert abs(ratio() - top / bottom) < 0.05
+    # back to the class-target split, give or take the margin a wrapped label may add
+    assert abs(tab.splitter.sizes()[0] - top) <= GROW_MARGIN
 
 
 # ------------------------------------------------------------------ seed, hints, overflow
