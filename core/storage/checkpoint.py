@@ -43,6 +43,7 @@ from core.storage.model_schema import (
     check_record,
     check_tensor_basics,
 )
+from core.storage.safe_read import kind_of
 from core.training.models import LOSS_CHOICES, MODELS, build_model
 
 FORMAT = "digit-lab-checkpoint"
@@ -242,7 +243,7 @@ def read_model_bytes(path: Path, limit: int) -> bytes:
     try:
         mode = os.fstat(fd)
         if not stat.S_ISREG(mode.st_mode):
-            raise CheckpointError(f"model file {label} is {_kind_of(mode.st_mode)}, not a file")
+            raise CheckpointError(f"model file {label} is {kind_of(mode.st_mode)}, not a file")
         if mode.st_size > limit:
             raise CheckpointError(_too_large(label, mode.st_size, limit))
         chunks, total = [], 0
@@ -263,18 +264,6 @@ def _too_large(label: str, size: int, limit: int) -> str:
         f"{label} is not a Digit Lab model: it holds {size / 1e6:.1f} MB, and a Digit Lab model "
         f"file is at most {limit / 1e6:.1f} MB"
     )
-
-
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
 
 
 def _strerror(exc: OSError) -> str:
