@@ -139,6 +139,19 @@ def geometry(unit: np.ndarray) -> Geometry | None:
     )
 
 
+def _clamp_unit(values: torch.Tensor) -> torch.Tensor:
+    """``values.clamp(0, 1)`` forward, the identity backward (a straight-through clamp).
+
+    ``clamp`` passes no gradient at its bounds, and a drawing lives on them: blank paper is ink
+    0 exactly, a dark pen stroke ink 1. With a plain clamp every background pixel had a zero
+    gradient, so the attack could only reshade the stroke and never add ink beside it (the drawn
+    7 of the Draw tab's test did not flip at any epsilon). The identity backward says which way
+    each pixel should move; the L-infinity box (``_Attacker.box``) keeps the picture in 0..255,
+    so a step past a bound is simply not taken.
+    """
+    return values + (values.clamp(0.0, 1.0) - values).detach()
+
+
 def model_input(
     picture: torch.Tensor, geo: Geometry, normalization: tuple[float, float]
 ) -> torch.Tensor:
@@ -148,10 +161,10 @@ def model_input(
     while the picture keeps the geometry it was read with.
     """
     flipped = 1.0 - picture if geo.inverted else picture
-    ink = ((flipped - geo.background) / max(1.0 - geo.background, 1e-6)).clamp(0.0, 1.0)
+    ink = _clamp_unit((flipped - geo.background) / max(1.0 - geo.background, 1e-6))
     ink = ink / ink.amax().clamp_min(1e-6)
     top, bottom, left, right = geo.crop
-    fitted = (geo.rows @ ink[top:bottom, left:right] @ geo.cols).clamp(0.0, 1.0)
+    fitted = _clamp_unit(geo.rows @ ink[top:bottom, left:right] @ geo.cols)
     fh, fw = geo.fitted_shape
     centred = F.pad(fitted, (geo.left, SIZE - geo.left - fw, geo.top, SIZE - geo.top - fh))
     mean, std = normalization

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from core.data.mnist import load_sample
 from core.errors import UserError
@@ -74,6 +74,37 @@ def test_gradient_reaches_the_picture_pixels(classifier, digits):
     outside = grad.copy()
     outside[top:bottom, left:right] = 0
     assert not outside.any()  # pixels outside the ink's box do not reach the model
+
+
+def drawn_seven() -> np.ndarray:
+    """A 7 as the canvas draws it: a solid black pen on blank white paper (both at a bound)."""
+    paper = Image.new("L", (280, 280), 255)
+    points = [(84, 70), (196, 70), (168, 126), (140, 182), (126, 224)]
+    ImageDraw.Draw(paper).line(points, fill=0, width=18, joint="curve")
+    return np.asarray(paper)
+
+
+def test_gradient_reaches_blank_paper_and_solid_ink(classifier):
+    """A clamp passes no gradient at 0 and 1, where a drawing's paper and pen sit: the attack
+    could then neither add ink beside a stroke nor lighten a solid one."""
+    picture = drawn_seven()
+    unit = torch.from_numpy(picture.astype(np.float32) / 255.0).requires_grad_(True)
+    geo = geometry(unit.detach().numpy())
+    classifier.model(model_input(unit, geo, classifier.normalization))[0, 3].backward()
+    top, bottom, left, right = geo.crop
+    inside = unit.grad.numpy()[top:bottom, left:right]
+    crop = picture[top:bottom, left:right]
+    assert (inside[crop == 255] != 0).mean() > 0.9  # blank paper
+    assert (inside[crop == 0] != 0).mean() > 0.9  # solid ink
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_drawn_digit_flips(classifier, method):
+    picture = drawn_seven()
+    before = real_answer(classifier, picture)
+    result = attack(classifier, picture, method)
+    assert result.flipped and result.digit == before
+    assert real_answer(classifier, result.adversarial_picture) == result.adversarial_digit != before
 
 
 def test_empty_picture_has_no_geometry():

@@ -34,11 +34,6 @@ def tab(qtbot):
     widget.shutdown()
 
 
-@pytest.mark.xfail(
-    reason="core.inference.attack: zero gradient on a drawing's saturated pixels (helper F, "
-    "/tmp/team/handoff/D-to-F-attack-zero-gradient.md)",
-    strict=False,
-)
 def test_fool_the_model_flips_the_drawing_and_puts_it_on_the_canvas(qtbot, tab, monkeypatch):
     import gui.draw.attack_panel as panel
 
