@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("cli.download_cmd", "download full MNIST (about 11 MB) into the data folder"),
     "landscape": ("cli.landscape_cmd", "the loss around a trained model: a line and a 2-D slice"),
     "lr-find": ("cli.lr_find_cmd", "find a good learning rate with a short growing-rate run"),
+    "lessons": (
+        "cli.lessons_cmd",
+        "list the lessons, print a lesson template, or check a lesson file",
+    ),
 }
 
 
