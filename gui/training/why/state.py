@@ -102,7 +102,13 @@ class LandscapeState:
         return self.source is not None and self.source.trajectory is not None
 
     def set_source(self, source: LandscapeSource | None) -> None:
+        """Show ``source`` next; the settings go back to what fits its model (a CNN scores
+        fewer digits on a smaller slice: ``LandscapeSettings.for_model``), span and seed kept."""
         self.source, self.result = source, None
+        if source is not None:
+            self.settings = LandscapeSettings.for_model(
+                source.model_name, span=self.settings.span, seed=self.settings.seed
+            )
         self.status = (
             "Choose a run (or load a model), then Compute."
             if source is None
@@ -145,8 +151,9 @@ class LandscapeState:
     def finish(self, result: LandscapeResult) -> None:
         self.busy, self.result = False, result
         self.status = (
-            f"{result.train_samples:,} training and {result.test_samples:,} test digits, "
-            f"{result.seconds:.1f} s. Alpha 0: {result.init_note}."
+            f"{result.grid_size}\u00d7{result.grid_size} slice on {result.train_samples:,} "
+            f"training and {result.test_samples:,} test digits, {result.seconds:.1f} s. "
+            f"Alpha 0: {result.init_note}."
         )
 
     def fail(self, message: str) -> None:

@@ -67,6 +67,36 @@ def test_line_and_grid_equal_a_direct_evaluation(data, trained):
     assert torch.equal(model.fc1.weight, final["fc1.weight"])
 
 
+def test_a_cnn_gets_a_smaller_picture_scored_channels_last_to_the_same_values(data):
+    assert (
+        LandscapeSettings.for_model("mlp").grid,
+        LandscapeSettings.for_model("mlp").samples,
+    ) == (
+        11,
+        1000,
+    )
+    cnn = LandscapeSettings.for_model("cnn-bn")
+    assert (cnn.grid, cnn.samples, cnn.line_points) == (9, 400, 21)
+    assert LandscapeSettings.for_model("cnn", grid=5).grid == 5  # a choice wins
+    torch.manual_seed(3)
+    model = build_model("cnn-bn")
+    with torch.no_grad():  # running statistics that matter
+        model.bn2.running_mean.uniform_(-0.5, 0.5)
+        model.bn2.running_var.uniform_(0.5, 2.0)
+    init, _ = initial_state_for("cnn-bn", "nll", 1, None)
+    settings = LandscapeSettings.for_model("cnn-bn", grid=3, line_points=11, samples=60)
+    result = compute_landscape(model, "cnn-bn", data, init, settings)
+    assert result.grid_size == 3 and result.train_samples == 60
+    probe = build_model("cnn-bn")  # plain NCHW, scored directly
+    probe.load_state_dict(model.state_dict())
+    d1, d2 = random_directions(model, settings.seed)
+    vector = parameter_vector(model) + result.grid_x[2] * d1 + result.grid_y[0] * d2
+    torch.nn.utils.vector_to_parameters(vector, probe.parameters())
+    direct = _direct_loss(probe, data, settings, "cnn-bn")
+    assert result.grid_loss[0][2] == pytest.approx(direct, rel=1e-4)
+    assert model.conv2.weight.is_contiguous()  # the model's layout is left as it came
+
+
 def test_directions_are_filter_normalised_and_zero_on_biases_and_batch_norm():
     torch.manual_seed(0)
     model = build_model("cnn-bn")
