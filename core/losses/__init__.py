@@ -11,7 +11,8 @@ writing ``from core.losses import compare, PAIRS``:
 - ``compare``: :func:`compare`, :class:`LossComparison`, overflow and saturation diagnosis;
 - ``stability``: :func:`stability_sweep` and where the forms part;
 - ``codegen``: :func:`pytorch_code`, :func:`format_value`;
-- ``presets``: the seed notebook's tensors and figures, presets, random examples.
+- ``presets``: the seed notebook's tensors and figures, presets, random examples;
+- ``verdict`` (imported from its module): the verdict, its tolerance and captions in words.
 """
 
 from core.losses.codegen import format_value, pytorch_code
@@ -41,8 +42,10 @@ from core.losses.presets import (
     SEED_LOSSES,
     LossPreset,
     default_example,
+    is_seed_example,
     onehot,
     random_example,
+    seed_example,
 )
 from core.losses.registry import PAIRS, LossPair, get_pair
 from core.losses.stability import StabilitySweep, log_scales, stability_sweep, sweep_summary
@@ -71,6 +74,7 @@ __all__ = [
     "compare",
     "default_example",
     "find_overflow",
+    "is_seed_example",
     "format_value",
     "get_pair",
     "largest",
@@ -81,6 +85,7 @@ __all__ = [
     "prepare_inputs",
     "pytorch_code",
     "random_example",
+    "seed_example",
     "soft_cross_entropy",
     "stability_sweep",
     "sweep_summary",

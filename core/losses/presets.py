@@ -165,3 +165,44 @@ def random_example(
         t = t / t.sum(dim=1, keepdim=True)
         target = [[round(float(v), 4) for v in row] for row in t]
     return prediction, target
+
+
+def seed_example(pair: str) -> LossPreset:
+    """The seed notebook's printed tensors for ``pair``'s kind of target, with the sentence
+    that is true of them: the BCE seed for a binary pair, the CE seed's logits with one-hot
+    rows for a probability target, the CE seed for a class target (on another pair than
+    ce-nll the sentence says whether its composed form gives the seed's 1.6802)."""
+    spec = get_pair(pair)
+    if spec.target_kind == BINARY:
+        return PRESETS["Seed example: BCE"]
+    x, y = SEED_CE
+    if spec.target_kind == PROBABILITY:
+        return LossPreset(
+            "Seed example: CE, one-hot targets",
+            spec.name,
+            x,
+            onehot(y, len(x[0])),
+            "The seed's logits with one-hot targets: the same 1.6802 as with class indices.",
+        )
+    if spec.name == "ce-nll":
+        return PRESETS["Seed example: CE"]
+    other = "gives the same" if spec.agrees else "does not give it"
+    return LossPreset(
+        "Seed example: CE",
+        spec.name,
+        x,
+        y,
+        "The seed notebook's printed tensors: CrossEntropyLoss gives 1.6802; "
+        f"{spec.composed_label} {other}.",
+    )
+
+
+def is_seed_example(prediction: list | None, target: list | None) -> bool:
+    """Whether the tensors are one of the seed notebook's examples (the CE seed's targets as
+    class indices or as one-hot rows)."""
+    if prediction is None or target is None:
+        return False
+    x, y = SEED_CE
+    if prediction == x:
+        return target in (y, onehot(y, len(x[0])))
+    return (prediction, target) == tuple(SEED_BCE)
