@@ -157,12 +157,35 @@ _FACTS = (
     Fact("draw.compare_models", "number", "how many models the side-by-side view shows", DRAW),
     Fact("draw.own_digits", "number", "how many digits are in My digits", DRAW),
     Fact("draw.model", "text", 'the kind of the model the Draw tab uses, e.g. "mlp", "cnn"', DRAW),
+    Fact(
+        "draw.attack_method",
+        "text",
+        "the method of the latest Fool the model search",
+        DRAW,
+        ("pgd", "fgsm", "pixels"),
+    ),
+    Fact("draw.compare_has_mlp", "bool", "an MLP is one of the models side by side", DRAW),
+    Fact("draw.compare_has_cnn", "bool", "a CNN is one of the models side by side", DRAW),
+    Fact("draw.turn_it_shown", "bool", 'the "Turn it" page showed the models side by side', DRAW),
+    Fact("draw.fine_tuned", "bool", "a model was fine-tuned on My digits", DRAW),
+    Fact(
+        "draw.fine_tune_gain",
+        "number",
+        "the fine-tuned model's accuracy on your held-out drawings minus the model's before",
+        DRAW,
+    ),
     # --- Inside the network
     Fact(
         "inspector.gradient_panel_open",
         "bool",
         "the gradient-flow panel is shown while a run records gradients",
         INSPECTOR,
+    ),
+    Fact(
+        "run.gradient_spread",
+        "number",
+        "the smallest layer gradient norm over the largest, in the run's latest gradient report",
+        TRAINING,
     ),
 )
 
@@ -178,3 +201,7 @@ def markdown_table() -> str:
             meaning += " (" + ", ".join(f'`"{value}"`' for value in fact.values) + ")"
         rows.append(f"| `{fact.name}` | {fact.type} | {meaning} | {fact.source} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m core.lessons.vocabulary: the table for docs/lessons.md
+    print(markdown_table())
