@@ -12,6 +12,7 @@ one ``warning:`` line on stderr and the others are still listed (exit 0); ``--va
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -65,13 +66,21 @@ def _validate(name: str) -> int:
     lesson = load_lesson(path)
     steps = len(lesson.steps)
     note = ""
-    if (bundled_dir() / f"{lesson_id(path)}.toml").exists():
+    bundled = bundled_dir() / f"{lesson_id(path)}.toml"
+    if bundled.exists() and not _same_file(bundled, path):
         note = f"; in your lessons folder it replaces the bundled lesson {lesson.id!r}"
     print(
         f"ok: {path}: {lesson.title!r}, {steps} step{'s' * (steps != 1)}, "
         f"{lesson.check_count} automatic check{'s' * (lesson.check_count != 1)}{note}"
     )
     return 0
+
+
+def _same_file(one, other) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _list(as_json: bool) -> int:

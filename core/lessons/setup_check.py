@@ -67,8 +67,44 @@ def check_against_app(setup: Mapping[str, Any]) -> Problem:
             return (
                 "loss_preset",
             ), f"setup loss_preset {setup['loss_preset']!r} is not one of {titles}"
+    if "prediction" in setup or "target" in setup:
+        problem = _check_tensors(setup)
+        if problem:
+            return problem
     if "preset" in setup or "settings" in setup:
         return _check_training(setup)
+    return None
+
+
+def _check_tensors(setup: Mapping[str, Any]) -> Problem:
+    """Prediction and target come together and fit the pair the setup leaves the playground on
+    (``pair``, else the ``loss_preset``'s), as the playground itself would check them."""
+    from core.errors import UserError
+    from core.losses.options import LossOptions
+    from core.losses.presets import PRESETS
+    from core.losses.registry import PAIRS
+    from core.losses.validation import prepare_inputs
+
+    missing = (
+        "target" if "target" not in setup else "prediction" if "prediction" not in setup else None
+    )
+    if missing:
+        other = "prediction" if missing == "target" else "target"
+        return (other,), f"setup gives a {other} but no {missing}: give both, or neither"
+    pair = setup.get("pair") or (
+        PRESETS[setup["loss_preset"]].pair if "loss_preset" in setup else None
+    )
+    if pair is None:
+        return ("prediction",), "setup gives tensors but no pair (or loss_preset) they are for"
+    try:
+        prepare_inputs(
+            PAIRS[pair],
+            setup["prediction"],
+            setup["target"],
+            LossOptions(dtype=setup.get("dtype", "float32")),
+        )
+    except UserError as exc:
+        return ("prediction",), f"setup tensors do not fit the pair {pair}: {exc}"
     return None
 
 

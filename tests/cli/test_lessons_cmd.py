@@ -125,3 +125,13 @@ def test_in_a_fresh_process(tmp_path):
     result = run_main("lessons", "--list", "--json")
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == BUNDLED_IDS
+
+
+def test_validate_says_when_a_file_would_replace_a_bundled_lesson(capsys, tmp_path):
+    bundled = bundled_dir() / f"{BUNDLED_IDS[0]}.toml"
+    code, out, _ = _run(capsys, "--validate", str(bundled))
+    assert code == 0 and "replaces" not in out
+    copy = tmp_path / bundled.name
+    copy.write_bytes(bundled.read_bytes())
+    code, out, _ = _run(capsys, "--validate", str(copy))
+    assert code == 0 and f"replaces the bundled lesson '{BUNDLED_IDS[0]}'" in out

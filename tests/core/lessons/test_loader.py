@@ -178,6 +178,42 @@ def test_setup_is_checked_against_the_app(tmp_path, old, new, words, needle):
     assert error.line == _line_of(text, needle)
 
 
+@pytest.mark.parametrize(
+    ("setup", "words", "needle"),
+    [
+        (
+            'pair = "ce-nll"\nprediction = [[1.0, 2.0]]',
+            "gives a prediction but no target",
+            "prediction",
+        ),
+        ('pair = "ce-nll"\ntarget = [1]', "gives a target but no prediction", "target"),
+        ("prediction = [[1.0, 2.0]]\ntarget = [1]", "no pair (or loss_preset)", "prediction"),
+        (
+            'pair = "ce-nll"\nprediction = [[1.0, 2.0]]\ntarget = [5]',
+            "do not fit the pair ce-nll",
+            "prediction",
+        ),
+        (
+            'loss_preset = "Seed example: BCE"\nprediction = [[1.0, 2.0]]\ntarget = [1]',
+            "do not fit the pair bce-logits",
+            "prediction",
+        ),
+    ],
+)
+def test_setup_tensors_must_fit_their_pair(tmp_path, setup, words, needle):
+    text = GOOD.replace('pair = "ce-nll"', setup)
+    error = _error(tmp_path, text)
+    assert words in error.problem
+    assert error.line == _line_of(text, needle)
+
+
+def test_setup_with_good_tensors(tmp_path):
+    text = GOOD.replace(
+        'pair = "ce-nll"', 'pair = "ce-nll"\nprediction = [[1.0, 2.0]]\ntarget = [1]'
+    )
+    assert load_lesson(_write(tmp_path, "ok.toml", text)).setup["target"] == [1]
+
+
 def test_setup_with_good_training_settings(tmp_path):
     text = GOOD.replace(
         'pair = "ce-nll"', 'preset = "vanishing"\nsettings = { epochs = 2, lr = 1 }'
