@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
         self.draw_tab.own_digits_bar.saved.connect(self._own_digits_saved)
         self.models_menu.setEnabled(True)
         self.statusBar().showMessage(self._startup_note or f"Device: {self.device_description()}")
+        from gui.lessons.dock import install_lessons
+
+        install_lessons(self)  # the lessons panel (Ctrl+L, View and Help menus): issue 27
         self.ready = True
         self.tabsReady.emit()
 

@@ -100,6 +100,7 @@ class AttackDialog(QDialog):
     """
 
     putOnCanvas = Signal(object)  # (H, W) uint8, dark ink on light paper, as the canvas renders
+    attacked = Signal(object)  # the AttackResult just shown (the lessons panel listens)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +281,7 @@ class AttackDialog(QDialog):
         colour = theme.OK if result.flipped else theme.NOTE
         verdict = "Fooled" if result.flipped else "Not fooled"
         self._say(f"{verdict} in {result.seconds:.2f} s.", colour)
+        self.attacked.emit(result)
 
     def _put(self) -> None:
         if self.result is not None:

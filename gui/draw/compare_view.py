@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, Slot
+from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -103,6 +103,8 @@ class ModelColumn(QWidget):
 
 class CompareDialog(QDialog):
     """The model in use against one chosen from the library, on the Draw tab's drawing."""
+
+    compared = Signal(object)  # (SideBySide, TurnSweep) just shown (the lessons panel listens)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -285,6 +287,7 @@ class CompareDialog(QDialog):
         self.digit_box.blockSignals(False)
         self._plot_sweeps()
         self._say(f"Done in {pair.seconds + sweep.seconds:.2f} s.", theme.MUTED)
+        self.compared.emit(self.result)
 
     def _plot_sweeps(self) -> None:
         if self.result is None:

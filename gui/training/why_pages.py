@@ -47,7 +47,7 @@ class WhyPages:
             self.lr_control.double: "Ctrl+]",
             self.lr_finder.use_button: "Ctrl+U",
             self.repeats.clear_button: "Ctrl+Shift+Delete",  # as Clear old runs on its page
-            self.lr_finder.find_button: "Ctrl+L",
+            self.lr_finder.find_button: "Ctrl+Shift+L",  # Ctrl+L: the lessons panel
             self.landscape.compute_button: "Ctrl+G",
             self.repeats.run_button: "Ctrl+R",
             self.lr_finder.cancel_button: "Esc",
