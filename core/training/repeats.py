@@ -18,12 +18,15 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.data.mnist import MnistData
 from core.errors import UserError
 from core.training.train_types import BatchEvent, EpochEvent, RunEnded, TrainConfig, TrainEvent
+
+if TYPE_CHECKING:  # the run list keeps repeat groups without importing torch
+    from core.data.mnist import MnistData
 
 MAX_REPEATS = 20
 BAND = "min-max"
@@ -77,11 +80,37 @@ def band_of(curves: list[tuple[list[float], list[float]]]) -> Band | None:
 
 @dataclass
 class RepeatResult:
-    """A configuration repeated over seeds 1..N."""
+    """A configuration repeated over seeds 1..N: a group in the run list (``number``, its row
+    ticked when ``visible``: its band is drawn on the Repeats page)."""
 
     label: str
     config: TrainConfig
     runs: list[SeedRun]
+    number: int = 0
+    visible: bool = True
+
+    @property
+    def seeds_text(self) -> str:
+        """ "seeds 1-3" (the seeds that ran; a stopped group ran fewer)."""
+        seeds = [r.seed for r in self.runs]
+        if not seeds:
+            return "no seed ran"
+        if len(seeds) == 1:
+            return f"seed {seeds[0]}"
+        return f"seeds {seeds[0]}\u2013{seeds[-1]}"
+
+    @property
+    def status_text(self) -> str:
+        """ "3 of 3 finished", or how many ended otherwise."""
+        done = sum(r.status == "finished" for r in self.runs)
+        return f"{done} of {len(self.runs)} finished"
+
+    def accuracy_text(self) -> str:
+        """The run list's figure: ``"90.12% \u00b1 0.40%"`` (mean \u00b1 sample sd), or a dash."""
+        stats = self.accuracy_mean_sd()
+        if stats is None:
+            return "\u2014"
+        return f"{stats[0]:.2%} \u00b1 {stats[1]:.2%}"
 
     def finished(self) -> list[SeedRun]:
         return [r for r in self.runs if r.final_accuracy is not None]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.storage.atomic import write_text_atomic
+from core.training.repeats import RepeatResult
 from core.training.train_types import (
     BatchEvent,
     EpochEvent,
@@ -37,6 +38,8 @@ SPEED_WINDOW = 20
 # A loss axis spanning more than this factor is drawn on a log scale in "auto" mode: one
 # diverged run (loss ~1e31) would otherwise flatten every other run to zero.
 LOG_SCALE_RATIO = 1e3
+MAX_GROUPS = 10  # repeat groups kept (the oldest go first)
+SHOWN_GROUPS = 2  # bands overlaid when a new group arrives: the newest two
 
 CSV_COLUMNS = (
     "run",
@@ -277,6 +280,9 @@ class RunHistory:
 
     def __init__(self, smoothing: float = DEFAULT_SMOOTHING) -> None:
         self.runs: list[RunRecord] = []
+        # Configurations repeated over seeds (issue 26): rows in the run list after the runs,
+        # final accuracy as mean +- sd; the ticked ones are overlaid on the Repeats page.
+        self.groups: list[RepeatResult] = []
         self.smoothing = smoothing
 
     @property
@@ -343,10 +349,28 @@ class RunHistory:
             run.resmooth(smoothing)
 
     def clear_finished(self) -> list[RunRecord]:
-        """Forget every run that is not training; return the forgotten ones."""
+        """Forget every run that is not training, and the repeat groups (finished too);
+        return the forgotten runs."""
         gone = [run for run in self.runs if run.status != "running"]
         self.runs = [run for run in self.runs if run.status == "running"]
+        self.groups = []
         return gone
+
+    # ----------------------------------------------------------- repeat groups
+    @property
+    def shown_groups(self) -> list[RepeatResult]:
+        return [group for group in self.groups if group.visible]
+
+    def add_group(self, group: RepeatResult) -> RepeatResult:
+        """Keep a finished repeat group, numbered after the last; it and the one before it are
+        shown (the overlay a learner asked for by running a second configuration), older ones
+        are unticked; at most ``MAX_GROUPS`` are kept."""
+        group.number = (self.groups[-1].number + 1) if self.groups else 1
+        self.groups = (self.groups + [group])[-MAX_GROUPS:]
+        for older in self.groups[:-SHOWN_GROUPS]:
+            older.visible = False
+        group.visible = True
+        return group
 
     def loss_range(self) -> tuple[float, float] | None:
         """Finite positive range of the visible runs' batch and test losses."""

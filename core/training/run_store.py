@@ -7,7 +7,10 @@ window's thread, not the ~100 ms of a float per JSON number. What a run's row an
 dataset, device, status, score (with the confusion matrix and the misclassified indices), the
 epoch results and the batch curves. The file has a size cap: at most ``MAX_RUNS`` runs (the
 newest) and at most ``MAX_POINTS`` batch points per run (evenly thinned beyond that), so it
-stays well under a megabyte and loads in milliseconds.
+stays well under a megabyte and loads in milliseconds. Repeat groups (a configuration run over
+seeds 1..N) are kept beside the runs: each seed's loss curve (thinned the same way), its test
+accuracy per epoch and its final score, so the run list's mean +- sd and the Repeats page's
+bands come back after a restart. Mid-run learning-rate changes are kept with their run.
 
 Reading never raises: a missing file is an empty list; a damaged file or a damaged run is
 skipped with the reason in ``LoadedRuns.problem``, and the app starts with what could be read.
@@ -31,7 +34,8 @@ from core.errors import UserError
 from core.resources import user_data_dir
 from core.storage.atomic import write_text_atomic
 from core.storage.safe_read import read_text
-from core.training.run_history import Ema, GrowingArray, RunRecord
+from core.training.repeats import RepeatResult, SeedRun
+from core.training.run_history import MAX_GROUPS, Ema, GrowingArray, RunRecord
 from core.training.train_types import (
     EpochEvent,
     EvalResult,
@@ -59,6 +63,7 @@ class LoadedRuns:
     """The runs read back (oldest first) and why some could not be, if any."""
 
     runs: list[RunRecord] = field(default_factory=list)
+    groups: list[RepeatResult] = field(default_factory=list)  # configurations over seeds
     problem: str = ""
 
 
@@ -165,11 +170,72 @@ def run_from_payload(raw: Any, smoothing: float) -> RunRecord:
     return run
 
 
-def save_runs(runs: list[RunRecord], path: str | os.PathLike[str] | None = None) -> Path:
-    """Write the newest ``MAX_RUNS`` runs atomically; ``UserError``/``OSError`` if it cannot."""
+def group_to_payload(group: RepeatResult) -> dict[str, Any]:
+    """A repeat group as JSON data: each seed's loss curve (thinned), epochs and score."""
+    seeds = []
+    for run in group.runs:
+        keep = _thinned(len(run.steps))
+        seeds.append(
+            {
+                "seed": run.seed,
+                "status": run.status,
+                "final_accuracy": run.final_accuracy,
+                "epoch_accuracy": [_number(a) for a in run.epoch_accuracy],
+                "steps": _pack(np.asarray(run.steps, dtype=np.float64)[keep]),
+                "losses": _pack(np.asarray(run.losses, dtype=np.float64)[keep]),
+            }
+        )
+    return {
+        "number": group.number,
+        "label": group.label,
+        "config": dataclasses.asdict(group.config),
+        "visible": group.visible,
+        "runs": seeds,
+    }
+
+
+def group_from_payload(raw: Any) -> RepeatResult:
+    """A repeat group read back; ``ValueError``/``TypeError``/``KeyError`` for a damaged one."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("runs"), list):
+        raise ValueError("a repeat group is not a mapping with runs")
+    runs = []
+    for item in raw["runs"]:
+        steps, losses = _floats(item["steps"]), _floats(item["losses"])
+        if len(steps) != len(losses):
+            raise ValueError("a seed's curves have different lengths")
+        accuracy = item.get("final_accuracy")
+        runs.append(
+            SeedRun(
+                seed=int(item["seed"]),
+                steps=[int(step) for step in steps],
+                losses=losses.tolist(),
+                epoch_accuracy=[
+                    math.nan if a is None else float(a) for a in item["epoch_accuracy"]
+                ],
+                final_accuracy=None if accuracy is None else float(accuracy),
+                status=str(item.get("status", "finished")),
+            )
+        )
+    return RepeatResult(
+        label=str(raw.get("label", "")),
+        config=_config(raw["config"]),
+        runs=runs,
+        number=int(raw["number"]),
+        visible=bool(raw.get("visible", True)),
+    )
+
+
+def save_runs(
+    runs: list[RunRecord],
+    path: str | os.PathLike[str] | None = None,
+    groups: list[RepeatResult] | tuple = (),
+) -> Path:
+    """Write the newest ``MAX_RUNS`` runs and ``MAX_GROUPS`` repeat groups atomically;
+    ``UserError``/``OSError`` if it cannot."""
     payload = {
         "version": STORE_VERSION,
         "runs": [run_to_payload(run) for run in runs[-MAX_RUNS:]],
+        "groups": [group_to_payload(group) for group in list(groups)[-MAX_GROUPS:]],
     }
     target = Path(path) if path is not None else runs_file()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -197,10 +263,19 @@ def load_runs(path: str | os.PathLike[str] | None = None, smoothing: float = 0.6
             loaded.runs.append(run_from_payload(item, smoothing))
         except (KeyError, TypeError, ValueError, AttributeError):
             skipped += 1
+    groups = raw.get("groups", [])
+    for item in groups[-MAX_GROUPS:] if isinstance(groups, list) else [None]:
+        try:
+            loaded.groups.append(group_from_payload(item))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            skipped += 1
     if skipped:
         loaded.problem = f"{skipped} saved run(s) were damaged and left out"
     numbers = [run.number for run in loaded.runs]
     if len(set(numbers)) != len(numbers):  # a hand-edited file: renumber, colours stay distinct
         for number, run in enumerate(loaded.runs, start=1):
             run.number = number
+    if len({group.number for group in loaded.groups}) != len(loaded.groups):
+        for number, group in enumerate(loaded.groups, start=1):
+            group.number = number
     return loaded

@@ -1,7 +1,11 @@
-"""The run list under the Training tab's curves: one row per run of the ``RunHistory``.
+"""The run list under the Training tab's curves: one row per run of the ``RunHistory``, then one
+per repeat group (a configuration run over seeds 1..N, issue 26).
 
-A view only: rows are drawn from the history's ``RunRecord``s; ticking a row asks the plots to
-show or hide that run (``visibilityChanged``); the buttons ask the tab to export or clear.
+A view only: rows are drawn from the history's ``RunRecord``s and ``RepeatResult``s; ticking a
+run's row asks the plots to show or hide that run (``visibilityChanged``), ticking a group's row
+asks the Repeats page to overlay or drop its band (``groupVisibilityChanged``), double-clicking a
+group opens that page (``groupActivated``); the buttons ask the tab to export or clear. A group's
+test accuracy is the mean ± standard deviation over its seeds.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.training.repeats import RepeatResult
 from core.training.run_history import RunHistory, RunRecord
 from gui import theme
 
@@ -33,6 +38,28 @@ def rows_height(table: QTableWidget) -> int:
 
 def colour_of(run: RunRecord) -> str:
     return theme.RUN_COLOURS[(run.number - 1) % len(theme.RUN_COLOURS)]
+
+
+def group_colour(group: RepeatResult) -> str:
+    """A repeat group's colour: its band on the Repeats page and its row here."""
+    colours = (theme.ACCENT, theme.COMPOSED, *theme.RUN_COLOURS)
+    return colours[(group.number - 1) % len(colours)]
+
+
+def group_cells(group: RepeatResult) -> list[str]:
+    """What the run list says about a repeat group: the mean ± sd of its final accuracy."""
+    c = group.config
+    momentum = f" m={c.momentum:g}" if c.optimizer == "sgd" else ""
+    return [
+        f"R{group.number} ×{len(group.runs)}",
+        c.model,
+        c.loss,
+        f"{c.optimizer} lr={c.lr:g}{momentum}",
+        str(c.batch_size),
+        f"{c.dataset}, {c.epochs} ep, {group.seeds_text}",
+        group.status_text,
+        group.accuracy_text(),
+    ]
 
 
 def row_cells(run: RunRecord) -> list[str]:
@@ -70,6 +97,8 @@ class RunListView(QWidget):
     """The table of runs with Clear, Export as script and Export CSV."""
 
     visibilityChanged = Signal(object, bool)  # RunRecord, shown
+    groupVisibilityChanged = Signal(object, bool)  # RepeatResult, its band shown
+    groupActivated = Signal(object)  # RepeatResult double-clicked: show the Repeats page
     exportRequested = Signal()
     scriptRequested = Signal(object)  # the selected run's RunRecord, or None: current settings
     clearRequested = Signal()
@@ -96,6 +125,7 @@ class RunListView(QWidget):
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.itemChanged.connect(self._on_item_changed)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
         self._build_buttons()
 
     def _build_buttons(self) -> None:
@@ -136,18 +166,56 @@ class RunListView(QWidget):
         self.table.setMinimumHeight(header + 3 * rows_height(self.table) + 4)
 
     def rebuild(self) -> None:
-        """One row per run of the history, in its order."""
+        """One row per run of the history, in its order, then one per repeat group."""
         self.table.blockSignals(True)
-        self.table.setRowCount(len(self.history.runs))
+        self.table.setRowCount(len(self.history.runs) + len(self.history.groups))
         self.table.blockSignals(False)
         for run in self.history.runs:
             self.set_row(run)
+        self.show_groups()
 
     def add_row(self, run: RunRecord) -> None:
+        """A row for a run just added to the history (above the repeat groups)."""
+        row = next(i for i, r in enumerate(self.history.runs) if r is run)
         self.table.blockSignals(True)
-        self.table.insertRow(self.table.rowCount())
+        self.table.insertRow(min(row, self.table.rowCount()))
         self.table.blockSignals(False)
         self.set_row(run)
+        self.show_groups()
+
+    def show_groups(self) -> None:
+        """The repeat groups' rows, after the runs' (called when the groups change)."""
+        first = len(self.history.runs)
+        self.table.blockSignals(True)
+        self.table.setRowCount(first + len(self.history.groups))
+        for offset, group in enumerate(self.history.groups):
+            for col, text in enumerate(group_cells(group)):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if col == 0:
+                    self._style_group_cell(item, group)
+                if col == ACCURACY_COLUMN:
+                    item.setToolTip(
+                        "Final test accuracy over the seeds: mean ± standard deviation "
+                        f"({len(group.finished())} runs).\nA difference between two "
+                        "configurations means something only where it beats this spread."
+                    )
+                self.table.setItem(first + offset, col, item)
+        self.table.blockSignals(False)
+
+    def _style_group_cell(self, item: QTableWidgetItem, group: RepeatResult) -> None:
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if group.visible else Qt.CheckState.Unchecked)
+        item.setForeground(QColor(group_colour(group)))
+        bold = QFont()
+        bold.setBold(True)
+        bold.setItalic(True)
+        item.setFont(bold)
+        item.setToolTip(
+            f"Repeat group {group.number}: {group.label}, {group.seeds_text}.\n"
+            "Tick to overlay its band (lowest to highest seed) on the Repeats page;\n"
+            "double-click to open that page."
+        )
 
     def set_row(self, run: RunRecord) -> None:
         row = next(i for i, r in enumerate(self.history.runs) if r is run)
@@ -186,8 +254,27 @@ class RunListView(QWidget):
             return None
         return self.history.runs[rows[0].row()]
 
+    def selected_group(self) -> RepeatResult | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self._group_at(rows[0].row()) if rows else None
+
+    def _group_at(self, row: int) -> RepeatResult | None:
+        index = row - len(self.history.runs)
+        return self.history.groups[index] if 0 <= index < len(self.history.groups) else None
+
+    def _on_double_click(self, row: int, _column: int) -> None:
+        group = self._group_at(row)
+        if group is not None:
+            self.groupActivated.emit(group)
+
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0 or item.row() >= len(self.history.runs):
+        if item.column() != 0:
             return
-        run = self.history.runs[item.row()]
-        self.visibilityChanged.emit(run, item.checkState() == Qt.CheckState.Checked)
+        shown = item.checkState() == Qt.CheckState.Checked
+        if item.row() < len(self.history.runs):
+            self.visibilityChanged.emit(self.history.runs[item.row()], shown)
+            return
+        group = self._group_at(item.row())
+        if group is not None and group.visible != shown:
+            group.visible = shown
+            self.groupVisibilityChanged.emit(group, shown)

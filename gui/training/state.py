@@ -288,13 +288,14 @@ class TrainingState:
         loaded = load_runs(self.store, smoothing=self.history.smoothing)
         self.store_problem = loaded.problem
         self.history.runs = loaded.runs + self.history.runs
+        self.history.groups = loaded.groups + self.history.groups  # repeat groups (issue 26)
         return len(loaded.runs)
 
     def save_runs(self) -> bool:
         """Write the finished runs to the data folder; False (reason in ``store_problem``)."""
         done = [run for run in self.history.runs if run.status != "running"]
         try:
-            save_runs(done, self.store)
+            save_runs(done, self.store, self.history.groups)
         except (OSError, UserError) as exc:
             self.store_problem = f"the run list could not be saved: {exc}"
             log.warning(self.store_problem)

@@ -1,13 +1,15 @@
 """The Training tab's "why" pages (issue 26), placed beside the live curves: the learning-rate
 finder, the loss landscape around the last run's model, repeats over seeds, and the control that
-changes the learning rate of a running run (in the Run box). The views are helper E's
-(gui/training/why/); this only places and wires them, and gives their buttons keys.
+changes the learning rate of a running run (in the Run box). The views live in gui/training/why/;
+this only places and wires them (repeat groups shared with the run list), and gives their buttons
+keys.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 
 from gui.training.why.landscape_view import LandscapeView
@@ -27,7 +29,7 @@ class WhyPages:
         self.lr_finder = LrFinderView(tab.config)
         self.lr_finder.useLearningRate.connect(self._use_found_lr)
         self.landscape = LandscapeView()
-        self.repeats = RepeatsView(tab.config)
+        self.repeats = RepeatsView(tab.config, history=tab.run_state.history)
         for view, title, tip in (
             (self.lr_finder, "Learning rate", "Find a good learning rate before a run"),
             (self.landscape, "Landscape", "The loss around the last run's model, and its path"),
@@ -37,6 +39,30 @@ class WhyPages:
             tab.views.setTabToolTip(tab.views.count() - 1, tip)
         self.lr_control = LrControl()
         self._give_keys()
+        self._wire_groups()
+
+    def _wire_groups(self) -> None:
+        """Repeat groups are rows of the run list (mean ± sd) and bands on the Repeats page:
+        ticking a row overlays its band, double-clicking opens the page, Clear on either side
+        forgets them on both, and a new group is saved with the run list."""
+        run_list = self.tab.plots.run_list
+        self.repeats.groupsChanged.connect(self._groups_changed)
+        run_list.groupVisibilityChanged.connect(lambda _group, _shown: self.repeats.redraw())
+        run_list.groupActivated.connect(lambda _group: self.show_repeats())
+        # The tab's own Clear handler was connected first, so the groups are gone by now.
+        self.tab.plots.clearRequested.connect(self.repeats.redraw)
+        QTimer.singleShot(0, self.tab, self._show_restored_groups)  # the list is read after this
+
+    def _show_restored_groups(self) -> None:
+        self.tab.plots.run_list.show_groups()
+        self.repeats.redraw()
+
+    def _groups_changed(self) -> None:
+        self.tab.plots.run_list.show_groups()
+        self.tab.exports.save_runs_later()
+
+    def show_repeats(self) -> None:
+        self.tab.views.setCurrentWidget(self.repeats)
 
     def _give_keys(self) -> None:
         """Keys for the why-views' buttons that do not clash with the always-visible column

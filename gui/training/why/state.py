@@ -24,6 +24,7 @@ from core.training.landscape import (
 from core.training.lr_find import READING as LR_READING
 from core.training.lr_find import LrFindResult, find_lr_for_config
 from core.training.repeats import BAND, RepeatResult, RepeatRunner, compare
+from core.training.run_history import RunHistory
 from core.training.train_types import BatchEvent, RunStarted, TrainConfig
 
 ProgressFn = Callable[[int, int], None]
@@ -254,13 +255,24 @@ class LrFinderState:
 # -- runs over seeds ------------------------------------------------------------------------------
 
 
+REPEATS_HINT = "Repeat the current settings with seeds 1…N to see how much is luck."
+
+
 @dataclass
 class RepeatsState:
+    """The repeat groups live in the tab's ``RunHistory`` (rows of the run list, saved with it);
+    this page draws the ticked ones (``results``) and compares the newest two of them."""
+
     repeats: int = 3
-    results: list[RepeatResult] = field(default_factory=list)  # at most two: A and B
-    status: str = "Repeat the current settings with seeds 1…N to see how much is luck."
+    history: RunHistory = field(default_factory=RunHistory)
+    status: str = REPEATS_HINT
     busy: bool = False
     data: DataFn | None = None
+
+    @property
+    def results(self) -> list[RepeatResult]:
+        """The groups whose bands are drawn (ticked in the run list), oldest first."""
+        return self.history.shown_groups
 
     def job(self, config: TrainConfig, label: str) -> Job:
         config = dataclasses.replace(config, report_every=max(1, config.report_every)).validate()
@@ -286,7 +298,7 @@ class RepeatsState:
 
     def finish(self, result: RepeatResult) -> None:
         self.busy = False
-        self.results = (self.results + [result])[-2:]
+        self.history.add_group(result)
         self.status = self.summary()
 
     def fail(self, message: str) -> None:
@@ -294,11 +306,14 @@ class RepeatsState:
         self.status = message[0].upper() + message[1:] + "." if message else "Failed."
 
     def summary(self) -> str:
-        if not self.results:
+        shown = self.results
+        if not shown:
+            if self.history.groups:
+                return "Tick a repeat group (R1, R2, …) in the run list to draw its band here."
             return self.status
-        lines = [r.summary() for r in self.results]
-        if len(self.results) == 2:
-            lines.append(compare(self.results[0], self.results[1]) + ".")
+        lines = [f"R{r.number} {r.summary()}" for r in shown]
+        if len(shown) >= 2:
+            lines.append(compare(shown[-2], shown[-1]) + ".")
         lines.append(
             f"Curves: the mean of the seeds, the shaded band from the lowest to the highest "
             f"({BAND}); accuracy as mean \u00b1 standard deviation."
@@ -306,8 +321,14 @@ class RepeatsState:
         return "\n".join(lines)
 
     def clear(self) -> None:
-        self.results = []
-        self.status = "Repeat the current settings with seeds 1…N to see how much is luck."
+        """Forget every repeat group (here and in the run list)."""
+        self.history.groups = []
+        self.status = REPEATS_HINT
+
+    def refresh(self) -> None:
+        """The groups changed elsewhere (ticked in the run list, cleared there)."""
+        if not self.busy:
+            self.status = self.summary() if self.history.groups else REPEATS_HINT
 
 
 def lr_text(lr: float) -> str:

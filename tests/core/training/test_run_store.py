@@ -98,3 +98,61 @@ def test_the_list_lives_in_the_data_folder(isolated_user_dirs):
     assert save_runs(history.runs) == runs_file()
     assert runs_file().is_relative_to(isolated_user_dirs)
     assert len(run_store.load_runs().runs) == 1
+
+
+def _group(label: str, accuracies: list[float], steps: int = 20):
+    from core.training.repeats import RepeatResult, SeedRun
+
+    runs = [
+        SeedRun(
+            seed=i + 1,
+            steps=list(range(1, steps + 1)),
+            losses=[2.0 / (s + i) for s in range(1, steps + 1)],
+            epoch_accuracy=[a - 0.05, a],
+            final_accuracy=a,
+            status="finished",
+        )
+        for i, a in enumerate(accuracies)
+    ]
+    return RepeatResult(label, TrainConfig(epochs=2, lr=0.05, dataset="sample"), runs)
+
+
+def test_repeat_groups_come_back_with_their_bands_and_mean_sd(tmp_path):
+    history = RunHistory()
+    _run(history)
+    first = history.add_group(_group("lr 0.01", [0.90, 0.91, 0.92]))
+    second = history.add_group(_group("lr 0.05", [0.93, 0.94, 0.95], steps=MAX_POINTS * 2))
+    third = history.add_group(_group("lr 0.1", [0.5, 0.6]))
+    assert [g.number for g in history.groups] == [1, 2, 3]
+    assert not first.visible and second.visible and third.visible  # the newest two overlay
+    path = save_runs(history.runs, tmp_path / "runs.json", history.groups)
+    loaded = load_runs(path)
+    assert loaded.problem == "" and len(loaded.runs) == 1
+    back = loaded.groups
+    assert [(g.number, g.label, g.visible) for g in back] == [
+        (1, "lr 0.01", False),
+        (2, "lr 0.05", True),
+        (3, "lr 0.1", True),
+    ]
+    assert back[0].accuracy_text() == first.accuracy_text() == "91.00% \u00b1 1.00%"
+    assert back[0].seeds_text == "seeds 1\u20133" and back[0].config.lr == 0.05
+    band, again = first.loss_band(), back[0].loss_band()
+    np.testing.assert_allclose(again.mean, band.mean, rtol=1e-6)
+    np.testing.assert_allclose(again.low, band.low, rtol=1e-6)
+    assert len(back[1].runs[0].steps) <= MAX_POINTS  # thinned like a run's curves
+    assert back[1].runs[0].steps[-1] == MAX_POINTS * 2
+    assert back[0].runs[2].epoch_accuracy == pytest.approx([0.87, 0.92])
+
+
+def test_a_damaged_repeat_group_is_left_out_and_said(tmp_path):
+    history = RunHistory()
+    history.add_group(_group("fine", [0.9, 0.92]))
+    history.add_group(_group("to break", [0.9, 0.92]))
+    path = save_runs([], tmp_path / "runs.json", history.groups)
+    payload = json.loads(path.read_text())
+    payload["groups"][1]["runs"][0]["losses"] = "not base64!"
+    path.write_text(json.dumps(payload))
+    loaded = load_runs(path)
+    assert [g.label for g in loaded.groups] == ["fine"]
+    assert "1 saved run(s) were damaged" in loaded.problem
+    assert not history.clear_finished() and history.groups == []  # Clear forgets groups too
