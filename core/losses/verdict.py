@@ -43,10 +43,10 @@ def _power(value: float) -> str:
 
 
 def tolerance_text(dtype: str) -> str:
-    """The rule "agree" is judged by, for ``dtype``: torch.allclose's |a − b| ≤ atol + rtol·|b|
-    on the losses and on every gradient element."""
+    """The tolerance "agree" is judged by in ``dtype``, as torch.allclose applies it to the
+    losses and to every gradient element: |a − b| ≤ atol + rtol·|b|."""
     rtol, atol = TOLERANCES[dtype]
-    return f"|Δ| ≤ {_power(atol)} + {_power(rtol)}·|v| ({dtype})"
+    return f"{_power(atol)} + {_power(rtol)}·|v|"
 
 
 def verdict_word(result: LossComparison | None) -> str:
@@ -63,18 +63,17 @@ def verdict_title(result: LossComparison) -> str:
 
 
 def difference_text(result: LossComparison) -> str:
-    """The largest differences and how they compare with the tolerance, on two lines."""
+    """The largest differences, then how they compare with the dtype's tolerance."""
     numbers = f"Δ value {result.value_diff:.2g}, Δ grad {result.grad_diff:.2g}"
-    rule = tolerance_text(result.options.dtype)
     if result.agree and result.value_diff == 0 and result.grad_diff == 0:
-        return f"{numbers}\nidentical: exactly equal"
+        return f"{numbers}: identical"
     if result.agree:
-        return f"{numbers}\nwithin {rule}"
+        return f"{numbers}\nwithin {tolerance_text(result.options.dtype)}"
     if result.overflow or not (
         math.isfinite(result.value_diff) and math.isfinite(result.grad_diff)
     ):
         return f"{numbers}\na result is not finite"
-    return f"{numbers}\nbeyond {rule}"
+    return f"{numbers}\nbeyond {tolerance_text(result.options.dtype)}"
 
 
 def verdict_reason(result: LossComparison, mistake: bool) -> str:
@@ -95,8 +94,8 @@ def verdict_reason(result: LossComparison, mistake: bool) -> str:
 
 
 def scale_text(scale: float) -> str:
-    """A logit scale as the slider's label shows it: 3 significant digits."""
-    return f"{scale:.3g}"
+    """A logit scale as the slider's label shows it: 3 significant digits, never "1e+03"."""
+    return f"{scale:.0f}" if scale >= 100 else f"{scale:.3g}"
 
 
 @dataclass(frozen=True)
@@ -147,9 +146,13 @@ def lesson_caption(
         return ""
     if prediction != lesson.prediction or target != lesson.target:
         return ""
-    settings = _option_changes(lesson, options)
+    said = []
     if scale != 1.0:
-        settings.insert(0, "s = 1")
-    if not settings:
+        said.append("at s = 1")
+    changes = _option_changes(lesson, options)
+    if changes:
+        said.append(f"with the preset's {', '.join(changes)}")
+    if not said:
         return lesson.text
-    return f"With the preset's {', '.join(settings)}: {lesson.text}"
+    lead = " and ".join(said)
+    return f"{lead[0].upper()}{lead[1:]}: {lesson.text}"

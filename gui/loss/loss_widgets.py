@@ -483,11 +483,17 @@ class ResultCard(QFrame):
         self.grad_fn_heading.setStyleSheet(theme.text_style(theme.MUTED, size_px=11))
         self.grad_fn_heading.setToolTip(self.GRAD_FN_TIP)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(2)
-        for widget in (self.heading, self.form, self.value, self.grad_fn_heading, self.grad_fn):
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(1)
+        for widget in (self.heading, self.form, self.value, self.grad_fn):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        grad_fn_row = QHBoxLayout()  # "grad_fn" beside its name saves a line on a small window
+        grad_fn_row.setSpacing(6)
+        grad_fn_row.addWidget(self.grad_fn_heading, 0, Qt.AlignmentFlag.AlignTop)
+        grad_fn_row.addWidget(self.grad_fn, 1)
+        for widget in (self.heading, self.form, self.value):
             layout.addWidget(widget)
+        layout.addLayout(grad_fn_row)
 
     def _set_value_size(self, vector: bool) -> None:
         font = QFont()
@@ -508,8 +514,11 @@ class StabilityPlot(QWidget):
     """Loss of both forms and their difference as the logits are scaled by s = 1..1000.
 
     Where the composed form stops being finite (the naive softmax's exp overflowing), a dashed
-    vertical line per dtype marks the scale, so the break is seen, not only read.
+    vertical line per dtype marks the scale, so the break is seen, not only read. A vertical
+    cursor on both plots marks the scale the cards show; dragging it emits ``cursorMoved(s)``.
     """
+
+    cursorMoved = Signal(float)  # noqa: N815 (Qt signal naming)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -528,6 +537,30 @@ class StabilityPlot(QWidget):
         self.floor = 1e-17
         self.diff_plot.getAxis("left").enableAutoSIPrefix(False)
         self.sweep: StabilitySweep | None = None
+        self.cursors = [self._add_cursor(plot) for plot in (self.loss_plot, self.diff_plot)]
+
+    def _add_cursor(self, plot: pg.PlotWidget) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(
+            pos=0.0,
+            angle=90,
+            movable=True,
+            bounds=(0.0, 3.0),  # log10 of s = 1 … 1000
+            pen=pg.mkPen(theme.INK, width=1.5),
+            hoverPen=pg.mkPen(theme.INK, width=3),
+        )
+        line.setToolTip("the slider's logit scale s: drag to move it")
+        line.sigDragged.connect(lambda moved: self.cursorMoved.emit(10 ** moved.value()))
+        plot.addItem(line, ignoreBounds=True)
+        return line
+
+    def set_cursor(self, scale: float) -> None:
+        """Put the cursor of both plots at ``scale``."""
+        for line in self.cursors:
+            with QSignalBlocker(line):
+                line.setValue(math.log10(scale))
+
+    def cursor_scale(self) -> float:
+        return 10 ** self.cursors[0].value()
 
     def _add_loss_curves(self) -> None:
         styles = {

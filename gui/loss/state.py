@@ -30,7 +30,7 @@ from core.losses import (
     log_scales,
     stability_sweep,
 )
-from core.losses.verdict import Lesson, lesson_caption, verdict_word
+from core.losses.verdict import Lesson, lesson_caption, scale_text, verdict_word
 from gui.draw.state import one_intra_op_thread
 
 SCALE_MIN, SCALE_MAX = 1.0, 1000.0  # the slider covers what the sweep covers
@@ -190,7 +190,7 @@ class PlaygroundState:
         """What the results are of, when s is not 1 ("" at s = 1)."""
         if self.scale == SCALE_MIN:
             return ""
-        return f"at s = {self.scale:.3g}"
+        return f"at s = {scale_text(self.scale)}"
 
 
 def slider_position(scale: float, steps_per_decade: int) -> int:

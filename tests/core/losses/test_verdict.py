@@ -16,6 +16,7 @@ from core.losses.verdict import (
     difference_text,
     display_value,
     lesson_caption,
+    scale_text,
     tolerance_text,
     verdict_reason,
     verdict_title,
@@ -33,28 +34,30 @@ def test_display_value_scalar_and_vector():
 
 
 def test_the_tolerance_is_said_per_dtype():
-    assert tolerance_text("float32") == "|Δ| ≤ 1e-5 + 1e-4·|v| (float32)"
-    assert tolerance_text("float64") == "|Δ| ≤ 1e-12 + 1e-9·|v| (float64)"
+    assert tolerance_text("float32") == "1e-5 + 1e-4·|v|"
+    assert tolerance_text("float64") == "1e-12 + 1e-9·|v|"
 
 
 def test_identical_forms_say_so_and_agree():
     result = compare("ce-nll", SEED_X, SEED_Y)
     assert verdict_word(result) == "agree" and verdict_title(result).startswith("agree")
-    assert difference_text(result).endswith("identical: exactly equal")
+    assert difference_text(result) == "Δ value 0, Δ grad 0: identical"
     assert verdict_reason(result, mistake=False) == "equivalent forms, as expected"
 
 
 def test_agreement_within_rounding_states_the_tolerance():
     result = compare("ce-after-logsoftmax", SEED_X, SEED_Y)
     assert result.agree and (result.value_diff > 0 or result.grad_diff > 0)
-    assert "within |Δ| ≤ 1e-5 + 1e-4·|v| (float32)" in difference_text(result)
+    assert difference_text(result).endswith("\nwithin 1e-5 + 1e-4·|v|")
+    float64 = compare("ce-after-logsoftmax", SEED_X, SEED_Y, LossOptions(dtype="float64"))
+    assert difference_text(float64).endswith("\nwithin 1e-12 + 1e-9·|v|")
     assert verdict_reason(result, mistake=True) == "harmless: the extra step changes nothing"
 
 
 def test_differ_only_when_the_numbers_do():
     result = compare("nll-on-logits", SEED_X, SEED_Y)
     assert verdict_word(result) == "differ" and verdict_title(result).startswith("differ")
-    assert "beyond |Δ|" in difference_text(result)
+    assert "beyond 1e-5 + 1e-4·|v|" in difference_text(result)
     assert verdict_reason(result, mistake=True) == "as expected: this is the mistake"
     assert verdict_word(None) == ""
 
@@ -79,7 +82,7 @@ def test_lesson_caption_follows_the_input():
     summed = lesson_caption(lesson, "ce-nll", SEED_X, SEED_Y, LossOptions(reduction="sum"))
     assert summed == "With the preset's reduction mean: 1.6802 for both forms"
     wide = lesson_caption(lesson, "ce-nll", SEED_X, SEED_Y, LossOptions(dtype="float64"), 10.0)
-    assert wide == "With the preset's s = 1, float32: 1.6802 for both forms"
+    assert wide == "At s = 1 and with the preset's float32: 1.6802 for both forms"
     weighted = LossOptions(weight=[1.0] * 5)
     assert "no weight" in lesson_caption(lesson, "ce-nll", SEED_X, SEED_Y, weighted)
 
@@ -108,4 +111,14 @@ def test_saturated_bce_differs_beyond_the_float32_tolerance():
     text = difference_text(result)
     assert not result.agree and verdict_word(result) == "differ"
     assert text.startswith(f"Δ value {result.value_diff:.2g}, Δ grad {result.grad_diff:.2g}")
-    assert text.endswith("beyond |Δ| ≤ 1e-5 + 1e-4·|v| (float32)")
+    assert text.endswith("\nbeyond 1e-5 + 1e-4·|v|")
+
+
+def test_scale_text():
+    assert [scale_text(s) for s in (1.0, 1.0233, 25.12, 251.2, 1000.0)] == [
+        "1",
+        "1.02",
+        "25.1",
+        "251",
+        "1000",
+    ]

@@ -416,3 +416,112 @@ def test_long_grad_fn_names_wrap_instead_of_being_cut(main_window, qtbot):
     label = tab.fused_card.grad_fn
     assert shown(label) == "BinaryCrossEntropyWithLogitsBackward0"
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+
+
+# ------------------------------------------------------------------ the logit-scale slider
+def _cells(table) -> list[str]:
+    return [
+        table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
+    ]
+
+
+def test_the_slider_moves_the_cursor_and_both_cards_values_and_gradients(tab, qtbot):
+    tab.load_preset("Seed example: BCE")
+    x, t = SEED_EXAMPLES["bce-logits"]
+    before = (values(tab), _cells(tab.fused_grad), _cells(tab.composed_grad))
+    assert tab.state.scale == 1 and tab.plot.cursor_scale() == pytest.approx(1.0)
+    with qtbot.waitSignal(tab.stateChanged, timeout=2000):
+        tab.scale_slider.setValue(tab.scale_slider.maximum())
+    assert tab.state.scale == pytest.approx(1000.0)
+    assert all(line.value() == pytest.approx(3.0) for line in tab.plot.cursors)
+    expected = compare("bce-logits", [[v * 1000 for v in row] for row in x], t)
+    assert values(tab) == (
+        f"{expected.fused.value:.4f}",
+        f"{expected.composed.value:.4f}",
+    )
+    assert _cells(tab.fused_grad) != before[1] and _cells(tab.composed_grad) != before[2]
+    assert tab.composed_grad.item(2, 0).text() == "0"  # BCELoss's clamp: no gradient at all
+    assert tab.verdict_label.text().startswith("differ") and tab.state.parted
+    assert "past the parting point" in tab.stability.note_label.text()
+    assert tab.diff_label.text().startswith("at s = 1000: Δ value")
+    tab.scale_slider.setValue(0)
+    assert values(tab) == ("0.7907", "0.7907") and tab.plot.cursors[0].value() == 0.0
+
+
+def test_dragging_the_plot_cursor_moves_the_slider(tab):
+    tab.load_preset("Seed example: BCE")
+    line = tab.plot.cursors[1]
+    line.setValue(2.0)  # s = 100, as a drag leaves it
+    line.sigDragged.emit(line)
+    assert tab.state.scale == pytest.approx(100.0)
+    assert tab.scale_slider.value() == 200
+    assert tab.plot.cursors[0].value() == pytest.approx(2.0)  # both plots' cursors
+    assert tab.scale_label.text() == "s = 100"
+
+
+def test_the_slider_tooltip_teaches_where_the_forms_part(tab):
+    tab.load_preset("Seed example: BCE")
+    tip = tab.scale_slider.toolTip()
+    assert "#33160" in tip and "−100" in tip and "16.7" in tip
+    parting = tab.state.parting_scale
+    assert parting is not None and f"s ≈ {parting:.3g}" in tip
+    tab.set_scale(parting)
+    assert tab.state.parted
+    tab.set_pair("ce-nll")
+    assert "never part" in tab.scale_slider.toolTip() and not tab.state.parted
+
+
+def test_a_new_example_starts_at_s_1(tab):
+    tab.set_scale(50)
+    tab.load_seed_example()
+    assert tab.state.scale == 1 and tab.scale_slider.value() == 0
+    assert values(tab) == ("1.6802", "1.6802")
+
+
+def test_copied_code_reproduces_the_cards_at_the_slider_scale(tab):
+    tab.load_preset("Seed example: BCE")
+    tab.set_scale(40)
+    namespace: dict = {}
+    exec(compile(tab.copy_code(), "<clipboard>", "exec"), namespace)  # the snippet we generated
+    assert namespace["composed"].item() == pytest.approx(tab.state.composed_value)
+
+
+# ------------------------------------------------------------------ words follow the state
+def test_the_seed_caption_goes_as_soon_as_an_edit_changes_the_value(tab):
+    assert "1.6802 for both forms" in tab.lesson_label.text()
+    assert tab.lesson_label.isVisibleTo(tab)
+    tab.prediction_grid.set_text(0, 0, "2.0")
+    assert tab.fused_card.value.text() != "1.6802"
+    assert tab.lesson_label.text() == "" and not tab.lesson_label.isVisibleTo(tab)
+    tab.prediction_grid.set_text(0, 0, "0.4499")  # the seed's own value again: true again
+    assert "1.6802 for both forms" in tab.lesson_label.text()
+    tab.reduction_combo.setCurrentText("sum")
+    assert tab.lesson_label.text().startswith("With the preset's reduction mean:")
+    tab.randomize()
+    assert tab.lesson_label.text() == ""
+
+
+def test_agree_says_its_tolerance_and_identical_says_so(tab):
+    assert tab.diff_label.text() == "Δ value 0, Δ grad 0: identical"
+    tab.load_preset("Harmless: CE after LogSoftmax")
+    assert tab.verdict_label.text().startswith("agree")
+    assert tab.comparison.grad_diff > 0
+    assert tab.diff_label.text().endswith("within 1e-5 + 1e-4·|v|")
+    tab.set_pair("nll-on-logits")
+    assert tab.diff_label.text().endswith("beyond 1e-5 + 1e-4·|v|")
+
+
+def test_facts_for_the_lessons(tab, qtbot):
+    state = tab.state
+    assert (state.pair, state.verdict, state.scale) == ("ce-nll", "agree", 1.0)
+    assert state.inputs_are_seed and not state.parted
+    assert state.fused_value == pytest.approx(1.6802, abs=5e-5)
+    with qtbot.waitSignal(tab.stateChanged, timeout=2000):
+        tab.prediction_grid.set_text(0, 0, "5")
+    assert not state.inputs_are_seed
+    with qtbot.waitSignal(tab.stateChanged, timeout=2000):
+        tab.set_pair("nll-on-logits")
+    assert state.pair == "nll-on-logits" and state.verdict == "differ"
+    with qtbot.waitSignal(tab.stateChanged, timeout=2000):
+        tab.prediction_grid.set_text(0, 0, "x")
+    assert state.error is not None and state.verdict == "differ"  # the last valid result

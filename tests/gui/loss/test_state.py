@@ -91,7 +91,7 @@ def test_the_lesson_caption_goes_when_the_input_changes(state):
     state.set_inputs(SEED_X, SEED_Y, LossOptions(), lesson="1.6802 for both forms")
     assert state.caption == "1.6802 for both forms"
     state.set_scale(3)
-    assert state.caption.startswith("With the preset's s = 1:")
+    assert state.caption == "At s = 1: 1.6802 for both forms"
     state.set_scale(1)
     edited = [row[:] for row in SEED_X]
     edited[0][4] = 3.5
