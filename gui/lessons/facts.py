@@ -19,7 +19,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -35,6 +35,8 @@ EVENT_PREFIXES = (
 )
 SUGGESTED_TOLERANCE = 0.1  # run.lr_is_suggested: within 10 % of the finder's rate
 CONV_MODELS = ("cnn", "cnn-bn")
+RELIABILITY_POLL_MS = 300
+RELIABILITY_POLLS = 200  # a minute: a report that never comes (calibration failed) ends it
 
 
 class AppFacts(QObject):
@@ -47,6 +49,11 @@ class AppFacts(QObject):
         self.facts: dict[str, Any] = {}
         self.window: MainWindow | None = None
         self._hooked: set[int] = set()  # dialogs already listened to (by id)
+        self._run_going = False  # between the Training tab's runStarted and runEnded
+        self._reliability_timer = QTimer(self)  # the diagram's report comes after the run's end
+        self._reliability_timer.setInterval(RELIABILITY_POLL_MS)
+        self._reliability_timer.timeout.connect(self._on_reliability)
+        self._polls = 0
 
     # ------------------------------------------------------------------ wiring
     def attach(self, window: MainWindow) -> None:
@@ -74,6 +81,8 @@ class AppFacts(QObject):
         tab.runEnded.connect(self._on_run_ended)
         tab.insideEvent.connect(self._on_inside_event)
         tab.lr_finder.useLearningRate.connect(lambda _lr: self._on_lr_finder())
+        if hasattr(tab.lr_finder, "found"):
+            tab.lr_finder.found.connect(lambda _lr: self._on_lr_finder())
         evaluation = tab.evaluation
         evaluation.gallery.itemClicked.connect(
             lambda _item: self._set("evaluation.cell_opened", True)
@@ -142,6 +151,7 @@ class AppFacts(QObject):
     def _on_run_started(self, event) -> None:  # noqa: ANN001 - RunStarted
         config = event.config
         self.forget_run()
+        self._run_going = True
         self.update(
             {
                 "run.started": True,
@@ -166,6 +176,7 @@ class AppFacts(QObject):
             del self.facts[name]
 
     def _on_run_ended(self, ended) -> None:  # noqa: ANN001 - RunEnded
+        self._run_going = False
         result = ended.result
         evaluation = result.evaluation if result is not None else None
         record = self._last_record()
@@ -183,7 +194,11 @@ class AppFacts(QObject):
                 "run.loss_rose": bool(rose),
             }
         )
+        self._on_inspector()
         self._on_reliability()
+        if evaluation is not None:
+            self._polls = 0
+            self._reliability_timer.start()  # until its report is drawn (at most a minute)
 
     def _last_record(self):  # noqa: ANN202 - core.training.run_history.RunRecord | None
         runs = self.window.training_tab.run_state.history.runs if self.window else []
@@ -193,7 +208,7 @@ class AppFacts(QObject):
         from core.inspection.activations import DeadReluReport, GradientReport
 
         if isinstance(event, GradientReport):
-            self._on_inspector()
+            self._on_inspector(reporting=True)
             norms = [x.grad_norm for x in event.layers if math.isfinite(x.grad_norm)]
             if norms and max(norms) > 0:
                 self._set("run.gradient_spread", float(min(norms) / max(norms)))
@@ -218,10 +233,16 @@ class AppFacts(QObject):
         if self.window is None or not self.window.ready:
             return
         plot = self.window.training_tab.evaluation.reliability
+        self._polls += 1
+        if plot.report is None and self._polls <= RELIABILITY_POLLS:
+            return
+        self._reliability_timer.stop()
         if plot.report is not None and plot.isVisible():
             self._set("evaluation.reliability_shown", True)
 
-    def _on_inspector(self) -> None:
+    def _on_inspector(self, reporting: bool = False) -> None:
+        """``reporting``: a gradient report just came, so a run is recording right now (its
+        thread may already be over when the queued report is delivered)."""
         if self.window is None or not self.window.ready:
             return
         inside = self.window.inside_tab
@@ -229,9 +250,7 @@ class AppFacts(QObject):
             self.window.tabs.currentWidget() is inside
             and inside.panels.currentWidget() is inside.training_panel
         )
-        recording = (
-            bool(self.facts.get("run.gradient_stats")) and self.window.training_tab.is_running
-        )
+        recording = reporting or (self._run_going and bool(self.facts.get("run.gradient_stats")))
         self._set("inspector.gradient_panel_open", bool(on_screen and recording))
 
     # ---------------------------------------------------------------------- draw

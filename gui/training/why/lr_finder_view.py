@@ -23,6 +23,7 @@ class LrFinderView(QWidget):
     when the learner clicks "Use it" (the tab sets its learning-rate field)."""
 
     useLearningRate = Signal(float)  # noqa: N815 (Qt naming)
+    found = Signal(float)  # a search ended with this suggestion (the lessons panel listens)
 
     def __init__(
         self, settings: Callable[[], TrainConfig] | None = None, parent: QWidget | None = None
@@ -115,6 +116,7 @@ class LrFinderView(QWidget):
         self.state.finish(result)
         self._draw(result)
         self._refresh()
+        self.found.emit(float(result.suggested_lr))
 
     def _on_failed(self, message: str) -> None:
         self.state.fail(message)
