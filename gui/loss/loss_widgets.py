@@ -39,6 +39,8 @@ ERROR_BG = QColor(theme.ERROR_BG)
 CELL_WIDTH = 62  # preferred; columns shrink to MIN_CELL_WIDTH before a scroll bar appears
 MIN_CELL_WIDTH = 50
 ROW_HEIGHT = 22
+ALL_ROWS_UP_TO = 12  # tables this short always show every row
+SCROLLED_ROWS = 8  # rows a longer table keeps in view on a small window
 FUSED_COLOUR = theme.FUSED
 COMPOSED_COLOUR = theme.COMPOSED
 PASTE_TIP = (
@@ -87,8 +89,12 @@ def fit_height(table: QTableWidget, max_rows: int = 64) -> None:
     scroll = table.horizontalScrollBar().sizeHint().height() if too_wide else 0
     height = header + rows * ROW_HEIGHT + 2 * table.frameWidth() + scroll
     table.setMaximumHeight(height)
-    # Squeezed by a small window, the table keeps a header and one row, then scrolls.
-    table.setMinimumHeight(min(height, header + ROW_HEIGHT + 2 * table.frameWidth() + scroll))
+    # Up to ALL_ROWS_UP_TO rows a table never shrinks (a small window scrolls the panel that
+    # holds it instead); a longer one keeps SCROLLED_ROWS and scrolls inside.
+    shown = rows if rows <= ALL_ROWS_UP_TO else SCROLLED_ROWS
+    table.setMinimumHeight(
+        min(height, header + shown * ROW_HEIGHT + 2 * table.frameWidth() + scroll)
+    )
 
 
 def _setup_table(table: QTableWidget) -> None:

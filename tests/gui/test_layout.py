@@ -29,9 +29,7 @@ SCALED = "1280x800@1.5"
 TABS = ("loss", "training", "draw", "inspector")
 # Known failures in tabs owned by others: (size or "*", tab) -> reason. They stay xfail
 # (strict=False) until the owner fixes them; /tmp/team/handoff/layout-failures.md says what.
-KNOWN: dict[tuple[str, str], str] = {
-    ("1024x700", "loss"): "tables show 2 of their 3 rows (issue 22; Loss tab owner)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 SMALL_TABLE_ROWS = 12  # a table with at most this many rows shows them all without scrolling
 SLACK = 1  # px: rounding at fractional scales
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 
 from core.losses import PAIRS, PRESETS, SEED_EXAMPLES, compare
 from gui import theme
-from gui.loss.loss_tab import GROW_MARGIN, LossPlaygroundTab
+from gui.loss.loss_tab import GROW_MARGIN, PLOT_MIN_HEIGHT, LossPlaygroundTab
 from gui.loss.loss_widgets import ROW_HEIGHT
 
 
@@ -525,3 +525,23 @@ def test_facts_for_the_lessons(tab, qtbot):
     with qtbot.waitSignal(tab.stateChanged, timeout=2000):
         tab.prediction_grid.set_text(0, 0, "x")
     assert state.error is not None and state.verdict == "differ"  # the last valid result
+
+
+@pytest.mark.parametrize(
+    "title", ["Large logits: Sigmoid+BCE saturates", "Soft targets (label mixing)"]
+)
+def test_at_1024x700_long_notes_scroll_the_inputs_and_never_cut_a_table(main_window, qtbot, title):
+    """Issue 22: a small window scrolls the upper part; every table keeps all its rows."""
+    main_window.resize(1024, 700)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    tab = main_window.loss_tab
+    tab.load_preset(title)
+    tables = (tab.prediction_grid, tab.target_grid, tab.intermediate_table)
+    tables += (tab.fused_grad, tab.composed_grad)
+
+    def whole() -> bool:
+        return all(_rows_all_visible(t) and not t.verticalScrollBar().isVisible() for t in tables)
+
+    qtbot.waitUntil(whole, timeout=3000)
+    assert tab.stability.height() >= PLOT_MIN_HEIGHT - 1  # the plot keeps its room
