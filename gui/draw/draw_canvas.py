@@ -107,13 +107,17 @@ class DrawCanvas(QWidget):
             ([QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear),
         ]
         self._shortcuts: list[QShortcut] = []
-        host = parent if parent is not None else self  # the keys work anywhere in the Draw tab
+        host = parent if parent is not None else self
         for sequences, slot in bindings:
             # One shortcut per distinct key: two shortcuts on the same key would both go dead.
             unique = {seq.toString(): seq for seq in sequences if not seq.isEmpty()}
             for keys in unique.values():
                 shortcut = QShortcut(keys, host)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                # Whatever has the keyboard while the canvas shows (the tab bar after a tab
+                # switch, a check box): a shortcut of a hidden tab never fires, so the Draw
+                # tab's and the inspector's canvases do not clash; a text box still takes its
+                # own Ctrl+Z and Delete first (Qt's shortcut override).
+                shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
                 self._shortcuts.append(shortcut)
                 shortcut.activated.connect(slot)
 

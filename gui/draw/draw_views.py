@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui import theme
@@ -264,6 +264,32 @@ class ProbabilityChart(pg.PlotWidget):
             item.setAnchor((0.5, 1.0) if value >= 0 else (0.5, 0.0))
             offset = 0.01 if not self._plots_logits else 0.02 * self._span()
             item.setPos(digit, value + (offset if value >= 0 else -offset))
+        self._fit_labels()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        if "heights" in self.__dict__:  # not while the chart is being built
+            self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """Labels that fit a narrow chart (the inspector's column, 1024 px windows): when the
+        bars are too close for every label, the "<1%"/"0" ones go (the tooltip and the answer
+        say the rest), so no two labels overlap; the top of the probability axis leaves room
+        for the tallest bar's label, so "100%" is never cut."""
+        texts = self.value_texts()
+        box = self.getPlotItem().getViewBox().sceneBoundingRect()
+        if box.width() <= 0 or box.height() <= 0:
+            return
+        metrics = QFontMetrics(self.value_items[0].textItem.font())
+        widest = max((metrics.horizontalAdvance(t) for t in texts), default=0) + 4
+        crowded = widest > box.width() / 10.2  # the x range is -0.6 … 9.6
+        for item, text in zip(self.value_items, texts, strict=True):
+            small = not self._plots_logits and text in ("<1%", "0")
+            item.setVisible(not (crowded and small))
+        if not self._plots_logits:
+            label = metrics.height() + 2
+            top = 1.2 if box.height() <= 2 * label else 1.01 * box.height() / (box.height() - label)
+            self.getPlotItem().setYRange(0, max(1.2, top), padding=0)
 
     def _span(self) -> float:
         low, high = self.getPlotItem().getViewBox().viewRange()[1]
