@@ -20,6 +20,7 @@ MUST_EXIST = {
     "the bundled MNIST sample": "resources/mnist_sample/MNIST/raw/*-ubyte.gz",
     "the default model": "resources/models/*.pt",
     "the app icon": "resources/icons/digit-lab.png",
+    "the bundled lessons": "resources/lessons/*.toml",
     "the app's version metadata": "digit_lab*.*-info",
     "torch's CPU library": "torch/lib/libtorch_cpu*",
     "Qt widgets": "PySide6/Qt/lib/libQt6Widgets*",
