@@ -96,6 +96,7 @@ class LessonsDock(QDockWidget):
             return
         self.facts.forget_events()
         self.state.start(lesson)
+        self.state.show(lesson.id)
         QSettings().setValue(ACTIVE_KEY, lesson_id)
         problem = apply_setup(self.window_, lesson.setup)
         self.panel.refresh(problem or "")
@@ -152,7 +153,9 @@ def fits_beside(window: MainWindow) -> bool:
     """Whether the dock fits beside the tabs without squeezing them or widening the window."""
     central: QWidget = window.centralWidget()
     needed = central.minimumSizeHint().width() + DOCK_WIDTH + 8
-    return window.width() >= needed
+    screen = window.screen()
+    room = screen.availableGeometry().width() if screen is not None else needed
+    return window.width() >= needed and room >= needed
 
 
 def install_lessons(window: MainWindow) -> LessonsDock:

@@ -10,7 +10,7 @@ Text wraps; the lesson page scrolls; nothing needs a horizontal scroll bar.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -42,6 +42,31 @@ def _label(text: str = "", *, markdown: bool = False, colour: str | None = None)
     if colour is not None:
         label.setStyleSheet(theme.text_style(colour))
     return label
+
+
+class FitScroll(QScrollArea):
+    """A vertical scroll area whose content is as tall as its wrapped text needs at the
+    viewport's width: ``QScrollArea`` sizes a resizable content by its size hint, which knows
+    nothing of word wrap, and squeezes wrapped labels into each other in a narrow dock."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def refit(self) -> None:
+        layout = self.widget().layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self.widget().setMinimumHeight(layout.heightForWidth(self.viewport().width()))
+
+    def refit_soon(self) -> None:
+        QTimer.singleShot(0, self, self.refit)  # after the new widgets are laid out
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
+        super().resizeEvent(event)
+        self.refit()
 
 
 class StepBox(QFrame):
@@ -117,6 +142,7 @@ class LessonsPanel(QWidget):
         layout.addWidget(self.problems_label)
         self.lesson_list = QListWidget()
         self.lesson_list.setWordWrap(True)
+        self.lesson_list.setSpacing(3)
         self.lesson_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.lesson_list.setToolTip("Open a lesson: click it, or select it and press Enter")
         self.lesson_list.itemActivated.connect(self._open_item)
@@ -177,11 +203,7 @@ class LessonsPanel(QWidget):
         self.explanation_label = _label(markdown=True)
         layout.addWidget(self.explanation_label)
         layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(content)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll = FitScroll(content)
         outer.addWidget(self.scroll, 1)
         return page
 
@@ -249,14 +271,17 @@ class LessonsPanel(QWidget):
             self.status_label.setText("Press Start to follow this lesson.")
         for box in self.step_boxes:
             self.steps_layout.removeWidget(box)
+            box.hide()  # gone from the screen now, deleted when the event loop next runs
             box.deleteLater()
         self.step_boxes = [StepBox(step) for step in state.steps(lesson)]
         for box in self.step_boxes:
             self.steps_layout.addWidget(box)
             box.show()  # at once, not on the next turn of the event loop
+            box.hint_button.toggled.connect(lambda _on: self.scroll.refit_soon())
         self.explanation_title.setVisible(finished)
         self.explanation_label.setVisible(finished and bool(lesson.explanation))
         self.explanation_label.setText(lesson.explanation if finished else "")
+        self.scroll.refit_soon()
 
     def _start(self) -> None:
         if self.state.shown is not None:
