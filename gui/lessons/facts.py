@@ -142,6 +142,7 @@ class AppFacts(QObject):
                 "playground.dtype": _text(getattr(options, "dtype", None)),
                 "playground.scale": _number(getattr(state, "scale", None)),
                 "playground.parted": _flag(getattr(state, "parted", None)),
+                "playground.parting_scale": _number(getattr(state, "parting_scale", None)),
                 "playground.max_logit": _max_logit(comparison),
                 "playground.gradients_agree": _gradients_agree(comparison),
             }
