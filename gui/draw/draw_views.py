@@ -180,6 +180,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.greyed = False
         self._colours: list[tuple[int, int, int]] = [BAR_COLOR] * 10
         self._use_axis()
+        plot.getViewBox().sigResized.connect(self._fit_labels)  # once the scene has laid out
         self.setToolTip(
             "Softmax probabilities of the ten digits, written above the bars. They always add\n"
             "up to 100%: the model must spread its belief over the digits it knows, even for a\n"
@@ -266,11 +267,6 @@ class ProbabilityChart(pg.PlotWidget):
             item.setPos(digit, value + (offset if value >= 0 else -offset))
         self._fit_labels()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt naming)
-        super().resizeEvent(event)
-        if "heights" in self.__dict__:  # not while the chart is being built
-            self._fit_labels()
-
     def _fit_labels(self) -> None:
         """Labels that fit a narrow chart (the inspector's column, 1024 px windows): when the
         bars are too close for every label, the "<1%"/"0" ones go (the tooltip and the answer
@@ -287,7 +283,7 @@ class ProbabilityChart(pg.PlotWidget):
             small = not self._plots_logits and text in ("<1%", "0")
             item.setVisible(not (crowded and small))
         if not self._plots_logits:
-            label = metrics.height() + 2
+            label = metrics.height() + 10  # a TextItem's text has a 4 px margin around it
             top = 1.2 if box.height() <= 2 * label else 1.01 * box.height() / (box.height() - label)
             self.getPlotItem().setYRange(0, max(1.2, top), padding=0)
 
