@@ -239,9 +239,13 @@ def bce_saturation(
     width = x.shape[1] if x.dim() == 2 else 1
     fused_flat = torch.tensor(fused_grad, dtype=torch.float64).reshape(-1)
     composed_flat = torch.tensor(composed_grad, dtype=torch.float64).reshape(-1)
+    rounded = ((flat_p == 1.0) & (flat_t < 1.0)) | ((flat_p == 0.0) & (flat_t > 0.0))
+    p64 = flat_p.double()  # the product as the sentence computes it, in float64
+    spread = p64 * (1.0 - p64)
+    shrunk = (spread > 0.0) & (spread < BCE_BACKWARD_FLOOR)
     found: list[SaturatedValue] = []
-    for k in range(flat_x.numel()):
-        p_k, t_k = float(flat_p[k]), float(flat_t[k])
+    for k in (rounded | shrunk).nonzero().reshape(-1).tolist():  # only the saturated elements
+        p_k = float(flat_p[k])
         row, col = divmod(k, width)
         cell = where("x", row, col) if x.dim() == 2 else where("x", k)
         lead = f"{cell} = {float(flat_x[k]):g}"
@@ -249,19 +253,17 @@ def bce_saturation(
             f"{format_number(float(composed_flat[k]))} "
             f"(exact: {format_number(float(fused_flat[k]))})"
         )
-        if (p_k == 1.0 and t_k < 1.0) or (p_k == 0.0 and t_k > 0.0):
+        if bool(rounded[k]):
             text = (
                 f"{lead}: Sigmoid rounds to exactly {p_k:g} in {dtype}; BCELoss clamps "
                 f"log 0 = −inf to −100, so the gradient is {grads}"
             )
-        elif 0.0 < p_k * (1.0 - p_k) < BCE_BACKWARD_FLOOR:
+        else:
             factor = p_k * (1.0 - p_k) / BCE_BACKWARD_FLOOR
             text = (
                 f"{lead}: σ(1 − σ) = {p_k * (1 - p_k):.2g} is below the 1e-12 BCELoss's "
                 f"backward divides by at least, so the gradient shrinks ×{factor:.2g}: {grads}"
             )
-        else:
-            continue
         found.append(SaturatedValue(row, col, text))
     return found
 

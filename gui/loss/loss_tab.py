@@ -28,6 +28,7 @@ from core.losses import (
     random_example,
     seed_example,
 )
+from core.losses.verdict import flatten
 from gui.loss.controls import Banner, GenerateRow, OptionsRow, PairRow
 from gui.loss.panels import InputPanel, ResultsPanel, StabilityPanel
 from gui.loss.state import SCALE_MAX, SCALE_MIN, PlaygroundState
@@ -38,6 +39,8 @@ SPLITTER_SIZES_GRID_TARGET = (500, 180)
 TOP_MIN_HEIGHT = 160
 GROW_MARGIN = 16  # wrapped labels ask for a little more than sizeHint says
 PLOT_MIN_HEIGHT = 180  # the stability panel keeps this much when the results grow
+LIVE_CELLS = 200  # gradients up to this many cells follow the slider at every step
+GRIDS_EVERY_MS = 60  # larger ones at most this often while the slider moves
 
 # The tab's attributes that are its parts' widgets (tests, lessons and the main window use them).
 PARTS = {
@@ -93,7 +96,12 @@ class LossPlaygroundTab(QWidget):
         self._target_kind = ""
         self._user_split = False
         self._needs_fit = False
+        self._sliding = False
         self._shown: LossComparison | None = None
+        self._grids_timer = QTimer(self)
+        self._grids_timer.setSingleShot(True)
+        self._grids_timer.setInterval(GRIDS_EVERY_MS)
+        self._grids_timer.timeout.connect(self._show_grids)
         self._copied_timer = QTimer(self)  # owned by the tab, so it dies with it
         self._copied_timer.setSingleShot(True)
         self._copied_timer.setInterval(1500)
@@ -201,8 +209,13 @@ class LossPlaygroundTab(QWidget):
         self.pair_combo.setCurrentIndex(self.pair_combo.findData(name))
 
     def set_scale(self, scale: float) -> None:
-        """Move the stability slider's logit scale s (1 … 1000): cards and cursor follow."""
-        self.state.set_scale(min(SCALE_MAX, max(SCALE_MIN, scale)))
+        """Move the stability slider's logit scale s (1 … 1000): cards and cursor follow. The
+        split stays as it is while sliding, so the slider never moves under the mouse."""
+        self._sliding = True
+        try:
+            self.state.set_scale(min(SCALE_MAX, max(SCALE_MIN, scale)))
+        finally:
+            self._sliding = False
 
     def _on_pair_changed(self) -> None:
         old_kind = self._target_kind
@@ -356,17 +369,34 @@ class LossPlaygroundTab(QWidget):
         self._show_error(state.error)
         if state.comparison is not None and state.comparison is not self._shown:
             self._shown = state.comparison
-            self.results.show_comparison(
-                state.comparison, PAIRS[state.comparison.pair], state.scale
-            )
-            self.inputs.show_intermediates(state.comparison, state.scale)
-            QTimer.singleShot(0, self._refit_after_layout)
+            self._show_result(state.comparison)
         self.results.set_stale(state.error is not None)
         self.banner.show_lesson(state.caption)
         if state.sweep is not None and state.sweep is not self.plot.sweep:
             self.stability.show_sweep(state.sweep)
         self.stability.show_scale(state.scale, state.parting_scale, state.options.dtype)
         self.stateChanged.emit()
+
+    def _show_result(self, result: LossComparison) -> None:
+        """Cards and verdict at once. The grids too, except while the slider drags a grid of
+        more than LIVE_CELLS cells (filling a grid costs ~10 µs a cell): theirs follow at most
+        every GRIDS_EVERY_MS, so a drag never waits for thousands of cells."""
+        live = not self._sliding or len(flatten(result.fused.grad)) <= LIVE_CELLS
+        self.results.show_comparison(result, PAIRS[result.pair], self.state.scale, gradients=live)
+        if live:
+            self._grids_timer.stop()
+            self.inputs.show_intermediates(result, self.state.scale)
+        elif not self._grids_timer.isActive():
+            self._grids_timer.start()
+        if not self._sliding:
+            QTimer.singleShot(0, self._refit_after_layout)
+
+    def _show_grids(self) -> None:
+        """The gradient and intermediate grids of the comparison shown (after a drag step)."""
+        result = self.state.comparison
+        if result is not None:
+            self.results.show_gradients(result)
+            self.inputs.show_intermediates(result, self.state.scale)
 
     def _show_error(self, error: InputError | None) -> None:
         self.options_row.mark(error.field if error is not None else None)
@@ -439,5 +469,6 @@ class LossPlaygroundTab(QWidget):
         self._user_split = True
 
     def shutdown(self) -> None:
-        """Called by the main window on close: stop the timer (there are no threads)."""
+        """Called by the main window on close: stop the timers (there are no threads)."""
         self._copied_timer.stop()
+        self._grids_timer.stop()

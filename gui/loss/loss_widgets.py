@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -346,6 +348,22 @@ def sequential_colour(value: float) -> QColor:
     return QColor(round(255 - 160 * t), round(255 - 60 * t), round(255 - 150 * t))
 
 
+@lru_cache(maxsize=4096)
+def _brush(rgb: int) -> QBrush:
+    """One shared brush per colour (a slider step recolours thousands of cells)."""
+    return QBrush(QColor.fromRgb(rgb))
+
+
+def cell_brush(value: float, mode: str, scale: float) -> QBrush:
+    if mode == "probability":
+        colour = sequential_colour(value)
+    elif mode == "diverging":
+        colour = diverging_colour(value, scale)
+    else:
+        colour = QColor("white")
+    return _brush(colour.rgb())
+
+
 class HeatTable(QTableWidget):
     """A read-only grid of numbers, coloured: diverging around 0, or 0..1 for probabilities."""
 
@@ -358,7 +376,7 @@ class HeatTable(QTableWidget):
         self.values: list = []
         self._scale: float | None = None
         self._mode = "diverging"
-        self._annotated: set[tuple[int, int]] = set()
+        self._notes: dict[tuple[int, int], str] = {}  # annotated cells and their sentences
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         _add_action(self, "Copy as tensor", lambda: self.copy())
 
@@ -386,6 +404,7 @@ class HeatTable(QTableWidget):
         if scale is None:
             scale = max((abs(v) for row in rows for v in row if math.isfinite(v)), default=0.0)
         black = QBrush(QColor(theme.INK))
+        decimals = self._decimals()
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 item = self.item(r, c)
@@ -396,36 +415,47 @@ class HeatTable(QTableWidget):
                     )
                     item.setForeground(black)
                     self.setItem(r, c, item)
-                item.setText(short_number(value, self._decimals()))
-                item.setToolTip(f"[{r}][{c}] = {value!r}")
-                if mode == "probability":
-                    colour = sequential_colour(value)
-                elif mode == "diverging":
-                    colour = diverging_colour(value, scale)
-                else:
-                    colour = QColor("white")
-                item.setBackground(QBrush(colour))
+                item.setText(short_number(value, decimals))
+                item.setBackground(cell_brush(value, mode, scale))
         self.setUpdatesEnabled(True)
         fit_height(self)
+
+    def cell_tip(self, row: int, col: int) -> str:
+        """A cell's tooltip: its annotation (if any) and its value in full precision."""
+        value = self.values[row][col] if isinstance(self.values[row], list) else self.values[row]
+        note = self._notes.get((row, col))
+        return f"{note}\n\n[{row}][{col}] = {value!r}" if note else f"[{row}][{col}] = {value!r}"
+
+    def viewportEvent(self, event) -> bool:  # noqa: ANN001, N802 (Qt naming)
+        """Cell tooltips are written when asked for, not for every cell at every update."""
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.indexAt(event.pos())
+            if index.isValid() and self.values:
+                QToolTip.showText(
+                    event.globalPos(), self.cell_tip(index.row(), index.column()), self.viewport()
+                )
+                return True
+        return super().viewportEvent(event)
 
     def annotate(self, cells: list[tuple[int, int, str]]) -> None:
         """Explain single cells where they are shown: the sentence becomes the cell's tooltip
         and the number is set in italics (e.g. BCELoss's shrunken gradient −0.0234)."""
-        for r, c in self._annotated:
+        for r, c in self._notes:
             item = self.item(r, c)
             if item is not None:
                 item.setFont(QFont())
-        self._annotated = set()
+                item.setToolTip("")
+        self._notes = {}
+        font = QFont()
+        font.setItalic(True)
+        font.setBold(True)
         for r, c, text in cells:
             item = self.item(r, c)
             if item is None:
                 continue
-            font = QFont()
-            font.setItalic(True)
-            font.setBold(True)
+            self._notes[(r, c)] = text
             item.setFont(font)
-            item.setToolTip(f"{text}\n\n[{r}][{c}] = {self.values[r][c]!r}")
-            self._annotated.add((r, c))
+            item.setToolTip(self.cell_tip(r, c))
 
     def _decimals(self) -> int:
         """4 decimals in a full-width column; 3 when a small window narrows the columns, so a

@@ -255,12 +255,24 @@ class ResultsPanel(QWidget):
         for widget in (self.fused_card, self.composed_card, self.verdict_frame):
             widget.setEnabled(not stale)
 
-    def show_comparison(self, result: LossComparison, pair: LossPair, scale: float) -> None:
+    def show_comparison(
+        self, result: LossComparison, pair: LossPair, scale: float, *, gradients: bool = True
+    ) -> None:
+        """Cards, verdict and notes; the gradient grids too unless ``gradients`` is False (a
+        large grid dragged by the slider gets them from :meth:`show_gradients` a moment later)."""
         for card, form in ((self.fused_card, result.fused), (self.composed_card, result.composed)):
             vector = isinstance(form.value, list)
             card.show_result(form.label, display_value(form.value), form.grad_fn, vector=vector)
             card.value.setToolTip(repr(form.value))
         self._show_verdict(result, pair.mistake, scale)
+        notes = ([f"Not finite: {result.overflow}"] if result.overflow else []) + result.notes
+        self.notes_label.setText("\n".join(f"• {n}" for n in notes))
+        self.notes_label.setVisible(bool(notes))
+        if gradients:
+            self.show_gradients(result)
+
+    def show_gradients(self, result: LossComparison) -> None:
+        """Both gradients on one colour scale; torch's changed cells explained in place."""
         scale_max = max(
             (
                 abs(v)
@@ -272,9 +284,6 @@ class ResultsPanel(QWidget):
         self.fused_grad.set_grid(result.fused.grad, scale=scale_max)
         self.composed_grad.set_grid(result.composed.grad, scale=scale_max)
         self.composed_grad.annotate([(v.row, v.col, v.text) for v in result.saturated])
-        notes = ([f"Not finite: {result.overflow}"] if result.overflow else []) + result.notes
-        self.notes_label.setText("\n".join(f"• {n}" for n in notes))
-        self.notes_label.setVisible(bool(notes))
 
     def _show_verdict(self, result: LossComparison, mistake: bool, scale: float) -> None:
         if result.agree:

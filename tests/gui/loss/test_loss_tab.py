@@ -545,3 +545,32 @@ def test_at_1024x700_long_notes_scroll_the_inputs_and_never_cut_a_table(main_win
 
     qtbot.waitUntil(whole, timeout=3000)
     assert tab.stability.height() >= PLOT_MIN_HEIGHT - 1  # the plot keeps its room
+
+
+def test_the_split_stays_while_sliding_so_the_slider_does_not_move(main_window, qtbot):
+    main_window.resize(1280, 800)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    tab = main_window.loss_tab
+    tab.load_preset("Seed example: BCE")
+    qtbot.wait(50)
+    sizes = tab.splitter.sizes()
+    for position in range(0, tab.scale_slider.maximum() + 1, 25):  # notes appear past s ≈ 26
+        tab.scale_slider.setValue(position)
+        qtbot.wait(5)
+    assert tab.notes_label.isVisibleTo(tab) and tab.splitter.sizes() == sizes
+
+
+def test_a_large_grid_follows_the_slider_cards_at_once_gradients_soon_after(tab, qtbot):
+    from core.losses import random_example
+
+    tab.set_pair("bce-logits")
+    tab.set_example(*random_example("bce-logits", 64, 20, 3, normal=True, scale=3.0))
+    tab.scale_slider.setValue(250)  # a drag step: s = 316
+    result = tab.comparison
+    assert tab.fused_card.value.text() == f"{result.fused.value:.4f}"  # at once
+    qtbot.waitUntil(lambda: tab.composed_grad.values is result.composed.grad, timeout=3000)
+    assert tab.fused_grad.values is result.fused.grad
+    assert (
+        tab.intermediate_table.values == result.intermediates[tab.intermediate_combo.currentText()]
+    )
