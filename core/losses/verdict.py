@@ -98,6 +98,29 @@ def scale_text(scale: float) -> str:
     return f"{scale:.0f}" if scale >= 100 else f"{scale:.3g}"
 
 
+def scale_note(scale: float, parting: float | None, dtype: str) -> str:
+    """Where the slider's s is, against where the two forms part in ``dtype``."""
+    if parting is None:
+        return f"the forms do not part up to s = 1000 ({dtype})"
+    if parting <= 1.0:
+        return f"the forms differ already at s = 1 ({dtype})"
+    if scale >= parting:
+        return f"past the parting point (s ≈ {scale_text(parting)}, {dtype})"
+    return f"the forms part at s ≈ {scale_text(parting)} ({dtype})"
+
+
+def parting_text(parting: float | None, dtype: str) -> str:
+    """Where the forms part for these logits, as the slider's tooltip says it."""
+    if parting is None:
+        return f"For these logits the two forms never part in {dtype} up to s = 1000."
+    if parting <= 1.0:
+        return f"For these logits the two forms differ already at s = 1 in {dtype}."
+    return (
+        f"For these logits the two forms part at s ≈ {scale_text(parting)} in {dtype} "
+        "(where the |fused − composed| curve leaves the floor)."
+    )
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A sentence that is true of one input: the pair, the tensors and the options it was

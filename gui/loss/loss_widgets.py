@@ -4,6 +4,7 @@ cards and the stability plot. They show data; the engine (core.losses) computes 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -471,11 +472,11 @@ class HeatTable(QTableWidget):
 
 
 def breakable(text: str) -> str:
-    """Allow a long PyTorch expression to wrap after "(" and "," (zero-width spaces), so a card
-    title on a small window wraps instead of being cut."""
-    return (
-        text.replace("(", "(\u200b").replace(", ", ",\u200b ").replace("Backward", "\u200bBackward")
-    )
+    """Allow a long PyTorch expression or grad_fn to wrap after "(" and "," and between the
+    words of a CamelCase name (zero-width spaces), so on a small window it wraps instead of
+    being cut: BinaryCrossEntropy|With|Logits|Backward0."""
+    text = text.replace("(", "(\u200b").replace(", ", ",\u200b ")
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "\u200b", text)
 
 
 class ResultCard(QFrame):

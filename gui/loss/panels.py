@@ -25,6 +25,8 @@ from core.losses.verdict import (
     difference_text,
     display_value,
     flatten,
+    parting_text,
+    scale_note,
     scale_text,
     verdict_reason,
     verdict_title,
@@ -366,23 +368,12 @@ class StabilityPanel(QGroupBox):
             self.scale_slider.setValue(slider_position(scale, SLIDER_STEPS_PER_DECADE))
         self.plot.set_cursor(scale)
         self.scale_label.setText(f"s = {scale_text(scale)}")
-        if parting is None:
-            note = f"the forms do not part up to s = 1000 ({dtype})"
-        elif scale >= parting:
-            note = f"past the parting point (s ≈ {scale_text(parting)}, {dtype})"
-        else:
-            note = f"the forms part at s ≈ {scale_text(parting)} ({dtype})"
-        self.note_label.setText(note)
+        self.note_label.setText(scale_note(scale, parting, dtype))
         self.scale_slider.setToolTip(self._slider_tip(parting, dtype))
 
     @staticmethod
     def _slider_tip(parting: float | None, dtype: str) -> str:
-        where = (
-            f"For these logits the two forms part at s ≈ {scale_text(parting)} in {dtype} "
-            "(the point where the |fused − composed| curve leaves the floor)."
-            if parting is not None
-            else f"For these logits the two forms never part in {dtype} up to s = 1000."
-        )
+        where = parting_text(parting, dtype)
         return (
             "Logit scale s (1 … 1000, logarithmic): the cards, the gradients and 'between x "
             "and the loss' show both forms on s·x, and the plot's cursor marks s. Large s "

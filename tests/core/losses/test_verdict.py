@@ -16,6 +16,8 @@ from core.losses.verdict import (
     difference_text,
     display_value,
     lesson_caption,
+    parting_text,
+    scale_note,
     scale_text,
     tolerance_text,
     verdict_reason,
@@ -122,3 +124,12 @@ def test_scale_text():
         "251",
         "1000",
     ]
+
+
+def test_the_slider_note_says_where_s_is_against_the_parting_point():
+    assert scale_note(5.0, 22.4, "float32") == "the forms part at s ≈ 22.4 (float32)"
+    assert scale_note(50.0, 22.4, "float32") == "past the parting point (s ≈ 22.4, float32)"
+    assert scale_note(1.0, 1.0, "float64") == "the forms differ already at s = 1 (float64)"
+    assert scale_note(3.0, None, "float32") == "the forms do not part up to s = 1000 (float32)"
+    assert "never part" in parting_text(None, "float32")
+    assert "s ≈ 63.1 in float64" in parting_text(63.0957, "float64")

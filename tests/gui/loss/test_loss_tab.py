@@ -416,6 +416,9 @@ def test_long_grad_fn_names_wrap_instead_of_being_cut(main_window, qtbot):
     label = tab.fused_card.grad_fn
     assert shown(label) == "BinaryCrossEntropyWithLogitsBackward0"
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    metrics = label.fontMetrics()
+    widest = max(metrics.horizontalAdvance(part) for part in label.text().split("\u200b"))
+    assert widest <= label.width()  # every unbreakable piece fits: wrapped, never clipped
 
 
 # ------------------------------------------------------------------ the logit-scale slider
