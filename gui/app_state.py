@@ -77,6 +77,7 @@ class AppState(QObject):
         self.library = library or ModelLibrary()
         self.startup_note = ""  # why the chosen model was not used at start-up ("" if it was)
         self._startup_chosen = False
+        self._bundled: Checkpoint | None = None  # read once: see ``bundled``
 
     @property
     def current_model(self) -> Checkpoint | None:
@@ -109,8 +110,19 @@ class AppState(QObject):
             self.startup_note = str(exc)
             return self.startup_note
         self.startup_note = f"Using the bundled model: {choice.reason}." if choice.reason else ""
+        if choice.entry is None and choice.name == BUNDLED_NAME:
+            self._bundled = choice.checkpoint  # read on the start-up thread: not again
         self._apply(choice.checkpoint, choice.entry.id if choice.entry else None, choice.name)
         return self.startup_note
+
+    def bundled(self) -> Checkpoint:
+        """The model shipped with the app, read and checked once per session: reading it is
+        40-90 ms (unpickling, schema checks, a model built), too long for the window's thread
+        at every Models dialog or Ctrl+Shift+B. Raises ``UserError`` when it cannot be used.
+        Shared: callers build their own model from it and never change it."""
+        if self._bundled is None:
+            self._bundled = bundled_checkpoint()
+        return self._bundled
 
     def _apply(self, checkpoint: Checkpoint, entry_id: str | None, name: str) -> None:
         self._model, self._entry_id, self._model_name = checkpoint, entry_id, name
@@ -231,7 +243,7 @@ class AppState(QObject):
         except UserError as exc:  # the choice is not saved, but the app still switches
             self.show_status(f"Using the bundled model for now; the choice was not saved: {exc}", 0)
         try:
-            bundled = bundled_checkpoint()
+            bundled = self.bundled()
         except UserError as exc:
             self.show_status(str(exc), 0)
             return False

@@ -104,7 +104,8 @@ class HeavyImports(QObject):
         worker = FunctionWorker(lambda: import_heavy_modules(names))
         worker.done.connect(self._done)
         worker.failed.connect(self._failed)
-        self.thread = start_worker(worker, self, name="heavy-imports")
+        # At the window's priority: every tab waits for these imports.
+        self.thread = start_worker(worker, self, name="heavy-imports", niceness=0)
 
     def _done(self, _tag: object, result: Imported) -> None:
         self.preloaded, self.seconds = result.preloaded, result.seconds

@@ -259,7 +259,9 @@ class ProbabilityChart(pg.PlotWidget):
         for digit, (item, text) in enumerate(
             zip(self.value_items, self.value_texts(), strict=True)
         ):
-            item.setText(text, color=colour)
+            if item.__dict__.get("shown") != (text, colour):  # setText costs ~0.8 ms a label
+                item.setText(text, color=colour)
+                item.shown = (text, colour)
             value = float(heights[digit])
             # Above a bar that rises, below one that falls (a negative logit).
             item.setAnchor((0.5, 1.0) if value >= 0 else (0.5, 0.0))

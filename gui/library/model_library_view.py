@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import UserError
-from core.storage.model_library import BUNDLED_NAME, LibraryEntry, bundled_checkpoint
+from core.storage.model_library import BUNDLED_NAME, LibraryEntry
 from gui import theme
 from gui.app_state import AppState, RunOffer
 
@@ -162,7 +162,7 @@ class ModelLibraryDialog(QDialog):
 
     def _fill_bundled_row(self) -> None:
         try:
-            bundled = bundled_checkpoint()
+            bundled = self.state.bundled()  # read once a session (AppState)
         except UserError as exc:
             self._set_row(0, BUNDLED_ROW_ID, [BUNDLED_NAME, "", "", "", "", ""], "", str(exc))
             return

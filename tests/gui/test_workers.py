@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -169,3 +170,36 @@ def test_wait_for_with_no_time_left_returns_at_once(qtbot, timeout_ms):
     finally:
         worker.release.set()
         assert wait_for(thread, 5000)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_worker_runs_nicer_than_the_window_and_its_own_threads_too(qtbot):
+    """Issue 22: a run's threads must not make the window wait its turn for a core. The work
+    runs WORKER_NICENESS levels nicer than the window's thread; a thread it starts (torch's
+    intra-op pool) inherits that; the window's own level is unchanged."""
+    import os
+
+    from gui.workers import WORKER_NICENESS
+
+    def levels() -> tuple[int, int]:
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child: list[int] = []
+        started = threading.Thread(
+            target=lambda: child.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        )
+        started.start()
+        started.join()
+        return own, child[0]
+
+    window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    receiver = Receiver()
+    _run(qtbot, FunctionWorker(levels), receiver)
+    expected = min(19, window + WORKER_NICENESS)
+    assert receiver.done == [(None, (expected, expected))]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window
+    receiver = Receiver()
+    worker = FunctionWorker(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    worker.done.connect(receiver.on_done)
+    assert wait_for(start_worker(worker, niceness=0), 5000)
+    qtbot.waitUntil(lambda: bool(receiver.done), timeout=5000)
+    assert receiver.done == [(None, window)]  # niceness=0: as the window (start-up imports)
