@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from core.errors import InputError
 from core.losses import (
@@ -31,14 +31,9 @@ from core.losses import (
 from core.losses.verdict import flatten
 from gui.loss.controls import Banner, GenerateRow, OptionsRow, PairRow
 from gui.loss.panels import InputPanel, ResultsPanel, StabilityPanel
-from gui.loss.state import SCALE_MAX, SCALE_MIN, PlaygroundState
+from gui.loss.split import FittedSplit
+from gui.loss.state import SCALE_MAX, SCALE_MIN, PlaygroundState, pasted_rows
 
-# Inputs and results above, stability plot below (pixels at 1280x800).
-SPLITTER_SIZES = (400, 280)
-SPLITTER_SIZES_GRID_TARGET = (500, 180)
-TOP_MIN_HEIGHT = 160
-GROW_MARGIN = 16  # wrapped labels ask for a little more than sizeHint says
-PLOT_MIN_HEIGHT = 180  # the stability panel keeps this much when the results grow
 LIVE_CELLS = 200  # gradients up to this many cells follow the slider at every step
 GRIDS_EVERY_MS = 60  # larger ones at most this often while the slider moves
 
@@ -94,8 +89,6 @@ class LossPlaygroundTab(QWidget):
         super().__init__(parent)
         self.state = PlaygroundState()
         self._target_kind = ""
-        self._user_split = False
-        self._needs_fit = False
         self._sliding = False
         self._shown: LossComparison | None = None
         self._grids_timer = QTimer(self)
@@ -129,19 +122,8 @@ class LossPlaygroundTab(QWidget):
         middle_layout.setContentsMargins(0, 0, 0, 0)
         middle_layout.addWidget(self.inputs, 0)
         middle_layout.addWidget(self.results, 1)
-        self.upper = QScrollArea()  # a small window scrolls the inputs, never cuts a table
-        self.upper.setWidget(middle)
-        self.upper.setWidgetResizable(True)
-        self.upper.setFrameShape(QFrame.Shape.NoFrame)
-        self.upper.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(self.upper)
-        self.splitter.addWidget(self.stability)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes(list(SPLITTER_SIZES))
-        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self.splitter = FittedSplit(middle, self.stability)
+        self.upper = self.splitter.upper
         root.addWidget(self.splitter, 1)
 
     def _connect(self) -> None:
@@ -267,36 +249,20 @@ class LossPlaygroundTab(QWidget):
     def paste_tensor(self, field: str, values: float | list) -> None:
         """Show a pasted tensor in the ``field`` grid ("prediction" or "target"), resizing the
         N and C spins to its shape; a shape that does not fit the pair is shown as an error."""
-        kind = self._target_kind
-        rows = values if isinstance(values, list) else [values]
-        if field == "target" and kind == CLASS:
-            rows = [r[0] if isinstance(r, list) and len(r) == 1 else r for r in rows]
-            if any(isinstance(r, list) for r in rows):
-                message = "a class target is one index per row, e.g. [0, 1, 4]"
-                self.state.set_error(InputError(message, field=field))
-                return
-            self.target_grid.set_values(rows)
-            self.recompute()
-            return
-        if not isinstance(rows[0], list):  # a flat list: one sample (CE) or one column (BCE)
-            rows = [[v] for v in rows] if kind == BINARY or field == "target" else [rows]
         most = (self.rows_spin.maximum(), self.cols_spin.maximum())
-        if len(rows) > most[0] or len(rows[0]) > most[1]:
-            message = (
-                f"the pasted {field} is {len(rows)}×{len(rows[0])}; the playground shows at "
-                f"most {most[0]}×{most[1]}"
-            )
-            self.state.set_error(InputError(message, field=field))
+        try:
+            rows = pasted_rows(self._target_kind, field, values, most)
+        except InputError as exc:
+            self.state.set_error(exc)
             return
         if field == "target":
             self.target_grid.set_values(rows)
-            self.recompute()
-            return
-        with QSignalBlocker(self.rows_spin), QSignalBlocker(self.cols_spin):
-            self.rows_spin.setValue(len(rows))
-            self.cols_spin.setValue(len(rows[0]))
-        self.prediction_grid.set_values(rows)
-        self._shape_target(len(rows), len(rows[0]))
+        else:
+            with QSignalBlocker(self.rows_spin), QSignalBlocker(self.cols_spin):
+                self.rows_spin.setValue(len(rows))
+                self.cols_spin.setValue(len(rows[0]))
+            self.prediction_grid.set_values(rows)
+            self._shape_target(len(rows), len(rows[0]))
         self.recompute()
 
     def randomize(self, normal: bool = False) -> None:
@@ -333,8 +299,9 @@ class LossPlaygroundTab(QWidget):
     def _configure_for_pair(self) -> None:
         pair = PAIRS[self.pair_name]
         if pair.target_kind != self._target_kind and self._target_kind:
-            self._needs_fit = True  # once the new tensors are in the grids (set_example)
+            self.splitter.needs_fit = True  # once the new tensors are in the grids
         self._target_kind = pair.target_kind
+        self.splitter.grid_target = pair.target_kind == PROBABILITY
         self.state.set_pair(pair.name)
         with QSignalBlocker(self.cols_spin):
             self.cols_spin.setMinimum(1 if pair.target_kind == BINARY else 2)
@@ -389,7 +356,7 @@ class LossPlaygroundTab(QWidget):
         elif not self._grids_timer.isActive():
             self._grids_timer.start()
         if not self._sliding:
-            QTimer.singleShot(0, self._refit_after_layout)
+            QTimer.singleShot(0, self.splitter.refit_after_layout)
 
     def _show_grids(self) -> None:
         """The gradient and intermediate grids of the comparison shown (after a drag step)."""
@@ -415,58 +382,9 @@ class LossPlaygroundTab(QWidget):
         if self.state.sweep is not None:
             self.stability.show_sweep(self.state.sweep)
 
-    # ================================================================== fitting the split
     def fit_splitter(self) -> None:
-        """Give the inputs and results the height they ask for and the plot the rest, keeping
-        the plot at least PLOT_MIN_HEIGHT (a small window scrolls the upper part instead).
-
-        A probability target is a second full grid below x, so its pair asks for more. Called
-        on every resize until the learner moves the splitter, and when the kind of pair changes.
-        """
-        total = sum(self.splitter.sizes()) or sum(SPLITTER_SIZES)
-        preferred = (
-            SPLITTER_SIZES_GRID_TARGET if self._target_kind == PROBABILITY else SPLITTER_SIZES
-        )
-        top = min(self._top_wanted_height(), preferred[0], total - PLOT_MIN_HEIGHT)
-        top = max(TOP_MIN_HEIGHT, top)
-        self.splitter.setSizes([top, max(total - top, self.stability.minimumHeight())])
-
-    def _top_wanted_height(self) -> int:
-        """The inputs' and results' preferred height now, not as cached before the last edit
-        (Qt recomputes layouts lazily, so every nested layout is invalidated first)."""
-        top = self.upper.widget()
-        for child in top.findChildren(QWidget):
-            if child.layout() is not None:
-                child.layout().invalidate()
-        top.layout().invalidate()
-        return top.sizeHint().height()
-
-    def _refit_after_layout(self) -> None:
-        """Runs once Qt has laid out the new result: a new kind of pair gets a fresh split,
-        otherwise the top only grows if it has to."""
-        if self._needs_fit:
-            self._needs_fit = False
-            self.fit_splitter()
-        else:
-            self._grow_top_if_needed()
-
-    def _grow_top_if_needed(self) -> None:
-        """Long notes (e.g. BCE saturation) need more height: take it from the plot, keeping the
-        plot at least PLOT_MIN_HEIGHT, so no gradient row is hidden behind a scroll bar."""
-        top, bottom = self.splitter.sizes()
-        wanted = self._top_wanted_height() + GROW_MARGIN
-        if wanted > top and bottom > PLOT_MIN_HEIGHT:
-            grow = min(wanted - top, bottom - PLOT_MIN_HEIGHT)
-            self.splitter.setSizes([top + grow, bottom - grow])
-
-    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt naming)
-        """Until the learner drags the splitter, every window size gets the fitted split."""
-        super().resizeEvent(event)
-        if not self._user_split:
-            self.fit_splitter()
-
-    def _on_splitter_moved(self) -> None:
-        self._user_split = True
+        """Fit the split to the inputs and results (see ``gui.loss.split``)."""
+        self.splitter.fit()
 
     def shutdown(self) -> None:
         """Called by the main window on close: stop the timers (there are no threads)."""

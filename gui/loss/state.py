@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 from core.errors import InputError
 from core.losses import (
+    BINARY,
+    CLASS,
     PAIRS,
     LossComparison,
     LossOptions,
@@ -46,6 +48,28 @@ def scaled(prediction: list, scale: float) -> list:
     return [
         [v * scale for v in row] if isinstance(row, list) else row * scale for row in prediction
     ]
+
+
+def pasted_rows(kind: str, field: str, values: float | list, most: tuple[int, int]) -> list:
+    """A pasted tensor as the rows of the ``field`` grid ("prediction" or "target") for a pair
+    whose target is ``kind``: class indices one per row, a flat list as one sample (or one
+    column for BCE and for targets). Raises ``InputError`` for a shape the grids cannot show
+    (``most``: their largest rows and columns)."""
+    rows = values if isinstance(values, list) else [values]
+    if field == "target" and kind == CLASS:
+        rows = [r[0] if isinstance(r, list) and len(r) == 1 else r for r in rows]
+        if any(isinstance(r, list) for r in rows):
+            raise InputError("a class target is one index per row, e.g. [0, 1, 4]", field=field)
+        return rows
+    if not isinstance(rows[0], list):  # a flat list: one sample (CE) or one column (BCE)
+        rows = [[v] for v in rows] if kind == BINARY or field == "target" else [rows]
+    if len(rows) > most[0] or len(rows[0]) > most[1]:
+        raise InputError(
+            f"the pasted {field} is {len(rows)}×{len(rows[0])}; the playground shows at "
+            f"most {most[0]}×{most[1]}",
+            field=field,
+        )
+    return rows
 
 
 class PlaygroundState:

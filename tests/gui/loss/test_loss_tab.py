@@ -12,8 +12,9 @@ from PySide6.QtGui import QGuiApplication
 
 from core.losses import PAIRS, PRESETS, SEED_EXAMPLES, compare
 from gui import theme
-from gui.loss.loss_tab import GROW_MARGIN, PLOT_MIN_HEIGHT, LossPlaygroundTab
+from gui.loss.loss_tab import LossPlaygroundTab
 from gui.loss.loss_widgets import ROW_HEIGHT
+from gui.loss.split import GROW_MARGIN, PLOT_MIN_HEIGHT
 
 
 @pytest.fixture

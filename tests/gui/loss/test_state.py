@@ -9,7 +9,13 @@ import pytest
 
 from core.errors import InputError
 from core.losses import PRESETS, SEED_EXAMPLES, LossOptions, compare
-from gui.loss.state import PlaygroundState, scaled, slider_position, slider_scale
+from gui.loss.state import (
+    PlaygroundState,
+    pasted_rows,
+    scaled,
+    slider_position,
+    slider_scale,
+)
 from tests.helpers import ROOT
 
 SEED_X, SEED_Y = SEED_EXAMPLES["ce-nll"]
@@ -113,3 +119,15 @@ def test_slider_positions_are_a_log_scale():
     assert slider_position(1.0, 100) == 0 and slider_position(1000.0, 100) == 300
     assert slider_scale(100, 100) == pytest.approx(10.0)
     assert slider_scale(slider_position(25.0, 100), 100) == pytest.approx(25.0, rel=0.012)
+
+
+def test_pasted_tensors_become_grid_rows_or_a_said_error():
+    most = (64, 20)
+    assert pasted_rows("class", "target", [[1], [0]], most) == [1, 0]
+    assert pasted_rows("binary", "prediction", [0.1, 0.2], most) == [[0.1], [0.2]]
+    assert pasted_rows("class", "prediction", [0.1, 0.2], most) == [[0.1, 0.2]]
+    assert pasted_rows("probability", "target", [0.3, 0.7], most) == [[0.3], [0.7]]
+    with pytest.raises(InputError, match="one index per row"):
+        pasted_rows("class", "target", [[1, 0]], most)
+    with pytest.raises(InputError, match="at most 64×20"):
+        pasted_rows("class", "prediction", [[0.0] * 21], most)
