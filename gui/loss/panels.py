@@ -369,7 +369,9 @@ class StabilityPanel(QGroupBox):
         self.plot.set_cursor(scale)
         self.scale_label.setText(f"s = {scale_text(scale)}")
         self.note_label.setText(scale_note(scale, parting, dtype))
-        self.scale_slider.setToolTip(self._slider_tip(parting, dtype))
+        tip = self._slider_tip(parting, dtype)
+        for widget in (self.scale_slider, self.scale_label, self.note_label):
+            widget.setToolTip(tip)
 
     @staticmethod
     def _slider_tip(parting: float | None, dtype: str) -> str:
