@@ -199,6 +199,7 @@ def markdown_table() -> str:
         meaning = fact.meaning
         if fact.values:
             meaning += " (" + ", ".join(f'`"{value}"`' for value in fact.values) + ")"
+        meaning = meaning.replace("|", "\\|")  # |x| would end the table cell
         rows.append(f"| `{fact.name}` | {fact.type} | {meaning} | {fact.source} |")
     return "\n".join(rows)
 
