@@ -92,6 +92,7 @@ def _list(as_json: bool) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     for note in catalog.notes:
         print(f"note: {note}", file=sys.stderr)
+    width = max((len(lesson.id) for lesson in catalog.lessons), default=0)
     for lesson in catalog.lessons:
         if as_json:
             record = {
@@ -103,7 +104,9 @@ def _list(as_json: bool) -> int:
             }
             print(dumps(record))
         else:
-            print(f"{lesson.id:24} {lesson.title}  ({lesson.check_count} checks, {lesson.source})")
+            print(
+                f"{lesson.id:{width}}  {lesson.title}  ({lesson.check_count} checks, {lesson.source})"
+            )
     if not catalog.lessons and not as_json:
         print("no lessons found", file=sys.stderr)
     return 0

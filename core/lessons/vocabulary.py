@@ -120,13 +120,13 @@ _FACTS = (
     Fact(
         "run.loss_rose",
         "bool",
-        "the latest run's training loss ended above where it began",
+        "the latest run's loss rose: the mean of its last 10 % of batch losses is above the mean of its first 10 % (or it diverged)",
         TRAINING,
     ),
     Fact(
         "run.dead_relus",
         "number",
-        "the share of the MLP's ReLU units that never fire, 0 to 1 (last report of the run)",
+        "the largest share of dead ReLU units in one layer, 0 to 1, in the run's last dead-ReLU report",
         TRAINING,
     ),
     Fact("run.lr_found", "bool", "the learning-rate finder has suggested a rate", TRAINING),
@@ -141,7 +141,7 @@ _FACTS = (
     Fact(
         "evaluation.cell_opened",
         "bool",
-        "a confusion-matrix cell was opened to show its digits",
+        "a misclassified test digit was opened from the evaluation view's gallery (click or Enter)",
         EVALUATION,
     ),
     Fact("evaluation.reliability_shown", "bool", "the reliability diagram was shown", EVALUATION),
@@ -178,7 +178,7 @@ _FACTS = (
     Fact(
         "inspector.gradient_panel_open",
         "bool",
-        "the gradient-flow panel is shown while a run records gradients",
+        "the Training panel of Inside the network was on screen while a run reported its gradient flow",
         INSPECTOR,
     ),
     Fact(
