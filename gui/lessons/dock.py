@@ -82,6 +82,9 @@ class LessonsDock(QDockWidget):
             self.move(frame.right() - DOCK_WIDTH - FLOAT_MARGIN, frame.top() + 60)
         self.show()
         self.raise_()
+        if self.isFloating():
+            self.activateWindow()
+        self.panel.take_focus()  # the keyboard follows Ctrl+L into the panel
 
     def _visibility_changed(self, visible: bool) -> None:
         self.action.setChecked(visible)

@@ -283,6 +283,15 @@ class LessonsPanel(QWidget):
         self.explanation_label.setText(lesson.explanation if finished else "")
         self.scroll.refit_soon()
 
+    def take_focus(self) -> None:
+        """The list (arrows and Enter open a lesson), or the shown lesson's Start button."""
+        if self.state.shown is None:
+            self.lesson_list.setFocus()
+            if self.lesson_list.currentRow() < 0 and self.lesson_list.count():
+                self.lesson_list.setCurrentRow(0)
+        else:
+            self.start_button.setFocus()
+
     def _start(self) -> None:
         if self.state.shown is not None:
             self.startRequested.emit(self.state.shown.id)

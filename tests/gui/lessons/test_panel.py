@@ -71,6 +71,11 @@ def test_ctrl_l_opens_and_closes_the_panel(qtbot, main_window):
         qtbot.keyClick(target, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda was_open=was_open: dock.isVisible() != was_open)
         assert dock.action.isChecked() == dock.isVisible()
+        if dock.isVisible():  # the keyboard went along: Enter opens the first lesson
+            qtbot.waitUntil(lambda: QApplication.focusWidget() is dock.panel.lesson_list)
+            qtbot.keyClick(dock.panel.lesson_list, Qt.Key.Key_Return)
+            assert dock.panel.lesson is dock.state.lessons[0]
+            dock.panel.show_lesson(None)
 
 
 def test_a_teachers_lesson_is_listed_and_a_damaged_file_is_one_sentence(qtbot, teacher_files):
