@@ -90,6 +90,11 @@ def test_a_teachers_lesson_is_listed_and_a_damaged_file_is_one_sentence(qtbot, t
     text = dock.panel.problems_label.text()
     assert text.count("\n") == 0 and text.startswith("⚠ broken.toml could not be used: line ")
     assert dock.panel.problems_label.isVisibleTo(dock.panel)
+    (teacher_files / "broken.toml").unlink()  # the teacher mends it and adds another
+    (teacher_files / "second.toml").write_text(TEACHER_LESSON, encoding="utf-8")
+    qtbot.mouseClick(dock.panel.reload_button, Qt.MouseButton.LeftButton)
+    assert "second" in [lesson.id for lesson in dock.state.lessons]
+    assert not dock.panel.problems_label.isVisibleTo(dock.panel)
     window.close()
 
 
