@@ -108,7 +108,8 @@ BUNDLED_AUGMENT = AugmentSettings(
     max_thicker=2.0,
     max_thinner=0.7,
     refit=True,
-    refit_whole_pixels=False,  # stage one ran before whole-pixel refits existed
+    refit_whole_pixels=True,
+    thin=True,  # strokes thinned after the refit, as the app's preprocessing thins them
 )
 
 # Stage two: milder variation (the app's kind of picture, still thicker and thinner strokes).
@@ -126,6 +127,7 @@ FINETUNE_AUGMENT = AugmentSettings(
     max_thinner=0.5,
     refit=True,
     refit_whole_pixels=True,
+    thin=True,
 )
 
 

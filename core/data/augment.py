@@ -46,6 +46,7 @@ import torch.nn.functional as F
 
 from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.errors import UserError
+from core.inference.strokes import thin_strokes
 
 # The background of a digit normalised like the training data ((0 - mean) / std).
 NORMALIZED_BACKGROUND = -MNIST_MEAN / MNIST_STD
@@ -84,6 +85,9 @@ class AugmentSettings:
     # Move by whole pixels when refitting, as the app (and MNIST) place a digit: a digit that
     # already fits is then left exactly as it is, not blurred by a sub-pixel shift.
     refit_whole_pixels: bool = True
+    # After the refit, thin strokes far thicker than MNIST's as the app's preprocessing does
+    # (``core.inference.strokes``), so the model trains on the stroke widths the app shows it.
+    thin: bool = True
 
     def validate(self) -> AugmentSettings:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
@@ -353,6 +357,8 @@ def augment_batch(
     warped = F.grid_sample(ink, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     if settings.refit:
         warped = refit(warped, settings.refit_whole_pixels)
+        if settings.thin:
+            warped = thin_strokes(warped)
     return (warped + background).reshape(shape)
 
 

@@ -46,6 +46,7 @@ from core.inference.preprocess import (
     background_level,
     to_unit_float,
 )
+from core.inference.strokes import thin_strokes
 
 METHODS = ("fgsm", "pgd", "pixels")
 PGD_STEPS = 10  # gradient steps per epsilon tried
@@ -167,6 +168,7 @@ def model_input(
     fitted = _clamp_unit(geo.rows @ ink[top:bottom, left:right] @ geo.cols)
     fh, fw = geo.fitted_shape
     centred = F.pad(fitted, (geo.left, SIZE - geo.left - fw, geo.top, SIZE - geo.top - fh))
+    centred = thin_strokes(centred[None, None])  # as canvas_to_input does
     mean, std = normalization
     return ((centred - mean) / std).reshape(1, 1, SIZE, SIZE)
 

@@ -19,6 +19,7 @@ from PIL import Image
 from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.errors import UserError
 from core.inference.image_io import MAX_SIDE, Picture, read_picture
+from core.inference.strokes import thin_strokes
 
 SIZE = 28
 BOX = 20
@@ -35,7 +36,8 @@ class Preprocessed:
     picture holds no ink (``is_empty``): the caller says "nothing drawn" instead of guessing.
     ``steps`` maps a step name to a float image in 0..1 (``normalised`` is in model units):
     ``crop``, ``fit20``, ``centred``, ``normalised`` with centring on; ``resized``, ``normalised``
-    with it off; empty when the caller asked for ``keep_steps=False`` (the CLI: a crop of a big
+    with it off. ``centred`` is the 28x28 picture the model reads: strokes far thicker than
+    MNIST's are thinned there (``core.inference.strokes``; ``thinned`` says so). Empty when the caller asked for ``keep_steps=False`` (the CLI: a crop of a big
     picture is megabytes, and nobody shows it).
     """
 
@@ -43,6 +45,7 @@ class Preprocessed:
     is_empty: bool
     steps: dict[str, np.ndarray] = field(default_factory=dict)
     inverted: bool = False  # the picture was dark ink on a light background
+    thinned: bool = False  # strokes far thicker than MNIST's were thinned (core.inference.strokes)
 
 
 def to_unit_float(image: np.ndarray) -> np.ndarray:
@@ -137,6 +140,7 @@ def canvas_to_input(
     ink = ink / float(ink.max())
 
     steps: dict[str, np.ndarray] = {}
+    thinned = False
     if center:
         rows = np.flatnonzero(mask.any(axis=1))
         cols = np.flatnonzero(mask.any(axis=0))
@@ -146,7 +150,9 @@ def canvas_to_input(
         fitted = _resize(crop, max(1, round(width * scale)), max(1, round(height * scale)))
         if fitted.sum() <= 0.0:  # a faint speck that vanished when resized
             return Preprocessed(tensor=None, is_empty=True, steps={}, inverted=inverted)
-        centred = _place_by_centre_of_mass(fitted)
+        unthinned = _place_by_centre_of_mass(fitted)
+        centred = thin_strokes(torch.from_numpy(unthinned)[None, None])[0, 0].numpy()
+        thinned = not np.array_equal(centred, unthinned)
         steps.update(crop=crop, fit20=fitted, centred=centred)
     else:
         centred = _resize(ink, SIZE, SIZE)
@@ -157,7 +163,9 @@ def canvas_to_input(
     tensor = torch.from_numpy(np.ascontiguousarray(normalised)).unsqueeze(0)
     if not keep_steps:
         steps = {}
-    return Preprocessed(tensor=tensor, is_empty=False, steps=steps, inverted=inverted)
+    return Preprocessed(
+        tensor=tensor, is_empty=False, steps=steps, inverted=inverted, thinned=thinned
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -20,6 +22,7 @@ from core.data.augment import (
 )
 from core.data.mnist import load_sample, normalize
 from core.errors import UserError
+from core.inference.strokes import TARGET_WIDTH, stroke_width, thin_strokes
 from core.resources import bundled_model_file
 from core.storage.checkpoint import load_checkpoint
 
@@ -186,9 +189,28 @@ def test_refit_puts_moved_and_resized_digits_back_where_the_app_puts_them(digits
 
 
 def test_augmented_batches_are_fitted_like_the_apps_input(digits):
-    side, centre = _box_and_centre(augment_batch(digits, generator(5)))
+    side, centre = _box_and_centre(augment_batch(digits, generator(5), AugmentSettings(thin=False)))
     assert (side - 20).abs().max() <= 1.0
     assert (centre - 14).abs().max() <= 0.6
+
+
+def test_thick_strokes_are_thinned_as_the_app_thins_them(digits):
+    """After the refit, strokes far thicker than MNIST's are thinned by the app's own function
+    (``core.inference.strokes``): training sees the stroke widths the Draw tab shows the model."""
+    fat = AugmentSettings(
+        max_rotation_degrees=0,
+        max_scale_change=0,
+        max_shear_degrees=0,
+        max_shift_pixels=0,
+        elastic_probability=0,
+        thicker_probability=1.0,
+        thinner_probability=0,
+    )
+    plain = augment_batch(digits, generator(0), replace(fat, thin=False)).unsqueeze(1)
+    thinned = augment_batch(digits, generator(0), fat).unsqueeze(1)
+    assert torch.allclose(thinned, thin_strokes(plain), atol=1e-6)
+    assert float(stroke_width(plain).median()) > TARGET_WIDTH + 0.5
+    assert float(stroke_width(thinned).median()) < float(stroke_width(plain).median()) - 0.5
 
 
 def test_refit_leaves_a_fitted_digit_exactly_as_it_is(digits):

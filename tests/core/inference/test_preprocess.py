@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.mnist import load_sample
@@ -19,6 +20,7 @@ from core.inference.preprocess import (
     picture_to_paper,
     read_paper,
 )
+from core.inference.strokes import TARGET_WIDTH, stroke_width, thin_strokes
 
 
 def load_image_file(path):
@@ -60,10 +62,31 @@ def centred(image: np.ndarray) -> np.ndarray:
 
 
 def test_mnist_digits_come_out_as_they_went_in(digits):
-    """A real MNIST digit is already preprocessed: the pipeline must (almost) reproduce it."""
+    """A real MNIST digit is already preprocessed: the pipeline must (almost) reproduce it,
+    its strokes thinned only where they are far thicker than MNIST's usual ones."""
+    thinned = 0
     for digit in digits:
         out = centred(digit)
-        assert np.abs(out - digit / 255.0).mean() < 0.01
+        unit = torch.from_numpy(digit.astype(np.float32) / 255.0)[None, None]
+        assert np.abs(out - thin_strokes(unit)[0, 0].numpy()).mean() < 0.01
+        thinned += not np.allclose(thin_strokes(unit).numpy(), unit.numpy())
+    assert thinned <= len(digits) // 4  # MNIST: 90 % of digits under 2.8 px, few far above
+
+
+def test_thick_strokes_are_thinned_towards_mnists_width(digits):
+    """A digit drawn with a fat pen reaches the model with strokes near MNIST's width."""
+    picture = np.asarray(
+        Image.fromarray(on_canvas(digits[0], 200, 40, 40)).filter(ImageFilter.MinFilter(15))
+    )
+    thick = canvas_to_input(picture)
+    plain = canvas_to_input(on_canvas(digits[0], 200, 40, 40))
+    assert thick.thinned and not plain.thinned
+    widths = [
+        float(stroke_width(torch.from_numpy(item.steps["centred"])[None, None])[0])
+        for item in (thick, plain)
+    ]
+    assert widths[0] <= TARGET_WIDTH + 0.6
+    assert abs(widths[0] - widths[1]) < 1.0
 
 
 def test_output_contract(digits):
