@@ -96,7 +96,7 @@ class Display:
 class App:
     """``python main.py`` with the heartbeat on; reads what the heartbeat writes."""
 
-    def __init__(self, display: str, folder: Path, epochs: int, stacks: bool = False) -> None:
+    def __init__(self, display: str, folder: Path, epochs: int, stacks: int = 0) -> None:
         self.log = folder / "heartbeat.jsonl"
         self.display = display
         env = dict(
@@ -110,7 +110,7 @@ class App:
             XDG_CACHE_HOME=str(folder / "cache"),
         )
         if stacks:
-            env["DIGIT_LAB_HEARTBEAT_STACKS"] = "1"
+            env["DIGIT_LAB_HEARTBEAT_STACKS"] = str(stacks)
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py")],
@@ -285,7 +285,7 @@ def _phase_of(t: float, phases: dict[str, tuple[float, float]]) -> str:
     return next((name for name, (a, b) in phases.items() if a <= t <= b), "loading")
 
 
-def measure(busy: bool, strokes: int, epochs: int, stacks: bool = False) -> dict:
+def measure(busy: bool, strokes: int, epochs: int, stacks: int = 0) -> dict:
     if shutil.which("xdotool") is None:
         raise SystemExit("error: needs xdotool (apt-get install xdotool)")
     neighbour = None
@@ -340,7 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strokes", type=int, default=8, help="strokes per canvas (default 8)")
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the short run (default 1)")
     parser.add_argument(
-        "--stacks", action="store_true", help="record where the window's thread was in each stall"
+        "--stacks",
+        nargs="?",
+        type=int,
+        const=40,
+        default=0,
+        metavar="MS",
+        help="record where the window's thread was in each stall of MS or more (default 40)",
     )
     args = parser.parse_args(argv)
     report = measure(args.busy, args.strokes, args.epochs, args.stacks)

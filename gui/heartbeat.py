@@ -10,7 +10,7 @@ appended to the file as JSON lines, flushed about once a second and at every mar
 cut the ticks into its own phases) and the process's age (the time since it started).
 
 ``DIGIT_LAB_HEARTBEAT_STACKS=1`` adds a watchdog thread that, when the window's thread has not
-ticked for 40 ms, records where that thread is (its Python stack; "in Qt" when no Python code
+ticked for 40 ms (``DIGIT_LAB_HEARTBEAT_STACKS=16``: for 16 ms), records where that thread is (its Python stack; "in Qt" when no Python code
 runs: painting, layout) as a ``stall`` mark: what to make faster.
 
 ``DIGIT_LAB_BENCH_EPOCHS=<n>`` sets the Training tab's epochs when the tabs are in, so the
@@ -82,12 +82,14 @@ class Heartbeat(QObject):
 
     def _watch(self) -> None:
         """Sample the window's thread's stack while it is late (no Qt here: plain Python)."""
+        value = os.environ.get(STACKS_ENV, "")
+        threshold = float(value) if value.isdigit() and int(value) > 1 else STALL_MS
         seen_tick = None
         while True:
             time.sleep(0.005)
             last = self._last
             late_ms = (time.monotonic() - last) * 1000 - INTERVAL_MS
-            if late_ms < STALL_MS or last == seen_tick:
+            if late_ms < threshold or last == seen_tick:
                 continue
             seen_tick = last  # one sample per stall
             frame = sys._current_frames().get(self._gui_thread)

@@ -36,6 +36,7 @@ HEAVY_MODULES = (
     "gui.training.training_tab",
     "gui.inspector.inspector_tab",
     "gui.library.model_library_view",
+    "gui.lessons.dock",
 )
 
 

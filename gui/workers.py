@@ -21,6 +21,7 @@ of a ``FunctionWorker`` travels inside its signals instead of being bound into t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -53,7 +54,10 @@ SHUTDOWN_WAIT_MS = 10_000
 # cores; at equal priority the window waits its turn (100+ ms stalls while drawing beside a
 # run). At +10 the scheduler gives the window's thread the core as soon as it wakes (weight
 # 110 against 1024) while the workers still take every cycle the window leaves idle.
+# ``DIGIT_LAB_WORKER_NICENESS`` (0-19) overrides it, for benchmarks that compare the two.
 WORKER_NICENESS = 10
+with contextlib.suppress(ValueError):
+    WORKER_NICENESS = min(19, max(0, int(os.environ.get("DIGIT_LAB_WORKER_NICENESS", "10"))))
 
 
 def lower_this_threads_priority(niceness: int = WORKER_NICENESS) -> bool:
