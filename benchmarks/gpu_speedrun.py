@@ -11,8 +11,8 @@ Data, in this order: MNIST's training files in ``../shared/mnist-train`` (or ``-
 with their last 10,000 digits held out as the test set (MNIST's own test files are not there);
 else full MNIST in the user data folder; else synthetic MNIST-size IDX files written to a
 temporary folder and read back through the app's loader. Reported separately: decoding the
-files, setting up the run (data upload to the device, model), training seconds to the first
-epoch at the target accuracy (evaluation excluded, as the trainer counts), samples/s, peak
+files, setting up the run (data upload to the device, model), seconds to the first epoch at
+the target accuracy (training steps and evaluations, as the trainer counts), samples/s, peak
 device memory. ``--dry-run`` does a few batches on the CPU in seconds (a check that the path
 runs, not a figure). With ``--json`` the last stdout line is one JSON object with at least
 ``seconds``, ``test_accuracy``, ``samples_per_second`` and ``device``.

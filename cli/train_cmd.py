@@ -147,7 +147,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     device = resolve_device(config.device)
+    decode_start = time.perf_counter()
     data = _load_data(config.dataset, config.data_dir)
+    decode_seconds = time.perf_counter() - decode_start
     out = args.out or default_out_path(config.model, config.loss, data.name)
     out = check_writable_file(out, "--out")  # before the work, not after it (~ expanded)
     progress = _Progress(enabled=sys.stderr.isatty())
@@ -163,12 +165,18 @@ def run_train(args: argparse.Namespace) -> int:
     evaluation = result.evaluation
     print(
         f"done: {evaluation.accuracy:.2%} test accuracy, test loss {evaluation.loss:.4f}, "
-        f"{result.seconds:.1f} s training at {result.samples_per_second:,.0f} samples/s "
-        f"on {result.device}; saved {out}",
+        f"{result.seconds:.1f} s of training and evaluation at "
+        f"{result.samples_per_second:,.0f} samples/s on {result.device} (before it "
+        f"{decode_seconds + result.setup_seconds:.1f} s reading the data and building the "
+        f"model, after it {result.finish_seconds:.1f} s calibrating); saved {out}",
         flush=True,
     )
     if args.json:
-        print(json_output.dumps(_train_summary(config, data, device.type, result, out)), flush=True)
+        summary = _train_summary(config, data, device.type, result, out)
+        summary["setup_seconds"] += decode_seconds
+        summary["decode_seconds"] = decode_seconds
+        summary["seconds_to_99"] = progress.seconds_to(0.99)
+        print(json_output.dumps(summary), flush=True)
     return 0
 
 
@@ -230,10 +238,22 @@ def _train_summary(config: TrainConfig, data: Any, device: str, result: Any, out
         "test_loss": evaluation.loss,
         "per_class_accuracy": evaluation.per_class_accuracy,
         "temperature": result.checkpoint.temperature,
+        # every training step and every evaluation; set-up and the end of the run apart
         "seconds": result.seconds,
+        "eval_seconds": result.eval_seconds,
+        "setup_seconds": result.setup_seconds,
+        "finish_seconds": result.finish_seconds,
         "samples_per_second": result.samples_per_second,
+        "flops_per_digit": _flops(config),
+        "label_smoothing": config.label_smoothing,
         "checkpoint": os.path.realpath(out),
     }
+
+
+def _flops(config: TrainConfig) -> int:
+    from core.training.models import build_model, flops_per_digit
+
+    return flops_per_digit(build_model(config.model, config.loss))
 
 
 class _Progress:
@@ -247,6 +267,16 @@ class _Progress:
         self.enabled = enabled
         self.bar = None
         self.done = 0
+        self.epochs: list[EpochEvent] = []
+
+    def seconds_to(self, accuracy: float) -> float | None:
+        """Seconds (training and evaluation) until the first epoch at ``accuracy``, or None."""
+        elapsed = 0.0
+        for event in self.epochs:
+            elapsed += event.seconds
+            if event.test_accuracy >= accuracy:
+                return elapsed
+        return None
 
     def on_event(self, event: TrainEvent) -> None:
         try:
@@ -255,8 +285,11 @@ class _Progress:
             self.bar = None
 
     def _show(self, event: TrainEvent) -> None:
+        if isinstance(event, EpochEvent):
+            self.epochs.append(event)
         if isinstance(event, RunStarted):
             print(f"device: {event.device}", flush=True)
+            print(f"model: {event.config.model}, {_flops(event.config) / 1e6:.2f} MFLOP a digit")
             if event.note:
                 print(f"note: {event.note}", flush=True)
             if self.enabled:

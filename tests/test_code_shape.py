@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import ROOT
 
 PACKAGES = ("core", "gui", "cli")
@@ -47,14 +45,6 @@ def test_no_function_is_longer_than_a_screen():
     assert not too_long, too_long
 
 
-_LONG_NOW = long_classes()
-
-
-@pytest.mark.xfail(
-    bool(_LONG_NOW),
-    reason=f"issue 21: tab owners are splitting {', '.join(_LONG_NOW)}",
-    strict=False,
-)
 def test_no_class_is_longer_than_400_lines():
     assert not long_classes(), long_classes()
 

@@ -63,16 +63,18 @@ def evaluate_outputs(
     return score_log_probs(log_probs, labels, max_misclassified), log_probs
 
 
-def log_probabilities(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+def log_probabilities(
+    model: nn.Module, inputs: torch.Tensor, batch: int = EVAL_BATCH
+) -> torch.Tensor:
     """float32 (N, 10) log-probabilities of ``inputs`` (prepared as for ``evaluate_tensors``),
-    in eval mode without autograd, ``EVAL_BATCH`` images at a time; the model's mode is kept."""
+    in eval mode without autograd, ``batch`` images at a time; the model's mode is kept."""
     was_training = model.training
     model.eval()
     parts = []
     try:
         with torch.inference_mode():
-            for start in range(0, inputs.shape[0], EVAL_BATCH):
-                out = model(inputs[start : start + EVAL_BATCH])
+            for start in range(0, inputs.shape[0], batch):
+                out = model(inputs[start : start + batch])
                 parts.append(F.log_softmax(out.float(), dim=1))
     finally:
         model.train(was_training)
@@ -87,12 +89,13 @@ def evaluate_tensors(
     labels: torch.Tensor,
     loss: str,
     max_misclassified: int = 200,
+    batch: int = EVAL_BATCH,
 ) -> EvalResult:
     """``evaluate`` on inputs already normalised, shaped and on the model's device (the trainer
     prepares them once per run rather than once per epoch). ``loss`` names the head; the loss
     reported is the mean negative log-likelihood either way."""
     del loss  # log_softmax makes both heads' outputs log-probabilities
-    return score_log_probs(log_probabilities(model, inputs), labels, max_misclassified)
+    return score_log_probs(log_probabilities(model, inputs, batch), labels, max_misclassified)
 
 
 def score_log_probs(

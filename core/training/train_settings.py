@@ -93,6 +93,15 @@ class TrainConfig:
     # Opt-in gradient flow (core.inspection.activations.GradientMonitor): a GradientReport a few times a
     # second and a DeadReluReport after each epoch, for the "Inside the network" tab.
     gradient_stats: bool = False
+    # Train towards (1 - s) on the true digit and s/10 spread over all ten (cross-entropy's
+    # label_smoothing): the net stops pushing its logits apart once it is sure, which gave the
+    # one-epoch CPU speed run its last 0.3 points (docs/measured.md). 0 = the plain loss.
+    label_smoothing: float = 0.0
+    # Adam's running averages: how much of the past gradient (beta1) and of its square (beta2)
+    # each step keeps. torch's defaults; the CPU speed run's one short epoch forgets faster
+    # (0.7, 0.9: tuomaso/train_mnist_fast's values, +0.1 point measured).
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
 
     def validate(self) -> TrainConfig:
         """Raise ``UserError`` naming the first bad setting; return self for chaining."""
@@ -221,6 +230,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         "schedule": "onecycle",
         "amp": "auto",
     },
+    # Issue 28: 99 % on a laptop CPU in seconds, through the same engine. Tuned on MNIST's
+    # training files (last 10,000 as test, 2 CPU threads): a net with a quarter of the small
+    # CNN's FLOPs, ONE epoch (evaluated once), OneCycle to a peak the lr-finder put near 0.01,
+    # Adam, label smoothing 0.1 (+0.3 points), batch 128 (twice the steps of 256 for the same
+    # time), 1,000 held-out digits for calibration instead of 5,000 (more digits to learn from,
+    # a shorter end of run). What each choice bought: docs/measured.md.
+    "cpu-speedrun": {
+        "model": "cnn-fast",
+        "loss": "ce",
+        "optimizer": "adam",
+        "lr": 0.01,
+        "batch_size": 128,
+        "epochs": 1,
+        "schedule": "onecycle",
+        "amp": "off",
+        "label_smoothing": 0.1,
+        "adam_beta1": 0.7,
+        "adam_beta2": 0.9,
+        "holdout": 0.02,
+        "augment": False,
+        "gradient_stats": False,
+    },
     # Lessons for the "Inside the network" tab (gradient flow recorded): a deep sigmoid MLP
     # whose first layers get 1e-5 of the last layer's gradient, and a learning rate high
     # enough to kill most ReLUs of the MLP within an epoch (measured on the bundled sample).
@@ -228,14 +259,35 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dead-relus": {"model": "mlp", "lr": 0.5, "batch_size": 256, "gradient_stats": True},
 }
 PRESET_NOTES = {
-    "speedrun": "tuned for a GPU: on the CPU it runs, but slowly (minutes on full MNIST)",
+    "speedrun": "tuned for a GPU: on the CPU it runs, but slowly (minutes on full MNIST); "
+    "on a CPU choose the CPU speed run",
 }
+# The comparison the Training tab shows under the CPU speed run, measured by
+# benchmarks/train_speed.py (the seed notebook's loop, MNIST's training files with their last
+# 10,000 digits as the test, one CPU thread; docs/measured.md gives the load).
+SEED_RECIPE_SECONDS = 159
+SEED_RECIPE_ACCURACY = "97.5%"
+SEED_RECIPE_TOOK = (
+    f"The seed notebook's recipe (a DataLoader, the MLP, 5 epochs) took {SEED_RECIPE_SECONDS} s "
+    f"for {SEED_RECIPE_ACCURACY} on the same machine"
+)
+# Why the CPU speed run is fast, in one line (the Training tab shows it under the preset box).
+CPU_SPEEDRUN_WHY = (
+    "one epoch of a 1.6 MFLOP conv net (a quarter of the small CNN) on digits held as one "
+    "tensor, batches of 128 on every free core, OneCycle + Adam + label smoothing, and one "
+    "evaluation, at the end"
+)
 
 
 _PRESET_TIPS = {
     "": "Your own settings.",
     "speedrun": "Big batches, OneCycle, Adam, mixed precision: 99% on full MNIST in seconds on "
     "a GPU; " + PRESET_NOTES["speedrun"] + ".",
+    "cpu-speedrun": "99% on full MNIST in seconds on a CPU: "
+    + CPU_SPEEDRUN_WHY
+    + ". "
+    + SEED_RECIPE_TOOK
+    + ".",
     "vanishing": "A deep sigmoid MLP: watch its gradients vanish layer by layer (Inside the "
     "network, Training).",
     "dead-relus": "The MLP at learning rate 0.5: most of its ReLUs die and it stops learning.",
@@ -252,7 +304,8 @@ _ROWS: tuple[Setting, ...] = (
         choices=tuple(Choice(n, s.title, s.description) for n, s in MODELS.items()),
         settings_key="training/model",
         cli_flag="--model",
-        cli_help="mlp: the seed's SimpleNet 784-128-64-10; cnn: a small conv net",
+        cli_help="mlp: the seed's SimpleNet 784-128-64-10; cnn: a small conv net; cnn-bn: the "
+        "bundled default; cnn-fast: the CPU speed run's 1.6 MFLOP net",
     ),
     Setting(
         "loss",
@@ -421,6 +474,47 @@ _ROWS: tuple[Setting, ...] = (
         "ratio) a few times a second and dead ReLUs per epoch",
     ),
     Setting(
+        "label_smoothing",
+        "Label smoothing",
+        float,
+        "Aim for 1 - s on the right digit and share s among all ten, instead of a hard 1:\n"
+        "the network stops pushing its scores apart once it is right, which generalises a\n"
+        "little better (0 = the plain loss; the CPU speed run uses 0.1).",
+        low=0.0,
+        high=0.5,
+        decimals=2,
+        step=0.05,
+        cli_flag="--label-smoothing",
+        cli_help="share of the target spread over all classes (cross-entropy label_smoothing)",
+        metavar="S",
+    ),
+    Setting(
+        "adam_beta1",
+        "Adam beta1",
+        float,
+        "Adam: the share of the previous gradient average each step keeps (momentum).",
+        low=0.0,
+        high=0.9999,
+        decimals=4,
+        step=0.05,
+        cli_flag="--adam-beta1",
+        cli_help="Adam's gradient-average decay",
+        metavar="B1",
+    ),
+    Setting(
+        "adam_beta2",
+        "Adam beta2",
+        float,
+        "Adam: the share of the previous squared-gradient average each step keeps.",
+        low=0.0,
+        high=0.9999,
+        decimals=4,
+        step=0.001,
+        cli_flag="--adam-beta2",
+        cli_help="Adam's squared-gradient-average decay",
+        metavar="B2",
+    ),
+    Setting(
         "dataset",
         "Data&set",
         str,
@@ -462,7 +556,8 @@ _ROWS: tuple[Setting, ...] = (
             ("", *PRESETS),
             {
                 "": "Custom",
-                "speedrun": "Speed run",
+                "speedrun": "Speed run (GPU)",
+                "cpu-speedrun": "Speed run (CPU)",
                 "vanishing": "Lesson: vanishing gradients",
                 "dead-relus": "Lesson: dead ReLUs",
             },
@@ -471,7 +566,8 @@ _ROWS: tuple[Setting, ...] = (
         settings_key="training/preset",
         cli_flag="--preset",
         cli_help="start from a named group of settings (flags given override it); speedrun: "
-        "cnn, adam, batch 512, onecycle, mixed precision on a GPU",
+        "cnn, adam, batch 512, onecycle, mixed precision on a GPU; cpu-speedrun: one epoch "
+        "of cnn-fast, adam, batch 128, onecycle, label smoothing 0.1, for a CPU",
     ),
     Setting(
         "report_every",

@@ -48,7 +48,7 @@ class BatchEvent:
     total_steps: int
     loss: float  # mean loss of this batch (or of the batches since the last report)
     samples_per_second: float
-    seconds: float  # training time so far (excludes evaluation)
+    seconds: float  # the run's time so far: training steps and evaluations (no pauses)
 
 
 @dataclass
@@ -58,7 +58,7 @@ class EpochEvent:
     train_loss: float
     test_loss: float
     test_accuracy: float  # 0..1
-    seconds: float  # this epoch's training time
+    seconds: float  # this epoch's training steps and its evaluation (pauses left out)
 
 
 @dataclass
@@ -101,11 +101,17 @@ class RunResult:
     train_samples: int
     test_samples: int
     epochs_completed: int
-    seconds: float  # training time only
-    samples_per_second: float
+    seconds: float  # every training step and every evaluation of the test digits (no pauses)
+    samples_per_second: float  # training digits per second of training steps
     evaluation: EvalResult | None  # of the final weights, also when stopped mid-epoch
     checkpoint: Any = None  # core.storage.checkpoint.Checkpoint of the final model
     held_out: HeldOut | None = None
+    # Apart from ``seconds``: of them, the evaluations; before them, the data onto the device and
+    # the model (and the decoding when the trainer loaded the data); after them, the held-out
+    # digits' answers, the checkpoint and its calibration (issue 28).
+    eval_seconds: float = 0.0
+    setup_seconds: float = 0.0
+    finish_seconds: float = 0.0
     # Learning-rate changes made while it ran, as (step, lr): from 0-based step ``step`` on, the
     # base (or with a schedule, peak) lr was ``lr``. ``Trainer(lr_changes=...)`` replays them.
     lr_changes: list[tuple[int, float]] = field(default_factory=list)

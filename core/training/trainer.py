@@ -2,14 +2,15 @@
 
 The CLI, the GUI worker, the tests and the benchmarks all run this one loop and consume the same
 events (``core.training.train_types``). The run is three steps, as in pytorch/examples' ``train()`` and
-``test()``: ``_setup`` (data on the device, model, optimizer), ``_train_epoch`` (one pass of
-steps, reporting every ``report_every`` batches) and ``_finish`` (score the model as it is, the
-held-out digits, the checkpoint). What each speed choice bought is measured in
-``benchmarks/train_speed.py`` and the README's "Measured" section.
+``test()``: ``setup_run`` (data on the device, model, optimizer), ``Trainer._train_epoch`` (one
+pass of steps, reporting every ``report_every`` batches) and ``core.training.run_state.finish_run``
+(score the model as it is, the held-out digits, the checkpoint). What each speed choice bought
+is measured in ``benchmarks/train_speed.py`` and ``docs/measured.md``.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -25,23 +26,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.augment import BatchAugmenter
-from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.mnist import MnistData, load_mnist, normalize
 from core.device import describe_device, resolve_device
 from core.errors import UserError
 from core.inspection.activations import GradientMonitor
-from core.storage.checkpoint import Checkpoint
-from core.training.evaluation import evaluate_tensors, log_probabilities, loss_function, model_input
+from core.training.evaluation import EVAL_BATCH, evaluate_tensors, loss_function, model_input
 from core.training.models import SimpleNet, build_model
+from core.training.run_state import (  # noqa: F401  (finalize_run, OOD_FIT_DIGITS: re-exported)
+    OOD_FIT_DIGITS,
+    Finalize,
+    RunState,
+    finalize_run,
+    finish_run,
+)
 from core.training.train_settings import PRESET_NOTES
 from core.training.train_types import (
     BatchEvent,
     EpochEvent,
-    EvalResult,
-    HeldOut,
     LrChanged,
     RunEnded,
-    RunResult,
     RunStarted,
     TrainConfig,
     TrainEvent,
@@ -59,7 +62,10 @@ def choose_threads(config: TrainConfig, device: torch.device) -> int:
     The CNN's convolutions share well, but OpenMP threads spin for cores; when another process
     holds a core a spinning thread costs more than it gives (measured on a shared 2-core machine:
     the CNN ran 4.5x slower with 2 threads than with 1). So: half the cores, at most 4, leaving
-    room for the GUI and everything else. The count is fixed per run, so results repeat.
+    room for the GUI and everything else. The speed run's net (``cnn-fast``) is the exception:
+    it exists to be fast, so it takes every core, at most 4 (issue 28), unless a probe of its
+    first batch finds one thread faster at that moment (``fastest_threads``). Every other
+    count depends on the settings and the machine only, never on the load, so results repeat.
     """
     if config.threads > 0:
         return config.threads
@@ -67,7 +73,44 @@ def choose_threads(config: TrainConfig, device: torch.device) -> int:
         return torch.get_num_threads()  # host threads barely matter when the GPU computes
     if config.model == "mlp":
         return 1
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    cores = os.cpu_count() or 2
+    if config.model == "cnn-fast":
+        return max(1, min(4, cores))
+    return max(1, min(4, cores // 2))
+
+
+# Test digits per forward pass on a CPU. Not "as big as fits": 10,000 digits through the fast
+# CNN took 1.5-1.8 s in batches of 128-512 and 2.8-3.5 s in batches of 1,000 (1 thread,
+# load 7): a small batch's feature maps stay in the cache. A GPU keeps EVAL_BATCH.
+CPU_EVAL_BATCH = 256
+PROBE_ROUNDS = 3  # timed forward+backward passes per thread count (after one untimed)
+
+
+def fastest_threads(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    loss: Callable[..., torch.Tensor],
+    candidates: tuple[int, ...],
+) -> int:
+    """The thread count among ``candidates`` whose forward and backward of this batch is
+    fastest now, timed on a copy of ``model`` (the run's weights and random numbers untouched).
+
+    Why: on a quiet 2-core machine the speed run's net trains faster on both cores, but when
+    other work holds a core, OpenMP threads wait at every barrier for a descheduled partner,
+    and one epoch took 178 s on 2 threads against 14 s on 1 (load 6, docs/measured.md). A
+    probe of a few batches costs ~0.1 s when quiet and picks right in both cases.
+    """
+    probe = copy.deepcopy(model).train()
+    best = {threads: math.inf for threads in candidates}
+    for round_ in range(PROBE_ROUNDS + 1):
+        for threads in candidates:
+            torch.set_num_threads(threads)
+            start = time.perf_counter()
+            loss(probe(inputs), labels).backward()
+            if round_:  # the first pass builds oneDNN's kernels: not timed
+                best[threads] = min(best[threads], time.perf_counter() - start)
+    return min(candidates, key=lambda threads: best[threads])
 
 
 def mlp_forward_backward(model: SimpleNet, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -163,7 +206,8 @@ def make_optimizer(config: TrainConfig, model: nn.Module, device: torch.device):
     params = list(model.parameters())
     if config.optimizer == "adam":
         fused = device.type in ("cpu", "cuda")
-        return torch.optim.Adam(params, lr=config.lr, fused=fused or None)
+        betas = (config.adam_beta1, config.adam_beta2)
+        return torch.optim.Adam(params, lr=config.lr, betas=betas, fused=fused or None)
     return MomentumSGD(params, lr=config.lr, momentum=config.momentum)
 
 
@@ -205,103 +249,112 @@ def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | N
     return None
 
 
-@dataclass
-class _ReportWindow:
-    """Batches since the last ``BatchEvent``; a window may span an epoch's end."""
-
-    reported_sum: float = 0.0  # the epoch's loss sum at the last report
-    carried_loss: float = 0.0  # loss of the previous epoch's unreported batches
-    steps: int = 0
-    samples: int = 0
-    start: float = 0.0
-    elapsed: float = 0.0  # window time spent in earlier epochs
+def criterion(config: TrainConfig) -> Callable[..., torch.Tensor]:
+    """The training loss: the head's (``loss_function``), or with label smoothing
+    ``cross_entropy(label_smoothing=s)`` for either head (log_softmax of log-probabilities
+    gives them back, so it is right for the ``nll`` head too)."""
+    if config.label_smoothing > 0:
+        return partial(F.cross_entropy, label_smoothing=config.label_smoothing)
+    return loss_function(config.loss)
 
 
-@dataclass
-class _RunState:
-    """Everything one run holds between its steps (built by ``Trainer._setup``)."""
-
-    cfg: TrainConfig
-    device: torch.device
-    description: str
-    data: MnistData  # the digits trained on (held-out ones removed)
-    dataset: str
-    model: nn.Module
-    optimizer: Any
-    criterion: Callable[..., torch.Tensor]
-    manual_mlp: bool
-    channels_last: bool
-    amp: torch.dtype | None
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    held_images: torch.Tensor  # uint8 (N, 28, 28) on the CPU
-    held_labels: torch.Tensor
-    shuffle: torch.Generator
-    steps_per_epoch: int
-    total_steps: int
-    step: int = 0
-    train_seconds: float = 0.0  # excludes evaluation and pauses
-    paused_total: float = 0.0
-    samples_done: int = 0
-    epochs_completed: int = 0
-    train_loss: float = float("nan")
-    evaluation: EvalResult | None = None
-    stopped: bool = False
-    window: _ReportWindow = field(default_factory=_ReportWindow)
-    augmenter: Callable[[torch.Tensor], torch.Tensor] | None = None  # core.data.augment, or None
-    monitor: GradientMonitor | None = None  # opt-in gradient flow (cfg.gradient_stats)
-    lr: float = 0.0  # the base (or peak) learning rate now; changed by Trainer.set_lr
-    lr_changes: list[tuple[int, float]] = field(default_factory=list)
-    trajectory: list[torch.Tensor] = field(default_factory=list)  # opt-in (path_every)
-    trajectory_steps: list[int] = field(default_factory=list)
-    initial: dict[str, torch.Tensor] | None = None
-
-    def clock(self) -> float:
-        return time.perf_counter() - self.paused_total
+def settle_threads(
+    cfg: TrainConfig,
+    device: torch.device,
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    loss: Callable[..., torch.Tensor],
+) -> None:
+    """The speed run's net takes every core (``choose_threads``) unless the moment's load makes
+    one faster: the one thread choice that depends on the load (the device line says which it
+    was; ``--threads`` pins it, so a run can be repeated number for number)."""
+    if device.type == "cpu" and cfg.threads == 0 and cfg.model == "cnn-fast":
+        candidates = (torch.get_num_threads(), 1)
+        torch.set_num_threads(fastest_threads(model, inputs, labels, loss, candidates))
 
 
-Finalize = Callable[[nn.Module, HeldOut, Checkpoint], None]
-# The "is this a digit?" fit took 6.8 s for 1,000 CNN digits on a loaded 2-core machine (load
-# 14) and grows with the count: the first 1,000 held-out digits keep the end of a run short.
-OOD_FIT_DIGITS = 1000
+def build_run_model(
+    cfg: TrainConfig, device: torch.device, initial_state: dict[str, torch.Tensor] | None
+) -> tuple[nn.Module, bool]:
+    """The run's model on ``device`` in training mode, seeded (or from ``initial_state``), and
+    whether it is in channels-last layout."""
+    torch.manual_seed(cfg.seed)  # weights (built on the CPU, so equal on every device)
+    model = build_model(cfg.model, cfg.loss)
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
+    model = model.to(device).train()
+    # Channels-last convolutions: ~15-25% faster CNN steps with oneDNN on a CPU (1.6x for the
+    # fast CNN's batches of 128), and the layout tensor cores want for mixed precision on a GPU.
+    convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    channels_last = convolutional and (
+        device.type == "cpu" or (device.type == "cuda" and cfg.amp != "off")
+    )
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model, channels_last
 
 
-def finalize_run(model: nn.Module, held_out: HeldOut, checkpoint: Checkpoint) -> None:
-    """The default end of a run: fit on the held-out digits what the app's honest answers need.
+def setup_run(
+    config: TrainConfig,
+    data: MnistData | None = None,
+    initial_state: dict[str, torch.Tensor] | None = None,
+) -> RunState:
+    """Check the settings, load the data onto the device, build model and optimizer.
 
-    The calibration temperature (``core.inference.calibration.fit_temperature`` on the held-out
-    log-probabilities) and the "is this a digit?" statistics (``core.inference.ood.fit_ood`` on the
-    held-out images) go into the checkpoint. Each is independent: one failing (too few digits,
-    say) leaves the other, and the model, in place.
+    Sets the intra-op thread count for the run (``choose_threads``); ``Trainer.run`` puts the
+    caller's back afterwards. ``setup_seconds`` is the time this took.
     """
-    from core.inference.calibration import fit_temperature
-
-    try:
-        checkpoint.temperature = fit_temperature(held_out.log_probs, held_out.labels)
-    except Exception:
-        log.exception("fitting the calibration temperature failed")
-    from core.inference.ood import fit_ood
-
-    was_training = model.training
-    model.eval()  # dropout off: the statistics describe the model as the app runs it
-    try:
-        count = min(OOD_FIT_DIGITS, len(held_out.labels))
-        stats = fit_ood(
-            model,
-            held_out.images[:count],
-            held_out.labels[:count],
-            normalization=checkpoint.normalization,
-            source=f"{count:,} held-out training digits",
-        )
-        checkpoint.ood = stats.to_payload()
-    except ValueError as exc:  # e.g. too few held-out digits on a tiny data set
-        log.info("no 'is this a digit?' statistics for this run: %s", exc)
-    except Exception:
-        log.exception("fitting the 'is this a digit?' statistics failed")
-    finally:
-        model.train(was_training)
+    begin = time.perf_counter()
+    cfg = config.validate()
+    device = resolve_device(cfg.device)
+    data = data if data is not None else load_mnist(cfg.dataset, cfg.data_dir)
+    if data.train_samples == 0 or data.test_samples == 0:
+        raise UserError(f"{data.description} has no training or no test digits")
+    train, held_images, held_labels = data.hold_out(cfg.held_out_count(data.train_samples))
+    torch.set_num_threads(choose_threads(cfg, device))
+    if device.type == "cuda":
+        # Same seed, same device, same numbers: no autotuned, non-deterministic kernels.
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    model, channels_last = build_run_model(cfg, device, initial_state)
+    steps_per_epoch = math.ceil(train.train_samples / cfg.batch_size)
+    loss = criterion(cfg)
+    # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    train_x = model_input(normalize(train.train_images.to(device)), cfg.model)
+    test_x = model_input(normalize(train.test_images.to(device)), cfg.model)
+    train_x = train_x.contiguous(memory_format=layout)
+    first = slice(0, cfg.batch_size)
+    settle_threads(cfg, device, model, train_x[first], train.train_labels[first], loss)
+    state = RunState(
+        cfg=cfg,
+        device=device,
+        description=describe_device(device),
+        data=train,
+        dataset=data.description,
+        model=model,
+        optimizer=make_optimizer(cfg, model, device),
+        criterion=loss,
+        manual_mlp=isinstance(model, SimpleNet) and not cfg.label_smoothing,
+        channels_last=channels_last,
+        amp=autocast_dtype(cfg, device),
+        train_x=train_x,
+        train_y=train.train_labels.to(device),
+        test_x=test_x.contiguous(memory_format=layout),
+        test_y=train.test_labels.to(device),
+        held_images=held_images,
+        held_labels=held_labels,
+        shuffle=torch.Generator().manual_seed(cfg.seed),
+        steps_per_epoch=steps_per_epoch,
+        total_steps=steps_per_epoch * cfg.epochs,
+        augmenter=BatchAugmenter(cfg.seed, device) if cfg.augment else None,
+        monitor=GradientMonitor(model, cfg.model) if cfg.gradient_stats else None,
+        lr=cfg.lr,
+        eval_batch=CPU_EVAL_BATCH if device.type == "cpu" else EVAL_BATCH,
+    )
+    state.setup_seconds = time.perf_counter() - begin
+    return state
 
 
 class Trainer:
@@ -414,17 +467,16 @@ class Trainer:
         if self._on_event is not None:
             self._on_event(event)
 
-    def _wait_while_paused(self) -> float:
-        """Block while paused (or until stopped); return the seconds spent waiting."""
-        start = time.perf_counter()
+    def _wait_while_paused(self) -> None:
+        """Block while paused (or until stopped)."""
         while not self._running.wait(timeout=0.1):
             if self._stop.is_set():
                 break
-        return time.perf_counter() - start
 
     def _run(self) -> RunEnded:
-        state = self._setup()
+        state = setup_run(self.config, self.data, self.initial_state)
         cfg = state.cfg
+        self.model = state.model
         self.optimizer = state.optimizer  # for watchers: set_lr shows in its param groups
         if self.path_every:
             self._save_path_point(state)  # step 0: the initial weights
@@ -445,7 +497,13 @@ class Trainer:
             seconds = self._train_epoch(state, epoch)
             if state.stopped:
                 break
-            state.evaluation = evaluate_tensors(state.model, state.test_x, state.test_y, cfg.loss)
+            scoring = time.perf_counter()  # the test digits in batches of EVAL_BATCH, once
+            state.evaluation = evaluate_tensors(
+                state.model, state.test_x, state.test_y, cfg.loss, batch=state.eval_batch
+            )
+            scored = time.perf_counter() - scoring
+            state.eval_seconds += scored
+            seconds += scored
             state.epochs_completed = epoch
             self._emit(
                 EpochEvent(
@@ -459,68 +517,11 @@ class Trainer:
             )
             if state.monitor is not None:
                 self._emit(state.monitor.dead_relus(epoch, state.test_x))
-        return self._finish(state)
-
-    # -- setup ----------------------------------------------------------------------------------
-
-    def _setup(self) -> _RunState:
-        """Check the settings, load the data onto the device, build model and optimizer."""
-        cfg = self.config.validate()
-        device = resolve_device(cfg.device)
-        data = self.data if self.data is not None else load_mnist(cfg.dataset, cfg.data_dir)
-        if data.train_samples == 0 or data.test_samples == 0:
-            raise UserError(f"{data.description} has no training or no test digits")
-        train, held_images, held_labels = data.hold_out(cfg.held_out_count(data.train_samples))
-        torch.set_num_threads(choose_threads(cfg, device))
-        if device.type == "cuda":
-            # Same seed, same device, same numbers: no autotuned, non-deterministic kernels.
-            torch.backends.cudnn.benchmark = False
-            torch.backends.cudnn.deterministic = True
-        torch.manual_seed(cfg.seed)  # weights (built on the CPU, so equal on every device)
-        model = build_model(cfg.model, cfg.loss)
-        if self.initial_state is not None:
-            model.load_state_dict(self.initial_state)
-        model = model.to(device).train()
-        self.model = model
-        # Channels-last convolutions: ~15-25% faster CNN steps with oneDNN on a CPU, and the
-        # layout tensor cores want for mixed precision on a GPU.
-        convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
-        channels_last = convolutional and (
-            device.type == "cpu" or (device.type == "cuda" and cfg.amp != "off")
-        )
-        if channels_last:
-            model.to(memory_format=torch.channels_last)
-        steps_per_epoch = math.ceil(train.train_samples / cfg.batch_size)
-        return _RunState(
-            cfg=cfg,
-            device=device,
-            description=describe_device(device),
-            data=train,
-            dataset=data.description,
-            model=model,
-            optimizer=make_optimizer(cfg, model, device),
-            criterion=loss_function(cfg.loss),
-            manual_mlp=isinstance(model, SimpleNet),
-            channels_last=channels_last,
-            amp=autocast_dtype(cfg, device),
-            # Decode once, normalise once, keep on the device (uint8 -> float32 there on a GPU).
-            train_x=model_input(normalize(train.train_images.to(device)), cfg.model).contiguous(),
-            train_y=train.train_labels.to(device),
-            test_x=model_input(normalize(train.test_images.to(device)), cfg.model).contiguous(),
-            test_y=train.test_labels.to(device),
-            held_images=held_images,
-            held_labels=held_labels,
-            shuffle=torch.Generator().manual_seed(cfg.seed),
-            steps_per_epoch=steps_per_epoch,
-            total_steps=steps_per_epoch * cfg.epochs,
-            augmenter=BatchAugmenter(cfg.seed, device) if cfg.augment else None,
-            monitor=GradientMonitor(model, cfg.model) if cfg.gradient_stats else None,
-            lr=cfg.lr,
-        )
+        return finish_run(state, self._finalize, self._path_and_lr(state))
 
     # -- one epoch ------------------------------------------------------------------------------
 
-    def _train_epoch(self, state: _RunState, epoch: int) -> float:
+    def _train_epoch(self, state: RunState, epoch: int) -> float:
         """One pass over the training digits in a fresh order; returns its training seconds.
 
         Sets ``state.stopped`` when a stop ends it early. The loss is summed on the device and
@@ -536,7 +537,7 @@ class Trainer:
         batches = 0
         for index in range(state.steps_per_epoch):
             if not self._running.is_set():
-                state.paused_total += self._wait_while_paused()
+                state.sit_out(self._wait_while_paused)
             if self._stop.is_set():
                 state.stopped = True
                 break
@@ -564,7 +565,7 @@ class Trainer:
         state.train_seconds += epoch_seconds
         return epoch_seconds
 
-    def _step(self, state: _RunState, rows: torch.Tensor) -> torch.Tensor:
+    def _step(self, state: RunState, rows: torch.Tensor) -> torch.Tensor:
         """One optimizer step on the digits ``rows``; returns the batch's mean loss (on device)."""
         xb = state.train_x.index_select(0, rows)
         yb = state.train_y.index_select(0, rows)
@@ -597,7 +598,7 @@ class Trainer:
         return loss
 
     def _report(
-        self, state: _RunState, epoch: int, loss_sum: torch.Tensor, epoch_start: float
+        self, state: RunState, epoch: int, loss_sum: torch.Tensor, epoch_start: float
     ) -> None:
         window = state.window
         total = float(loss_sum)  # note: the one device sync per report
@@ -611,72 +612,15 @@ class Trainer:
                 total_steps=state.total_steps,
                 loss=(total - window.reported_sum) / window.steps,
                 samples_per_second=window.samples / max(window.elapsed + now - window.start, 1e-9),
-                seconds=state.train_seconds + now - epoch_start,
+                seconds=state.train_seconds + state.eval_seconds + now - epoch_start,
             )
         )
         window.reported_sum = total
         window.start, window.samples, window.steps, window.elapsed = state.clock(), 0, 0, 0.0
 
-    # -- result ---------------------------------------------------------------------------------
-
-    def _finish(self, state: _RunState) -> RunEnded:
-        """Score the model as it is (also after Stop), the held-out digits, the checkpoint."""
-        cfg, model = state.cfg, state.model
-        if state.channels_last:
-            model.to(memory_format=torch.contiguous_format)  # plain weights for the checkpoint
-        if state.stopped or state.evaluation is None:  # mid-epoch weights: score them now
-            state.evaluation = evaluate_tensors(model, state.test_x, state.test_y, cfg.loss)
-        evaluation = state.evaluation
-        held_out = self._held_out(state)
-        sps = state.samples_done / state.train_seconds if state.train_seconds > 0 else 0.0
-        metrics = {
-            "epochs_completed": state.epochs_completed,
-            "train_loss": state.train_loss,
-            "seconds": state.train_seconds,
-            "samples_per_second": sps,
-            "train_samples": state.data.train_samples,
-            "test_samples": state.data.test_samples,
-            "held_out_samples": len(held_out.labels),
-            "stopped": state.stopped,
-            "test_accuracy": evaluation.accuracy,
-            "test_loss": evaluation.loss,
-            "per_class_accuracy": evaluation.per_class_accuracy,
-        }
-        checkpoint = Checkpoint.from_model(
-            model,
-            cfg.model,
-            cfg.loss,
-            config=cfg.to_dict(),
-            metrics=metrics,
-            dataset=state.dataset,
-            normalization=(MNIST_MEAN, MNIST_STD),
-        )
-        if self._finalize is not None and len(held_out.labels):
-            try:
-                self._finalize(model, held_out, checkpoint)
-            except Exception:  # calibration is a bonus; the trained model is kept regardless
-                log.exception("finalizing the run on the held-out digits failed")
-        result = RunResult(
-            config=cfg,
-            device=state.description,
-            dataset=state.dataset,
-            train_samples=state.data.train_samples,
-            test_samples=state.data.test_samples,
-            epochs_completed=state.epochs_completed,
-            seconds=state.train_seconds,
-            samples_per_second=sps,
-            evaluation=evaluation,
-            checkpoint=checkpoint,
-            held_out=held_out,
-            **self._path_and_lr(state),
-        )
-        if state.stopped:
-            return RunEnded("stopped", "stopped by the user; the model is scored as it is", result)
-        return RunEnded("finished", "", result)
-
     # -- learning-rate changes and the path (issue 26) -------------------------------------------
 
-    def _change_lr(self, state: _RunState) -> None:
+    def _change_lr(self, state: RunState) -> None:
         """Apply a requested (or replayed) learning rate before this step, and say so."""
         with self._lr_lock:
             wanted, self._lr_requested = self._lr_requested, None
@@ -692,7 +636,7 @@ class Trainer:
             set_learning_rate(state.optimizer, wanted)  # every param group
         self._emit(LrChanged(state.step, wanted, previous, scheduled))
 
-    def _save_path_point(self, state: _RunState) -> None:
+    def _save_path_point(self, state: RunState) -> None:
         from core.training.landscape import parameter_vector
 
         if state.initial is None:
@@ -702,7 +646,7 @@ class Trainer:
         state.trajectory.append(parameter_vector(state.model))
         state.trajectory_steps.append(state.step)
 
-    def _path_and_lr(self, state: _RunState) -> dict:
+    def _path_and_lr(self, state: RunState) -> dict:
         """The ``RunResult`` fields for the learning-rate changes and the saved path."""
         fields: dict = {"lr_changes": list(state.lr_changes)}
         if self.path_every and state.trajectory:
@@ -715,15 +659,9 @@ class Trainer:
             )
         return fields
 
-    def _held_out(self, state: _RunState) -> HeldOut:
-        """The held-out digits with the final model's log-probabilities for them (CPU)."""
-        inputs = model_input(normalize(state.held_images.to(state.device)), state.cfg.model)
-        log_probs = log_probabilities(state.model, inputs.contiguous()).cpu()
-        return HeldOut(state.held_images, state.held_labels, log_probs)
-
 
 def run_note(config: TrainConfig, device: torch.device) -> str:
     """A sentence for the user about this run's speed, or "" (e.g. a GPU preset on a CPU)."""
-    if config.preset and device.type == "cpu":
-        return f"the {config.preset} preset is {PRESET_NOTES.get(config.preset, 'for a GPU')}"
+    if config.preset in PRESET_NOTES and device.type == "cpu":
+        return f"the {config.preset} preset is {PRESET_NOTES[config.preset]}"
     return ""

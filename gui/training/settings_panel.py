@@ -280,9 +280,13 @@ class SettingsPanel(QGroupBox):
 
     # ----------------------------------------------------------------- values
     def config(self, dataset: str = "auto", data_dir: str | None = None) -> TrainConfig:
-        """The ``TrainConfig`` the controls describe (the dataset is the data panel's)."""
+        """The ``TrainConfig`` the controls describe (the dataset is the data panel's), with
+        the chosen preset's settings that have no control."""
         values = {name: value_of(w, SETTINGS[name].kind) for name, w in self.controls.items()}
-        return TrainConfig(**values, dataset=dataset, data_dir=data_dir)
+        # A preset's settings without a control here (label smoothing, Adam's betas) come with
+        # it, so the tab runs the preset the command line runs; "Custom" leaves them default.
+        hidden = {k: v for k, v in PRESETS.get(values["preset"], {}).items() if k not in values}
+        return TrainConfig(**values, **hidden, dataset=dataset, data_dir=data_dir)
 
     def set_config(self, config: TrainConfig) -> None:
         """Show ``config`` in the controls (values outside the limits are clamped)."""

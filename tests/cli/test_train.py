@@ -156,6 +156,25 @@ def test_speedrun_on_the_cpu_runs_and_says_it_is_slow(tmp_path, capsys):
     assert out.is_file()
 
 
+def test_cpu_speedrun_reports_its_seconds_apart_and_its_flops(tmp_path, capsys):
+    out = tmp_path / "fast.pt"
+    args = ["train", "--preset", "cpu-speedrun", "--dataset", "sample", "--device", "cpu"]
+    assert cli_main([*args, "--out", str(out), "--json"]) == 0
+    stdout = capsys.readouterr().out
+    assert "note:" not in stdout  # made for the CPU: nothing to warn about
+    assert "model: cnn-fast, 1.59 MFLOP a digit" in stdout
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert (summary["model"], summary["epochs"], summary["label_smoothing"]) == ("cnn-fast", 1, 0.1)
+    assert summary["flops_per_digit"] == 1_589_760
+    # seconds: training steps and evaluations; set-up (with decoding) and the end apart
+    assert 0 < summary["eval_seconds"] < summary["seconds"]
+    assert summary["setup_seconds"] >= summary["decode_seconds"] > 0
+    assert summary["finish_seconds"] > 0
+    reached = summary["test_accuracy"] >= 0.99
+    assert (summary["seconds_to_99"] is not None) == reached
+    assert out.is_file()
+
+
 def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

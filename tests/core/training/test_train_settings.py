@@ -115,6 +115,6 @@ def test_report_cadence_gives_about_a_hundred_points_per_epoch():
 def test_presets_are_valid_configs():
     for name in PRESETS:
         config = apply_preset(TrainConfig(), name).validate()
-        assert config.batch_size >= 256
+        assert config.batch_size >= 128  # the CPU speed run: 128 (twice the steps of 256)
     speed = apply_preset(TrainConfig(), "speedrun")
     assert (speed.optimizer, speed.schedule) == ("adam", "onecycle")

@@ -76,7 +76,11 @@ def test_events_arrive_in_order_with_plain_data(sample):
     result = ended.result
     assert result.epochs_completed == 2
     assert result.evaluation.accuracy == epochs[-1].test_accuracy
-    assert result.samples_per_second == pytest.approx(1024 / result.seconds)
+    # seconds: every training step and every evaluation; set-up and the end of the run apart
+    assert sum(e.seconds for e in epochs) == pytest.approx(result.seconds)
+    assert 0 < result.eval_seconds < result.seconds
+    assert result.setup_seconds > 0 and result.finish_seconds > 0
+    assert result.samples_per_second == pytest.approx(1024 / (result.seconds - result.eval_seconds))
     assert result.checkpoint.metrics["test_accuracy"] == result.evaluation.accuracy
     assert result.checkpoint.dataset == "small slice of the sample"
 
@@ -134,7 +138,7 @@ class JumpingClock:
 
 def test_a_pause_is_left_out_of_the_training_time(sample, monkeypatch):
     clock = JumpingClock()
-    monkeypatch.setattr("core.training.trainer.time", clock)
+    monkeypatch.setattr("core.training.run_state.time", clock)
 
     class ResumeWhenWaitedOn(threading.Event):
         """The trainer's run/pause flag; the trainer blocking on it moves the clock on
