@@ -170,8 +170,9 @@ class RunRecord:
         return self.epochs[-1].test_accuracy if self.epochs else None
 
     def seconds_to(self, accuracy: float = 0.99) -> float | None:
-        """Training seconds until the first epoch whose test accuracy reached ``accuracy``
-        (evaluation not counted: the speed-run measure), or None when no epoch did."""
+        """Seconds until the first epoch whose test accuracy reached ``accuracy`` (training
+        steps and evaluations, pauses left out: the speed-run measure, the same as
+        ``train --json``'s seconds), or None when no epoch did."""
         elapsed = 0.0
         for event in self.epochs:
             elapsed += event.seconds

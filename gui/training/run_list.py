@@ -11,7 +11,7 @@ test accuracy is the mean ± standard deviation over its seeds.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -142,7 +142,10 @@ class RunListView(QWidget):
             "torch and torchvision. Run it with python, or on several GPUs with torchrun.\n"
             "(Ctrl+Shift+E)"
         )
-        self.script_button.setShortcut(QKeySequence("Ctrl+Shift+E"))  # beside Ctrl+E (CSV)
+        # Ctrl+Shift+E (beside Ctrl+E, CSV) by a QShortcut: the button's own setShortcut would
+        # replace its Alt+S mnemonic, and the underlined s would promise a key that does nothing.
+        self.script_shortcut = QShortcut(QKeySequence("Ctrl+Shift+E"), self)
+        self.script_shortcut.activated.connect(self.script_button.click)
         self.script_button.clicked.connect(lambda: self.scriptRequested.emit(self.selected_run()))
         self.clear_button = QPushButton("C&lear old runs")
         self.clear_button.setToolTip(
@@ -194,6 +197,8 @@ class RunListView(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 if col == 0:
                     self._style_group_cell(item, group)
+                if col == DATA_COLUMN:  # elided in a narrow window: the whole of it
+                    item.setToolTip(text)
                 if col == ACCURACY_COLUMN:
                     item.setToolTip(
                         "Final test accuracy over the seeds: mean ± standard deviation "
@@ -227,8 +232,9 @@ class RunListView(QWidget):
                 self._style_run_cell(item, run)
             if col == ACCURACY_COLUMN:
                 item.setToolTip(
-                    "Test accuracy of the final model; when an epoch reached 99 %, the training "
-                    "time it took\n(evaluation not counted), the figure speed runs compare."
+                    "Test accuracy of the final model; when an epoch reached 99 %, the time it "
+                    "took\n(training and evaluation, pauses left out), the figure speed runs "
+                    "compare."
                 )
             if col == DATA_COLUMN:
                 item.setToolTip(f"{run.dataset}\ndevice: {run.device}")

@@ -42,6 +42,12 @@ def _caption() -> QLabel:
     return label
 
 
+def _room_for_edge_ticks(plot: pg.PlotWidget) -> None:
+    """A few pixels above the top tick and right of the last one: the label of a tick on the
+    plot's edge ("1.0", "1.5") is drawn centred on it and would be cut in half."""
+    plot.getPlotItem().layout.setContentsMargins(2, 8, 10, 2)
+
+
 class LandscapeView(QWidget):
     """Line and slice of one model's loss. ``set_run``/``set_checkpoint`` choose the model,
     ``compute`` starts the worker; ``shutdown`` stops and waits for it (call at close)."""
@@ -110,8 +116,9 @@ class LandscapeView(QWidget):
 
     def _build_plots(self) -> None:
         self.line_plot = pg.PlotWidget(background=theme.PLOT_BG)
-        self.line_plot.setLabel("bottom", "alpha: 0 = initial weights, 1 = trained weights")
+        self.line_plot.setLabel("bottom", "alpha (0 = initial, 1 = trained)")  # fits 280 px
         self.line_plot.setLabel("left", "loss (mean negative log-likelihood)")
+        _room_for_edge_ticks(self.line_plot)
         self.line_plot.addLegend(offset=(-10, 10))
         self.train_curve = self.line_plot.plot([], [], pen=TRAIN_PEN, name="training digits")
         self.test_curve = self.line_plot.plot([], [], pen=TEST_PEN, name="test digits")
@@ -120,8 +127,10 @@ class LandscapeView(QWidget):
             self.line_plot.addItem(marker)
         self.slice_plot = pg.PlotWidget(background=theme.PLOT_BG)
         self.slice_plot.setAspectLocked(False)
-        self.slice_plot.setLabel("bottom", "direction 1")
-        self.slice_plot.setLabel("left", "direction 2")
+        for side in ("bottom", "left"):  # no "(x0.001)": these are steps, not SI units
+            self.slice_plot.getAxis(side).enableAutoSIPrefix(False)
+        self._label_directions(None)
+        _room_for_edge_ticks(self.slice_plot)
         self.image = pg.ImageItem(axisOrder="col-major")  # heat[x][y], whatever the app sets
         self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
         self.slice_plot.addItem(self.image)
@@ -140,6 +149,15 @@ class LandscapeView(QWidget):
         self.plots.addWidget(self.line_caption, 1, 0)
         self.plots.addWidget(self.slice_caption, 1, 1)
         self.plots.setRowStretch(0, 1)
+
+    def _label_directions(self, result: LandscapeResult | None) -> None:
+        """Axis titles that say what a step along each axis is."""
+        if result is not None and result.path is not None:
+            names = ("the path's main direction", "the path's second direction")
+        else:
+            names = ("random direction 1 (filter sizes)", "random direction 2 (filter sizes)")
+        self.slice_plot.setLabel("bottom", names[0])
+        self.slice_plot.setLabel("left", names[1])
 
     # -- what to show --------------------------------------------------------------------------
 
@@ -233,6 +251,7 @@ class LandscapeView(QWidget):
         self._draw_slice(result)
 
     def _draw_slice(self, result: LandscapeResult) -> None:
+        self._label_directions(result)
         heat = self.state.heat()
         xs, ys = result.grid_x, result.grid_y
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]

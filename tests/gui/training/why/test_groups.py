@@ -108,3 +108,25 @@ def test_groups_and_lr_marks_come_back_after_a_restart_and_the_list_chooses_the_
     assert repeats._items == [] and not repeats.clear_button.isEnabled()
     assert tab.exports.wait()
     tab.shutdown()
+
+
+def test_export_as_script_keeps_alt_s_and_answers_ctrl_shift_e(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
+    from gui.training.run_list import RunListView
+
+    view = RunListView(RunHistory())
+    qtbot.addWidget(view)
+    view.show()
+    view.activateWindow()  # a window's shortcuts answer while it is the active one
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.wait(50)
+    # the underlined s is the button's own key (a setShortcut would have replaced it)
+    assert view.script_button.shortcut() == QKeySequence("Alt+S")
+    with qtbot.waitSignal(view.scriptRequested, timeout=2000):
+        qtbot.keyClick(
+            view.table,
+            Qt.Key.Key_E,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
