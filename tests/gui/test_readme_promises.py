@@ -492,8 +492,11 @@ def export_script(lab: Lab, keys: tuple[str, ...]) -> None:
     _one_run(lab)
     lab.answer_file_dialogs()
     on_page(lab, lab.window.training_tab.plots)
-    lab.press(keys[0])
-    assert "torch" in lab.last_saved().read_text()
+    for key in keys:  # "Ctrl+Shift+E or Alt+S"
+        asked = len(lab.saved_to)
+        lab.press(key)
+        assert len(lab.saved_to) > asked, f"{key} asked for no script file"
+        assert "torch" in lab.last_saved().read_text()
 
 
 def reset_settings(lab: Lab, keys: tuple[str, ...]) -> None:
