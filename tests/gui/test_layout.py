@@ -38,7 +38,6 @@ PAGES = {
 # Known failures in tabs owned by others: (size or "*", tab) -> reason. They stay xfail
 # (strict=False) until the owner fixes them; /tmp/team/handoff/layout-failures.md says what.
 KNOWN: dict[tuple[str, str], str] = {
-    ("1024x700", "landscape"): "the line plot's bottom axis title is cut (helper F, E-to-F.md)",
 }
 SMALL_TABLE_ROWS = 12  # a table with at most this many rows shows them all without scrolling
 SLACK = 1  # px: rounding at fractional scales
