@@ -52,6 +52,10 @@ class WhyPages:
         # The tab's own Clear handler was connected first, so the groups are gone by now.
         self.tab.plots.clearRequested.connect(self.repeats.redraw)
         QTimer.singleShot(0, self.tab, self._show_restored_groups)  # the list is read after this
+        state = self.tab.state  # until a run ends, the Landscape page offers the model in use
+        self.landscape.name_of_model = lambda: state.current_name
+        state.modelChanged.connect(self.landscape.follow_model)
+        self.landscape.follow_model(state.current_model)
 
     def _show_restored_groups(self) -> None:
         self.tab.plots.run_list.show_groups()

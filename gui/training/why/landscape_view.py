@@ -7,6 +7,7 @@ with a progress bar and Cancel, so the window keeps answering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,8 @@ class LandscapeView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = LandscapeState()
+        self.showing_run = False  # a run of this session (with its path) is shown
+        self.name_of_model: Callable[[], str] | None = None  # the app's name for the model in use
         self.jobs = JobSlot(self, "landscape")
         self._build_controls()
         self._build_plots()
@@ -172,10 +175,20 @@ class LandscapeView(QWidget):
 
     def set_run(self, result: Any, title: str, data: Any = None) -> None:
         """A finished run (``RunResult``); ``data`` the tab's loaded ``MnistData`` if any."""
+        self.showing_run = True
         self.set_source(LandscapeSource.from_run(result, title, data))
 
     def set_checkpoint(self, checkpoint: Any, title: str = "") -> None:
+        self.showing_run = False
         self.set_source(LandscapeSource.from_checkpoint(checkpoint, title))
+
+    def follow_model(self, checkpoint: Any) -> None:
+        """The model in use (Draw tab's), shown until a run of this session ends: after a
+        restart the saved run list has no weights, so the page offers that model instead."""
+        if checkpoint is not None and not self.showing_run and not self.state.busy:
+            name = self.name_of_model() if self.name_of_model is not None else ""
+            self.set_checkpoint(checkpoint, f"The model in use ({name})" if name else "")
+            self.showing_run = False
 
     # -- the job -------------------------------------------------------------------------------
 

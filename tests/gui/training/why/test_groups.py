@@ -85,7 +85,9 @@ def test_groups_and_lr_marks_come_back_after_a_restart_and_the_list_chooses_the_
     for lr, accuracies in ((0.01, [0.90, 0.91]), (0.05, [0.93, 0.95]), (0.1, [0.6, 0.7])):
         history.add_group(_group(lr, accuracies))
     save_runs(history.runs, runs_file(), history.groups)
-    tab = TrainingTab(AppState())
+    state = AppState()
+    state.load_startup_model()
+    tab = TrainingTab(state)
     qtbot.addWidget(tab)
     run_list, repeats = tab.plots.run_list, tab.why.repeats
     qtbot.waitUntil(lambda: len(repeats._items) == 8)  # drawn once the saved list is read
@@ -94,6 +96,8 @@ def test_groups_and_lr_marks_come_back_after_a_restart_and_the_list_chooses_the_
     assert run.lr_changes == [LrChanged(12, 0.002, 0.01)]
     assert any(key.startswith("lr-") for key in tab.plots.curves_of(run))  # its mark is drawn
     assert run_list.table.item(3, 7).text() == "65.00% \u00b1 7.07%"
+    # no restored run has weights: the Landscape page offers the model in use
+    assert tab.why.landscape.state.source.title.startswith("The model in use")
     assert [g.number for g in repeats.state.results] == [2, 3]  # the newest two overlay
     assert len(repeats._items) == 8 and "bigger than the noise" in repeats.summary.text()
     run_list.table.item(1, 0).setCheckState(Qt.CheckState.Checked)  # R1 too: three bands

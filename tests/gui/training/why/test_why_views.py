@@ -113,3 +113,21 @@ def test_repeats_view_overlays_two_configurations(qtbot, small):
     text = view.summary.text()
     assert "\u00b1" in text and "over 2 seeds" in text and "noise" in text
     assert len(view._items) == 8  # two bands: low, high, shade, mean each
+
+
+def test_the_landscape_offers_the_model_in_use_until_a_run_of_this_session_ends(
+    qtbot, small, run_with_path
+):
+    from gui.training.why.landscape_view import LandscapeView
+
+    view = LandscapeView()
+    qtbot.addWidget(view)
+    view.name_of_model = lambda: "Bundled model"
+    view.follow_model(None)
+    assert view.state.source is None and not view.compute_button.isEnabled()
+    view.follow_model(run_with_path.checkpoint)  # after a restart: no run has weights
+    assert view.compute_button.isEnabled() and not view.path_box.isEnabled()
+    assert "The model in use (Bundled model)" in view.status.text()
+    view.set_run(run_with_path, "run 1", small)
+    view.follow_model(run_with_path.checkpoint)  # a new model in use: the run stays
+    assert view.state.source.title == "run 1" and view.path_box.isEnabled()
