@@ -268,14 +268,13 @@ PRESET_NOTES = {
 SEED_RECIPE_SECONDS = 159
 SEED_RECIPE_ACCURACY = "97.5%"
 SEED_RECIPE_TOOK = (
-    f"The seed notebook's recipe (a DataLoader, the MLP, 5 epochs) took {SEED_RECIPE_SECONDS} s "
-    f"for {SEED_RECIPE_ACCURACY} on the same machine"
+    f"The seed's recipe took {SEED_RECIPE_SECONDS} s for {SEED_RECIPE_ACCURACY} (5 epochs of "
+    "the MLP through a DataLoader)"
 )
 # Why the CPU speed run is fast, in one line (the Training tab shows it under the preset box).
 CPU_SPEEDRUN_WHY = (
-    "one epoch of a 1.6 MFLOP conv net (a quarter of the small CNN) on digits held as one "
-    "tensor, batches of 128 on every free core, OneCycle + Adam + label smoothing, and one "
-    "evaluation, at the end"
+    "one epoch of a 1.6 MFLOP conv net on digits held in memory, batches of 128 on every "
+    "free core, OneCycle + Adam + label smoothing, one evaluation at the end"
 )
 
 
@@ -283,7 +282,7 @@ _PRESET_TIPS = {
     "": "Your own settings.",
     "speedrun": "Big batches, OneCycle, Adam, mixed precision: 99% on full MNIST in seconds on "
     "a GPU; " + PRESET_NOTES["speedrun"] + ".",
-    "cpu-speedrun": "99% on full MNIST in seconds on a CPU: "
+    "cpu-speedrun": "99% on MNIST in seconds on a CPU: "
     + CPU_SPEEDRUN_WHY
     + ". "
     + SEED_RECIPE_TOOK
