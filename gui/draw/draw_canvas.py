@@ -62,6 +62,12 @@ def paint_strokes(
     painter.fillRect(QRectF(0, 0, side, side), PAPER)
     if background is not None:
         painter.drawImage(QRectF(0, 0, side, side), background)
+    paint_ink(painter, strokes, side)
+
+
+def paint_ink(painter: QPainter, strokes: tuple[Stroke, ...], side: float) -> None:
+    """Paint ``strokes`` (ink, or paper for the eraser's) over what ``painter`` holds."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     for stroke in strokes:
         color = PAPER if stroke.erase else INK
         pen = QPen(color, stroke.width * side)
@@ -98,6 +104,10 @@ class DrawCanvas(QWidget):
         self._index = 0
         self._current: list[tuple[float, float]] | None = None
         self._current_erase = False
+        # The drawing without the stroke in progress, rendered once per change (for the model,
+        # and as painted on screen): while the pen moves only the live stroke is painted over it.
+        self._render_cache: tuple[object, int, QImage] | None = None
+        self._screen_cache: tuple[object, tuple[int, int, float], QImage] | None = None
         bindings = [
             (QKeySequence.keyBindings(QKeySequence.StandardKey.Undo), self.undo),
             (
@@ -186,13 +196,28 @@ class DrawCanvas(QWidget):
         background = self.background
         return RENDER_SIZE if background is None else max(background.width(), 1)
 
+    def _committed_image(self, size: int) -> QImage:
+        """The drawing as it stands before the stroke in progress, at ``size`` px, kept until the
+        drawing changes (the same pixels as painting every stroke again: the live stroke is
+        painted last either way)."""
+        entry = self._history[self._index]
+        cached = self._render_cache
+        if cached is None or cached[0] is not entry or cached[1] != size:
+            image = QImage(size, size, QImage.Format.Format_Grayscale8)
+            image.fill(PAPER)
+            painter = QPainter(image)
+            paint_strokes(painter, entry[0], float(size), entry[1])
+            painter.end()
+            cached = self._render_cache = (entry, size, image)
+        return cached[2]
+
     def render_image(self, size: int | None = None) -> QImage:
         size = self.render_side if size is None else size
-        image = QImage(size, size, QImage.Format.Format_Grayscale8)
-        image.fill(PAPER)
-        painter = QPainter(image)
-        paint_strokes(painter, self.strokes, float(size), self.background)
-        painter.end()
+        image = self._committed_image(size).copy()
+        if self._current:
+            painter = QPainter(image)
+            paint_ink(painter, (self._live_stroke(),), float(size))
+            painter.end()
         return image
 
     def render_array(self, size: int | None = None) -> np.ndarray:
@@ -216,14 +241,49 @@ class DrawCanvas(QWidget):
     def heightForWidth(self, width: int) -> int:  # noqa: N802
         return width
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
+    def _paint_square(self, painter: QPainter, strokes: tuple[Stroke, ...], paper: bool) -> None:
         square = self._square()
         painter.save()
         painter.translate(square.topLeft())
         painter.setClipRect(QRectF(0, 0, square.width(), square.height()))
-        paint_strokes(painter, self.strokes, square.width(), self.background)
+        if paper:
+            paint_strokes(painter, strokes, square.width(), self.background)
+        else:
+            paint_ink(painter, strokes, square.width())
         painter.restore()
+
+    def _committed_screen(self) -> QImage | None:
+        """What ``paintEvent`` paints of the drawing before the live stroke, kept until the
+        drawing or the size changes; None at a fractional scale (painted directly there)."""
+        ratio = self.devicePixelRatioF()
+        if ratio != int(ratio):
+            return None
+        entry, key = self._history[self._index], (self.width(), self.height(), ratio)
+        cached = self._screen_cache
+        if cached is None or cached[0] is not entry or cached[1] != key:
+            image = QImage(
+                int(self.width() * ratio),
+                int(self.height() * ratio),
+                QImage.Format.Format_ARGB32_Premultiplied,
+            )
+            image.setDevicePixelRatio(ratio)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            self._paint_square(painter, entry[0], paper=True)
+            painter.end()
+            cached = self._screen_cache = (entry, key, image)
+        return cached[2]
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        square = self._square()
+        committed = self._committed_screen()
+        if committed is None:
+            self._paint_square(painter, self.strokes, paper=True)
+        else:
+            painter.drawImage(0, 0, committed)
+            if self._current:
+                self._paint_square(painter, (self._live_stroke(),), paper=False)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         # A faint guide: the 20/28 box where MNIST put its digits' ink.
         guide = square.adjusted(*(v * square.width() * 4 / 28 for v in (1, 1, -1, -1)))
