@@ -11,6 +11,10 @@ For each phase: seconds, and how late the timer came (p50 / p99 / max, ticks lat
 a tick 60 ms late means the window could not repaint or take a click for that long. A watchdog
 thread samples the window thread's Python stack during a stall ("in Qt" when it runs no Python):
 what blocks it. The load average is printed beside the figures (the machine is shared).
+
+Tried and measured here, not kept: a 1 ms interpreter switch interval (``--switch-ms 1``: no
+difference beyond the load's noise), and a lower OS priority for the worker thread (nice 10: the
+window stopped for the whole computation, the worker starved while holding the GIL).
 """
 
 from __future__ import annotations
