@@ -244,9 +244,17 @@ class ProbabilityChart(pg.PlotWidget):
             low, high = min(0.0, float(values.min())), max(0.0, float(values.max()))
             pad = max(1.0, (high - low) * 0.15)
             plot.setYRange(low - (pad if low < 0 else 0.0), high + pad, padding=0)
+            self._top = None
+        elif self.__dict__.get("_axis_mode") != "probability":
+            plot.setYRange(0, 1.2, padding=0)  # _fit_labels may raise the top for the labels
+            self._top = None
+        mode = "logits" if self._plots_logits else "probability"
+        if self.__dict__.get("_axis_mode") == mode:
+            return  # ticks and title as they are: setting them again costs ~1 ms an answer
+        self._axis_mode = mode
+        if self._plots_logits:
             left.setTicks(None)  # pyqtgraph's own ticks for the logits' range
         else:
-            plot.setYRange(0, 1.2, padding=0)
             left.setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         plot.setLabel("left", self.axis_title)
         self._zero_line.setVisible(self._plots_logits)
@@ -287,7 +295,10 @@ class ProbabilityChart(pg.PlotWidget):
         if not self._plots_logits:
             label = metrics.height() + 10  # a TextItem's text has a 4 px margin around it
             top = 1.2 if box.height() <= 2 * label else 1.01 * box.height() / (box.height() - label)
-            self.getPlotItem().setYRange(0, max(1.2, top), padding=0)
+            top = round(max(1.2, top), 3)
+            if self.__dict__.get("_top") != top:
+                self._top = top
+                self.getPlotItem().setYRange(0, top, padding=0)
 
     def _span(self) -> float:
         low, high = self.getPlotItem().getViewBox().viewRange()[1]
