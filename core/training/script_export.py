@@ -93,6 +93,7 @@ def export_script(
         "model_class": model_class.__name__,
         "log_probs": config.loss == "nll",
         "loss_call": "F.nll_loss" if config.loss == "nll" else "F.cross_entropy",
+        "train_loss_call": _train_loss_code(config),
         "dataset_class": dataset_class,
         "optimizer": _optimizer_code(config),
         "scheduler": _scheduler_code(config),
@@ -262,6 +263,7 @@ def _settings_line(config: TrainConfig) -> str:
 
 def _stdlib_imports(config: TrainConfig) -> str:
     modules = ["argparse", "gzip", "os", "shutil"] + (["math"] if config.augment else [])
+    modules += ["functools"] if config.label_smoothing > 0 else []
     lines = [f"import {name}" for name in sorted(modules)]
     if config.augment:
         lines.append("from dataclasses import dataclass")
@@ -278,9 +280,18 @@ def _augment_block(config: TrainConfig) -> str:
     return header + augmentation_source() + "\n\n\n"
 
 
+def _train_loss_code(config: TrainConfig) -> str:
+    """The training loss as the engine computes it (``core.training.trainer.criterion``)."""
+    if config.label_smoothing > 0:  # right for either head: see criterion
+        return f"functools.partial(F.cross_entropy, label_smoothing={config.label_smoothing!r})"
+    return "F.nll_loss" if config.loss == "nll" else "F.cross_entropy"
+
+
 def _optimizer_code(config: TrainConfig) -> str:
     if config.optimizer == "adam":
-        return f"torch.optim.Adam(model.parameters(), lr={config.lr!r})"
+        betas = (config.adam_beta1, config.adam_beta2)
+        extra = "" if betas == (0.9, 0.999) else f", betas={betas!r}"
+        return f"torch.optim.Adam(model.parameters(), lr={config.lr!r}{extra})"
     return f"torch.optim.SGD(model.parameters(), lr={config.lr!r}, momentum={config.momentum!r})"
 
 
@@ -370,7 +381,7 @@ def train(model, device, loader, optimizer, scheduler, augmenter, epoch, log):
         if augmenter is not None:
             data = augmenter(data)
         {lr_step_call}optimizer.zero_grad(set_to_none=True)
-        loss = {loss_call}(model(data), target)
+        loss = {train_loss_call}(model(data), target)
         loss.backward()
         optimizer.step()
         if scheduler is not None:

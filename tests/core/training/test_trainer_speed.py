@@ -149,3 +149,14 @@ def test_the_cpu_speedrun_trains_through_the_engine_with_live_reports(sample):
 def test_the_cpu_evaluates_in_small_batches(sample):
     state = setup_run(TrainConfig(model="cnn-fast", device="cpu"), small(sample, 256, 50))
     assert state.eval_batch == CPU_EVAL_BATCH < 1000
+
+
+def test_an_exported_speed_run_script_keeps_its_loss_and_betas():
+    from core.training.script_export import export_script
+
+    text = export_script(apply_preset(TrainConfig(), "cpu-speedrun")).text
+    compile(text, "train_cnn-fast.py", "exec")
+    assert "partial(F.cross_entropy, label_smoothing=0.1)(model(data), target)" in text
+    assert "betas=(0.7, 0.9)" in text
+    plain = export_script(TrainConfig()).text
+    assert "label_smoothing=" not in plain.split("def main")[0] and "betas" not in plain
