@@ -265,7 +265,7 @@ PRESET_NOTES = {
 # The comparison the Training tab shows under the CPU speed run, measured by
 # benchmarks/train_speed.py (the seed notebook's loop, MNIST's training files with their last
 # 10,000 digits as the test, one CPU thread; docs/measured.md gives the load).
-SEED_RECIPE_SECONDS = 159
+SEED_RECIPE_SECONDS = 28
 SEED_RECIPE_ACCURACY = "97.5%"
 SEED_RECIPE_TOOK = (
     f"The seed's recipe took {SEED_RECIPE_SECONDS} s for {SEED_RECIPE_ACCURACY} (5 epochs of "
