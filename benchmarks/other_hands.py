@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/other_hands.py                      # the app's default model
     .venv/bin/python benchmarks/other_hands.py --model PATH [--model PATH2]
-    .venv/bin/python benchmarks/other_hands.py --train-sample       # + CNNs trained on the sample
+    .venv/bin/python benchmarks/other_hands.py --train-sample [--sample-seeds 1,2,3]  # + sample CNNs
     .venv/bin/python benchmarks/other_hands.py --json
 
 The collection: UCI "Optical Recognition of Handwritten Digits" (Alpaydin & Kaynak, 1998; CC BY
@@ -210,7 +210,10 @@ def train_on_sample(
 
 
 def report(summary: dict) -> None:
-    print(f"{summary['model']}: {summary['accuracy']:.1%} on {summary['digits']} digits")
+    print(
+        f"{summary['name']} ({summary['model']}): {summary['accuracy']:.1%} "
+        f"on {summary['digits']} digits"
+    )
     for name, row in summary["variants"].items():
         print(
             f"  {name:<11} {row['accuracy']:>6.1%}  flagged not a digit "
@@ -227,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digits-csv", type=Path, help=f"scikit-learn's {CSV_NAME}")
     parser.add_argument("--train-sample", action="store_true", help="also train CNNs on the sample")
     parser.add_argument("--sample-model", default="cnn", help="model kind for --train-sample")
+    parser.add_argument(
+        "--sample-seeds", default="1", help="training seeds for --train-sample, e.g. 1,2,3"
+    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
@@ -239,12 +245,15 @@ def main(argv: list[str] | None = None) -> int:
         ("default", default_checkpoint())
     ]
     if args.train_sample:
-        for augment in (False, True):
-            started = time.perf_counter()
-            checkpoint = train_on_sample(augment, model=args.sample_model)
-            name = f"{args.sample_model} on the sample, 5 epochs, seed 1, augment={augment}"
-            print(f"trained {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            models.append((name, checkpoint))
+        for seed in (int(v) for v in args.sample_seeds.split(",")):
+            for augment in (False, True):
+                started = time.perf_counter()
+                checkpoint = train_on_sample(augment, seed=seed, model=args.sample_model)
+                name = (
+                    f"{args.sample_model} on the sample, 5 epochs, seed {seed}, augment={augment}"
+                )
+                print(f"trained {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+                models.append((name, checkpoint))
     results = []
     for name, checkpoint in models:
         summary = measure(checkpoint, digits, labels, args.seed)

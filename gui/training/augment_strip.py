@@ -22,8 +22,10 @@ class AugmentStrip(QLabel):
         super().__init__(parent)
         self.setToolTip(
             "Top: digits as they are. Bottom: what augmentation makes of them in one batch —\n"
-            "small turns, scaling, shear and shifts, an elastic wobble, thinner or thicker\n"
-            "strokes: the ways one hand differs from another. Click for new copies."
+            "small turns and shear, an elastic wobble, thinner or thicker strokes: the ways one\n"
+            "hand differs from another. Then each copy is fitted into 20×20 and centred, and\n"
+            "strokes far thicker than MNIST's are thinned, as the Draw tab does to a drawing —\n"
+            "so a shift or a size change does not show. Click for new copies."
         )
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
