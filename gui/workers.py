@@ -95,12 +95,13 @@ def start_worker(
     parent: QObject | None = None,
     *,
     name: str | None = None,
-    niceness: int = WORKER_NICENESS,
+    niceness: int | None = None,
 ) -> QThread:
     """Move ``worker`` to a new thread with superqt's wiring and start it.
 
-    The thread runs ``niceness`` levels nicer than the window's (``WORKER_NICENESS``; 0 keeps
-    it equal, e.g. for the start-up imports the window is waiting for).
+    The thread runs ``niceness`` levels nicer than the window's: by default the worker class's
+    ``NICENESS`` if it has one, else ``WORKER_NICENESS``; 0 keeps it equal (the start-up
+    imports the window waits for; a training run, see ``TrainWorker.NICENESS``).
 
     The thread quits when the worker finishes; both are deleted later, in the GUI thread. Callers
     keep the returned thread to ``wait_for`` it at shutdown, and keep a Python reference to the
@@ -110,6 +111,8 @@ def start_worker(
     thread = QThread(parent)
     thread.setObjectName(name or f"{type(worker).__name__}-thread")
     worker.moveToThread(thread)
+    if niceness is None:
+        niceness = getattr(worker, "NICENESS", WORKER_NICENESS)
     if niceness > 0:  # first, in the new thread (direct), before any work starts threads
         thread.started.connect(
             lambda: lower_this_threads_priority(niceness), Qt.ConnectionType.DirectConnection

@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 class TrainWorker(QObject):
     """Runs one training run in whatever thread calls ``work``; reports through signals.
 
+    ``NICENESS = 0``: a run keeps the window's priority (``gui.workers``). Measured beside a busy
+    process (benchmarks/window_latency.py --busy, 4 pairs): a nicer run was starved of its
+    second core, took 4-7x longer and, holding the GIL while descheduled, kept the window
+    waiting (p99 up to 71 ms); at 0 the training phase stayed at p99 32-52 ms.
+
     ``data`` is an already loaded ``MnistData`` (reused between runs); when None the worker
     loads ``config.dataset`` itself and emits ``dataReady`` so the caller can cache it.
     ``trainer_factory`` exists for tests; by default it is ``core.training.trainer.Trainer``.
@@ -51,6 +56,8 @@ class TrainWorker(QObject):
     of what the learner asked for, from the first click (even while the data still loads) to
     the end of the run; the worker keeps no copy of its own.
     """
+
+    NICENESS = 0
 
     dataReady = Signal(object)  # MnistData, loaded in this thread
     runStarted = Signal(object)  # RunStarted

@@ -203,3 +203,23 @@ def test_a_worker_runs_nicer_than_the_window_and_its_own_threads_too(qtbot):
     assert wait_for(start_worker(worker, niceness=0), 5000)
     qtbot.waitUntil(lambda: bool(receiver.done), timeout=5000)
     assert receiver.done == [(None, window)]  # niceness=0: as the window (start-up imports)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_worker_class_can_keep_the_windows_priority(qtbot):
+    """A training run keeps the window's level (``TrainWorker.NICENESS = 0``): starved, it held
+    the GIL while descheduled and made the window wait (issue 22's measurements)."""
+    import os
+
+    from gui.training.train_worker import TrainWorker
+
+    class Level(FunctionWorker):
+        NICENESS = TrainWorker.NICENESS
+
+    window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    receiver = Receiver()
+    worker = Level(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    worker.done.connect(receiver.on_done)
+    assert wait_for(start_worker(worker), 5000)
+    qtbot.waitUntil(lambda: bool(receiver.done), timeout=5000)
+    assert TrainWorker.NICENESS == 0 and receiver.done == [(None, window)]
