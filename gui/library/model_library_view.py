@@ -128,6 +128,7 @@ class ModelLibraryDialog(QDialog):
         for row, entry in enumerate(entries, start=1):
             self._fill_row(row, entry)
         self.table.blockSignals(False)
+        self.table.resizeRowsToContents()  # a long dataset line wraps whole, never "…"
         self._select(selected if selected is not None else self._in_use_id())
         problem = self.state.library.problem
         usage = self.state.library.disk_usage()

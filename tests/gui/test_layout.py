@@ -37,8 +37,7 @@ PAGES = {
 }
 # Known failures in tabs owned by others: (size or "*", tab) -> reason. They stay xfail
 # (strict=False) until the owner fixes them; /tmp/team/handoff/layout-failures.md says what.
-KNOWN: dict[tuple[str, str], str] = {
-}
+KNOWN: dict[tuple[str, str], str] = {}
 SMALL_TABLE_ROWS = 12  # a table with at most this many rows shows them all without scrolling
 SLACK = 1  # px: rounding at fractional scales
 
@@ -162,6 +161,35 @@ def _table_problem(view) -> str | None:  # noqa: ANN001
     last = view.visualRect(view.model().index(rows - 1, 0))
     if last.isEmpty() or last.bottom() > view.viewport().height() + SLACK:
         return f"shows fewer than its {rows} rows (last row ends at {last.bottom()} px, viewport {view.viewport().height()} px)"
+    return _cell_problem(view)
+
+
+def _cell_problem(view) -> str | None:  # noqa: ANN001
+    """A table cell whose text is elided ("…") or cut by its row's height."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
+
+    if not isinstance(view, QTableView):
+        return None
+    model = view.model()
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            text = model.data(index, Qt.ItemDataRole.DisplayRole)
+            if view.isColumnHidden(column) or not isinstance(text, str) or not text:
+                continue
+            rect = view.visualRect(index)
+            option = QStyleOptionViewItem()
+            view.initViewItemOption(option)
+            option.rect = rect
+            if view.wordWrap():
+                option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+            needed = view.itemDelegateForIndex(index).sizeHint(option, index)
+            wraps = view.wordWrap() and " " in text
+            if (not wraps and needed.width() > rect.width() + SLACK) or (
+                wraps and view.sizeHintForRow(row) > rect.height() + SLACK
+            ):
+                return f"cell ({row}, {column}) {text[:30]!r} is elided or cut"
     return None
 
 
@@ -414,6 +442,20 @@ def test_the_walk_sees_a_cut_axis_title_and_overlapping_plot_texts(shown_window)
     finally:
         plot.deleteLater()
     assert "cut at the plot's edge" in problems and "overlap" in problems, problems
+
+
+@pytest.mark.xserver
+def test_the_walk_sees_an_elided_table_cell(shown_window):
+    """A cell whose text the table cuts to "…" (the Models dialog's long dataset line was)."""
+    shown_window.show_models()
+    dialog = shown_window.models_dialog
+    settle(shown_window, shown_window.tabs.currentWidget(), SIZES["1024x700"])
+    try:
+        dialog.table.setRowHeight(0, 18)  # one line: the dataset text no longer fits
+        problems = walk_tab(dialog, dialog)
+    finally:
+        dialog.close()
+    assert any("is elided or cut" in p for p in problems), problems
 
 
 def _scan_in_child(scale: str) -> None:
