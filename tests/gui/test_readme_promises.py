@@ -33,6 +33,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.helpers import ROOT, random_checkpoint
 
+# .ci/run runs these under a real X server (Xvfb, xcb) as well: keys there go through X.
+pytestmark = pytest.mark.xserver
+
 README = ROOT / "README.md"
 TAB_INDEX = {"Loss playground": 0, "Training": 1, "Draw": 2, "Inside the network": 3}
 # A key in the README: modifiers + a key ("Ctrl+Shift+Delete", "Ctrl+/", "Alt+T"), or a bare
