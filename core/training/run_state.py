@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.data.augment import BatchAugmenter
 from core.data.datasets import MNIST_MEAN, MNIST_STD
 from core.data.mnist import MnistData, normalize
 from core.inspection.activations import GradientMonitor
@@ -75,7 +76,7 @@ class RunState:
     evaluation: EvalResult | None = None
     stopped: bool = False
     window: ReportWindow = field(default_factory=ReportWindow)
-    augmenter: Callable[[torch.Tensor], torch.Tensor] | None = None  # core.data.augment, or None
+    augmenter: BatchAugmenter | None = None  # core.data.augment, or None
     monitor: GradientMonitor | None = None  # opt-in gradient flow (cfg.gradient_stats)
     lr: float = 0.0  # the base (or peak) learning rate now; changed by Trainer.set_lr
     lr_changes: list[tuple[int, float]] = field(default_factory=list)

@@ -274,8 +274,9 @@ def _augment_block(config: TrainConfig) -> str:
     if not config.augment:
         return ""
     header = (
-        "# Augmentation, as the app does it: random per-sample affine warps, elastic distortion\n"
-        "# and stroke thickness, on whole batches on the training device (core/data/augment.py).\n\n"
+        "# Augmentation, as the app does it: each batch trains with a varied copy of every digit\n"
+        "# (random per-sample affine warps and elastic distortion, on the training device;\n"
+        "# core/data/augment.py).\n\n"
     )
     return header + augmentation_source() + "\n\n\n"
 
@@ -378,16 +379,18 @@ def train(model, device, loader, optimizer, scheduler, augmenter, epoch, log):
     model.train()
     for batch, (data, target) in enumerate(loader):
         data, target = data.to(device), target.to(device)
-        if augmenter is not None:
-            data = augmenter(data)
+        weight = 1.0
+        if augmenter is not None:  # the clean digits and a varied copy of each
+            data, target = augmenter.with_copies(data, target)
+            weight = augmenter.loss_weight
         {lr_step_call}optimizer.zero_grad(set_to_none=True)
         loss = {train_loss_call}(model(data), target)
-        loss.backward()
+        (loss * weight).backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         if log and batch % 100 == 0:
-            print(f"epoch {{epoch}} [{{batch * len(data)}}/{{len(loader.dataset)}}] loss {{loss.item():.4f}}")
+            print(f"epoch {{epoch}} [{{batch * loader.batch_size}}/{{len(loader.dataset)}}] loss {{loss.item():.4f}}")
 
 
 def test(model, device, loader, log):

@@ -113,13 +113,17 @@ def fastest_threads(
     return min(candidates, key=lambda threads: best[threads])
 
 
-def mlp_forward_backward(model: SimpleNet, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def mlp_forward_backward(
+    model: SimpleNet, x: torch.Tensor, y: torch.Tensor, weight: float = 1.0
+) -> torch.Tensor:
     """One training step's forward and backward of the seed's MLP, without autograd.
 
-    Sets every parameter's ``.grad`` and returns the batch's mean loss. The same gradients as
-    ``loss.backward()`` for either head (``nll`` on log_softmax, ``ce`` on logits: both
-    differentiate to softmax - onehot), pinned by a test. Why: at batch 64 on a CPU, autograd's
-    bookkeeping for this tiny graph was ~16% of a step (684 -> 575 us measured).
+    Sets every parameter's ``.grad`` (of ``weight`` times the mean loss: an augmented batch
+    weighs its two halves as two batches, ``BatchAugmenter.loss_weight``) and returns the
+    batch's mean loss. The same gradients as ``(weight * loss).backward()`` for either head
+    (``nll`` on log_softmax, ``ce`` on logits: both differentiate to softmax - onehot), pinned
+    by a test. Why: at batch 64 on a CPU, autograd's bookkeeping for this tiny graph was ~16% of
+    a step (684 -> 575 us measured).
     """
     w1, b1 = model.fc1.weight, model.fc1.bias
     w2, b2 = model.fc2.weight, model.fc2.bias
@@ -132,7 +136,7 @@ def mlp_forward_backward(model: SimpleNet, x: torch.Tensor, y: torch.Tensor) -> 
         loss = F.nll_loss(log_probs, y)
         grad = log_probs.exp_()  # softmax ...
         grad.scatter_add_(1, y.unsqueeze(1), grad.new_full((y.shape[0], 1), -1.0))  # - onehot
-        grad.div_(y.shape[0])  # ... of the mean
+        grad.div_(y.shape[0] / weight)  # ... of the (weighted) mean
         w3.grad, b3.grad = grad.t().mm(h2), grad.sum(0)
         grad = torch.ops.aten.threshold_backward(grad.mm(w3), h2, 0)
         w2.grad, b2.grad = grad.t().mm(h1), grad.sum(0)
@@ -569,14 +573,16 @@ class Trainer:
         """One optimizer step on the digits ``rows``; returns the batch's mean loss (on device)."""
         xb = state.train_x.index_select(0, rows)
         yb = state.train_y.index_select(0, rows)
-        if state.augmenter is not None:
-            xb = state.augmenter(xb)  # random per-sample variation, on the device
+        weight = 1.0
+        if state.augmenter is not None:  # the clean digits and a varied copy of each, on the device
+            xb, yb = state.augmenter.with_copies(xb, yb)
+            weight = state.augmenter.loss_weight
         self._change_lr(state)
         if state.cfg.schedule == "onecycle":  # linear in its peak: state.lr scales it
             lr = one_cycle_lr(state.step, state.total_steps, state.lr)
             set_learning_rate(state.optimizer, lr)
         if state.manual_mlp:
-            loss = mlp_forward_backward(state.model, xb, yb)
+            loss = mlp_forward_backward(state.model, xb, yb, weight)
         else:
             if state.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
@@ -587,7 +593,7 @@ class Trainer:
             with mixed:
                 loss = state.criterion(state.model(xb), yb)
             state.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight if weight != 1.0 else loss).backward()
         if state.monitor is not None and state.window.steps + 1 == state.cfg.report_every:
             epoch = state.step // state.steps_per_epoch + 1
             report = state.monitor.observe(state.optimizer.step, epoch, state.step + 1)

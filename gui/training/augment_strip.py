@@ -21,11 +21,12 @@ class AugmentStrip(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setToolTip(
-            "Top: digits as they are. Bottom: what augmentation makes of them in one batch —\n"
-            "small turns and shear, an elastic wobble, thinner or thicker strokes: the ways one\n"
-            "hand differs from another. Then each copy is fitted into 20×20 and centred, and\n"
-            "strokes far thicker than MNIST's are thinned, as the Draw tab does to a drawing —\n"
-            "so a shift or a size change does not show. Click for new copies."
+            "Top: digits as they are. Bottom: the varied copies augmentation adds beside them\n"
+            "in every batch (the model trains on both) — small turns and shear, an elastic\n"
+            "wobble: the ways one hand differs from another. Then each copy is fitted into\n"
+            "20×20 and centred, and strokes far thicker than MNIST's are thinned, as the Draw\n"
+            "tab does to a drawing — so a shift or a size change does not show. Click for new\n"
+            "copies."
         )
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
