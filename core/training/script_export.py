@@ -16,6 +16,7 @@ import pprint
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from core.data.datasets import DATASET_CHOICES, MNIST_MEAN, MNIST_STD, dataset_info
 from core.data.mnist import HELD_OUT_SEED
@@ -224,12 +225,24 @@ def _credit(dataset: str) -> str:
 def augmentation_source() -> str:
     """core/data/augment.py's definitions, verbatim, for a script whose run augments its batches.
 
-    Everything but the imports, the module docstring and the GUI's example strip; the app's
-    normalisation constants become the script's ``MEAN``/``STD`` and ``UserError`` a ValueError.
+    The definitions of the in-house module it uses (core/inference/strokes.py, the refit's stroke
+    thinning) come first, so the script stands alone. Everything but the imports, the module
+    docstrings and the GUI's example strip; the app's normalisation constants become the
+    script's ``MEAN``/``STD`` and ``UserError`` a ValueError.
     """
     from core.data import augment
+    from core.inference import strokes
 
-    source = inspect.getsource(augment)
+    text = "\n\n\n".join(_definitions(module) for module in (strokes, augment))
+    for old, new in (("MNIST_MEAN", "MEAN"), ("MNIST_STD", "STD"), ("UserError", "ValueError")):
+        text = text.replace(old, new)
+    return text
+
+
+def _definitions(module: ModuleType) -> str:
+    """A module's top-level statements, verbatim, without its docstring, its imports and the
+    names in ``AUGMENT_LEFT_OUT``."""
+    source = inspect.getsource(module)
     tree = ast.parse(source)
     lines = source.splitlines()
     parts = []
@@ -240,10 +253,7 @@ def augmentation_source() -> str:
             continue
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         parts.append("\n".join(lines[start - 1 : node.end_lineno]))
-    text = "\n\n\n".join(parts)
-    for old, new in (("MNIST_MEAN", "MEAN"), ("MNIST_STD", "STD"), ("UserError", "ValueError")):
-        text = text.replace(old, new)
-    return text
+    return "\n\n\n".join(parts)
 
 
 AUGMENT_LEFT_OUT = ("augment_examples",)

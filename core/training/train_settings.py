@@ -87,8 +87,8 @@ class TrainConfig:
     holdout: float = 0.1
     # The preset these settings came from ("" = chosen by hand); see core.training.train_settings.PRESETS.
     preset: str = ""
-    # Vary every training batch at random (core.data.augment: rotation, scale, shear, shift, elastic
-    # wobble, stroke thickness) on the training device; test and held-out digits stay as they are.
+    # Train on each batch and a randomly varied copy of it (core.data.augment: rotation, scale, shear,
+    # shift, elastic wobble) on the training device; test and held-out digits stay as they are.
     augment: bool = False
     # Opt-in gradient flow (core.inspection.activations.GradientMonitor): a GradientReport a few times a
     # second and a DeadReluReport after each epoch, for the "Inside the network" tab.
@@ -451,14 +451,14 @@ _ROWS: tuple[Setting, ...] = (
         "augment",
         "A&ugment",
         bool,
-        "Show the network randomly varied copies of each training digit: slightly rotated,\n"
-        "scaled, slanted and shifted, wobbled (elastic) and with thinner or thicker strokes,\n"
-        "new every epoch. Other people write differently from MNIST's writers; a model that\n"
-        "has seen such variation reads their digits (and yours) better. Costs some speed.",
+        "Show the network each training digit and a randomly varied copy of it: slightly\n"
+        "rotated, scaled, slanted, shifted and wobbled (elastic), new every epoch. Other people\n"
+        "write differently from MNIST's writers; a model that has seen such variation reads\n"
+        "their digits (and yours) better. About twice the time per epoch.",
         settings_key="training/augment",
         cli_flag="--augment",
-        cli_help="randomly vary each training batch (rotation, scale, shear, shift, elastic, "
-        "stroke thickness) on the training device",
+        cli_help="train on each batch and a randomly varied copy of it (rotation, scale, shear, "
+        "shift, elastic) on the training device: about twice the time per epoch",
     ),
     Setting(
         "gradient_stats",

@@ -155,7 +155,13 @@ class LossPlaygroundTab(QWidget):
         self.stability.scaleChosen.connect(self.set_scale)
 
     def _shortcuts(self) -> None:
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        """The tab's keys, wherever the keyboard is in the window while the tab shows.
+
+        Window-wide (not on the tab's children): after Ctrl+1 or a click on the tab the keyboard
+        is on the tab bar. A QShortcut of a hidden tab never fires, so Training's Ctrl+R and
+        Ctrl+E do not clash; a focused line edit or spin box still takes its own keys first.
+        """
+        context = Qt.ShortcutContext.WindowShortcut
         for keys, slot in (
             ("Ctrl+R", lambda: self.randomize(normal=False)),
             ("Ctrl+Shift+R", lambda: self.randomize(normal=True)),

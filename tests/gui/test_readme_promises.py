@@ -359,8 +359,9 @@ def quits(lab: Lab, keys: tuple[str, ...]) -> None:
 
 # Loss playground ----------------------------------------------------------------------
 def _loss_focus(lab: Lab) -> None:
+    """The keyboard where a tab switch leaves it: on the tab bar, not in the playground."""
     lab.activate()
-    lab.window.loss_tab.prediction_grid.setFocus()
+    lab.window.tabs.tabBar().setFocus()
 
 
 def random_values(lab: Lab, keys: tuple[str, ...]) -> None:
@@ -374,10 +375,11 @@ def random_values(lab: Lab, keys: tuple[str, ...]) -> None:
 def seed_example(lab: Lab, keys: tuple[str, ...]) -> None:
     tab = lab.window.loss_tab
     tab.set_pair("ce-nll")
-    _loss_focus(lab)
-    lab.press("Ctrl+R")
-    lab.press(keys[0])
+    tab.randomize(normal=False)
     expected = seed_numbers()["ce-nll"]
+    assert tab.fused_card.value.text() != expected  # so the key has something to undo
+    _loss_focus(lab)
+    lab.press(keys[0])
     assert (tab.fused_card.value.text(), tab.composed_card.value.text()) == (expected, expected)
 
 
@@ -392,7 +394,8 @@ def copy_paste_grid(lab: Lab, keys: tuple[str, ...]) -> None:
     import json
 
     tab = lab.window.loss_tab
-    _loss_focus(lab)
+    lab.activate()
+    tab.prediction_grid.setFocus()
     QGuiApplication.clipboard().setText("[[1.0, 2.0, 3.0]]")
     lab.press(keys[1])  # Ctrl+V
     assert tab.comparison.prediction == [[1.0, 2.0, 3.0]]

@@ -9,6 +9,7 @@ import pytest
 
 from gui import app as app_module
 from gui import startup
+from gui.workers import is_running
 
 pytestmark = pytest.mark.xserver  # .ci/run also runs these under Xvfb on the xcb platform
 
@@ -62,7 +63,7 @@ def test_a_broken_install_is_said_in_the_window(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: "could not start" in page.message.text(), timeout=60_000)
     assert page.message.text().startswith("Digit Lab could not start: ModuleNotFoundError")
     assert not launcher.is_ready and window.isVisible()
-    qtbot.waitUntil(lambda: not launcher.imports.thread.isRunning(), timeout=10_000)
+    qtbot.waitUntil(lambda: not is_running(launcher.imports.thread), timeout=10_000)
     window.close()
 
 
