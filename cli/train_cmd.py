@@ -26,7 +26,14 @@ from cli import add_command
 from core import json_output
 from core.errors import UserError
 from core.training.train_settings import SETTINGS, Setting, apply_preset, report_every
-from core.training.train_types import BatchEvent, EpochEvent, RunStarted, TrainConfig, TrainEvent
+from core.training.train_types import (
+    BatchEvent,
+    EpochEvent,
+    RunStarted,
+    TrainConfig,
+    TrainEvent,
+    seconds_to,
+)
 
 DATA_SETTINGS = ("dataset", "data_dir")
 
@@ -271,13 +278,7 @@ class _Progress:
         self.epochs: list[EpochEvent] = []
 
     def seconds_to(self, accuracy: float) -> float | None:
-        """Seconds (training and evaluation) until the first epoch at ``accuracy``, or None."""
-        elapsed = 0.0
-        for event in self.epochs:
-            elapsed += event.seconds
-            if event.test_accuracy >= accuracy:
-                return elapsed
-        return None
+        return seconds_to(self.epochs, accuracy)
 
     def on_event(self, event: TrainEvent) -> None:
         try:

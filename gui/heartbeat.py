@@ -29,6 +29,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 
+from core.selftest import process_age_seconds  # stdlib only: cheap at start-up
+
 ENV = "DIGIT_LAB_HEARTBEAT"
 EPOCHS_ENV = "DIGIT_LAB_BENCH_EPOCHS"
 STACKS_ENV = "DIGIT_LAB_HEARTBEAT_STACKS"
@@ -41,16 +43,6 @@ PLACES = {
     "inspector_canvas": ("inside_tab", "canvas"),
     "start_button": ("training_tab", "start_button"),
 }
-
-
-def _process_age() -> float | None:
-    try:
-        stat = Path("/proc/self/stat").read_text()
-        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
 
 
 class Heartbeat(QObject):
@@ -115,7 +107,7 @@ class Heartbeat(QObject):
 
     def mark(self, name: str, **data: object) -> None:
         """Append one named moment now (and every tick so far)."""
-        self._write({"mark": name, "t": time.monotonic(), "age": _process_age(), **data})
+        self._write({"mark": name, "t": time.monotonic(), "age": process_age_seconds(), **data})
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()

@@ -511,6 +511,7 @@ def prepare(folder: Path, recipe: Recipe, limit: int = 0) -> Split:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=Recipe.epochs)
+    parser.add_argument("--finetune-epochs", type=int, default=Recipe.finetune_epochs)
     parser.add_argument("--mnist-dir", type=Path, default=MNIST_DIR)
     parser.add_argument("--output", type=Path, default=bundled_model_file())
     parser.add_argument("--refit", action="store_true", help="only refit temperature and OOD")
@@ -527,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)  # float sums in a fixed order: a rerun gives the same weights
     started = time.perf_counter()
-    recipe = Recipe(epochs=args.epochs)
+    recipe = Recipe(epochs=args.epochs, finetune_epochs=args.finetune_epochs)
     if args.dry_run:
         recipe = Recipe(epochs=1, held_out=500, non_digits=300)
     split = prepare(args.mnist_dir, recipe, limit=10_000 if args.dry_run else 0)

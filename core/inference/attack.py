@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from core.device import one_intra_op_thread
 from core.errors import UserError
 from core.inference.classifier import Classifier, Prediction
 from core.inference.image_io import MAX_SIDE
@@ -466,25 +466,6 @@ def attack(
         found = run(attacker)
         adversarial = attacker.original if found is None else found
         return _result(attacker, method, adversarial, found is not None, started)
-
-
-@contextmanager
-def one_intra_op_thread() -> Iterator[None]:
-    """One torch intra-op thread for the calling thread during the block.
-
-    Hundreds of tiny forward and backward passes on one picture: with two threads on a busy
-    2-core machine each op waits for a descheduled partner (measured: 28-40 s instead of 1 s
-    for one PGD attack at load 7). The setting is per thread with OpenMP, so others keep theirs.
-    """
-    previous = torch.get_num_threads()
-    if previous <= 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _as_levels(picture: np.ndarray) -> np.ndarray:

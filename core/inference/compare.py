@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from core.device import one_intra_op_thread
 from core.errors import UserError
 from core.inference.answer import describe
-from core.inference.attack import one_intra_op_thread
 from core.inference.classifier import Classifier, Prediction
 from core.inference.preprocess import SIZE, Preprocessed, background_level, to_unit_float
 

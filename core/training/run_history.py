@@ -28,6 +28,7 @@ from core.training.train_types import (
     RunEnded,
     RunStarted,
     TrainConfig,
+    seconds_to,
 )
 
 DEFAULT_SMOOTHING = 0.6
@@ -170,15 +171,8 @@ class RunRecord:
         return self.epochs[-1].test_accuracy if self.epochs else None
 
     def seconds_to(self, accuracy: float = 0.99) -> float | None:
-        """Seconds until the first epoch whose test accuracy reached ``accuracy`` (training
-        steps and evaluations, pauses left out: the speed-run measure, the same as
-        ``train --json``'s seconds), or None when no epoch did."""
-        elapsed = 0.0
-        for event in self.epochs:
-            elapsed += event.seconds
-            if event.test_accuracy >= accuracy:
-                return elapsed
-        return None
+        """Seconds until the first epoch at ``accuracy`` (``train_types.seconds_to``)."""
+        return seconds_to(self.epochs, accuracy)
 
     @property
     def status_text(self) -> str:

@@ -61,6 +61,18 @@ class EpochEvent:
     seconds: float  # this epoch's training steps and its evaluation (pauses left out)
 
 
+def seconds_to(epochs: list[EpochEvent], accuracy: float = 0.99) -> float | None:
+    """Seconds until the first epoch whose test accuracy reached ``accuracy`` (training steps
+    and evaluations, pauses left out: the speed-run measure, the same as ``train --json``'s
+    seconds), or None when no epoch did. One rule for the run list and ``train --json``."""
+    elapsed = 0.0
+    for event in epochs:
+        elapsed += event.seconds
+        if event.test_accuracy >= accuracy:
+            return elapsed
+    return None
+
+
 @dataclass
 class Misclassified:
     index: int  # index into the test set

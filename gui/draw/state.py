@@ -16,14 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from core.data.datasets import MNIST, DatasetInfo, checkpoint_info
+from core.device import one_intra_op_thread
 from core.inference.answer import answer_text, centre_pictures, class_name
 from core.inference.classifier import Classifier, Prediction, checkpoint_temperature
 from core.inference.preprocess import Preprocessed
@@ -58,20 +57,6 @@ def pin_to_one_intra_op_thread() -> int:
     now = torch.get_num_threads()
     log.debug("window thread: %d intra-op thread(s), others %d", now, others)
     return now
-
-
-@contextmanager
-def one_intra_op_thread() -> Iterator[None]:
-    """One intra-op thread for the block (a no-op once the thread is pinned)."""
-    previous = torch.get_num_threads()
-    if previous <= 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from core.device import one_intra_op_thread
 from core.errors import InputError
 from core.losses import (
     BINARY,
@@ -33,7 +34,6 @@ from core.losses import (
     stability_sweep,
 )
 from core.losses.verdict import Lesson, lesson_caption, scale_text, verdict_word
-from gui.draw.state import one_intra_op_thread
 
 SCALE_MIN, SCALE_MAX = 1.0, 1000.0  # the slider covers what the sweep covers
 SWEEP_POINTS = 41

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from core.data.datasets import IDX_DATASETS
+from core.device import one_intra_op_thread
 from core.storage.checkpoint import Checkpoint
 from core.training.models import build_model
 from gui.draw.state import (
@@ -18,7 +19,6 @@ from gui.draw.state import (
     NOTE,
     DrawSession,
     OfferedModel,
-    one_intra_op_thread,
     pin_to_one_intra_op_thread,
 )
 from tests.helpers import ROOT
