@@ -76,7 +76,7 @@ def keep_an_mlp(window) -> str:  # noqa: ANN001
     from core.training.trainer import Trainer
 
     run = Trainer(TrainConfig(model="mlp", epochs=3), data=load_sample()).run()
-    return window.state.library.add(run.checkpoint, source="trained").name
+    return window.state.library.add(run.result.checkpoint, source="trained").name
 
 
 def grab_screen_around(widgets, path: Path) -> None:  # noqa: ANN001

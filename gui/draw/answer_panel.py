@@ -145,7 +145,9 @@ class AnswerPanel(QWidget):
         header.addWidget(self.calibrated_box)
         box.addLayout(header)
         self.chart = ProbabilityChart()
-        self.chart.setMinimumHeight(120)
+        self.chart.setMinimumHeight(
+            84
+        )  # the ten bars stay readable; the chart takes any spare height
         self.logits_box.toggled.connect(self.chart.set_show_logits)
         box.addWidget(self.chart, stretch=1)
         return box
@@ -170,12 +172,6 @@ class AnswerPanel(QWidget):
             self.saliencyToggled.emit,
         )
         left.addWidget(self.saliency_box)
-        self.heat_scale = HeatScale()
-        self.heat_scale.setFixedWidth(INPUT_SIDE)
-        self.heat_scale_label = note("", size_px=10)
-        self.heat_scale_label.setFixedWidth(INPUT_SIDE)
-        left.addWidget(self.heat_scale)
-        left.addWidget(self.heat_scale_label)
         left.addStretch(1)
         layout.addLayout(left)
         layout.addLayout(self._build_steps(), stretch=1)
@@ -211,6 +207,13 @@ class AnswerPanel(QWidget):
         steps.addLayout(grid)
         self.steps_note = note(size_px=11)
         steps.addWidget(self.steps_note)
+        # The saliency's scale sits under the steps, not under the picture: the picture's column
+        # sets the box's height, and at 1024x700 with a banner up the box has no more to give.
+        self.heat_scale = HeatScale()
+        self.heat_scale.setFixedWidth(INPUT_SIDE)
+        self.heat_scale_label = note("", size_px=10)
+        steps.addWidget(self.heat_scale)
+        steps.addWidget(self.heat_scale_label)
         steps.addStretch(1)
         return steps
 
