@@ -8,8 +8,9 @@ The main window as ``main.py`` builds it (a fresh data folder, the bundled model
 the Draw and Inside-the-network canvases, one short run trained in the Training tab, then:
 
 - ``tab-<tab>-<size>.png``: each tab at 1024x700 and 1280x800 (the window's own pixels);
-- ``lessons-<tab>-<size>.png``: the lessons panel open on lesson 1 beside each tab (the screen
-  around the window and the panel: below 1275 px the panel floats over the window's edge);
+- ``lessons-list-<size>.png`` and ``lessons-<tab>-<size>.png``: the lessons panel, its list and
+  then a lesson that uses each tab beside it (the screen around the window and the panel: below
+  1275 px the panel floats over the window's edge);
 - ``attack-<method>.png``: *Fool the model* flipping the drawn 7 (FGSM, fewest pixels);
 - ``compare.png``: *Side by side* and *Turn it*, the bundled CNN against an MLP just trained.
 
@@ -31,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 SIZES = {"1024x700": (1024, 700), "1280x800": (1280, 800)}
 SEVEN = ((0.3, 0.25), (0.5, 0.25), (0.7, 0.25), (0.6, 0.45), (0.5, 0.65), (0.45, 0.8))
 TAB_NAMES = ("loss", "training", "draw", "inside")
+# The lesson shown beside each tab (its place in the catalog): the seed's two losses, train the
+# seed's network, fool the model, vanishing gradients.
+LESSON_BESIDE = {"loss": 0, "training": 2, "draw": 8, "inside": 4}
 
 
 def settle(seconds: float = 0.6) -> None:
@@ -108,12 +112,18 @@ def shoot_lessons(window, out: Path, size_name: str) -> None:  # noqa: ANN001
     if not dock.isVisible():
         dock.action.trigger()
     settle(1.0)
+    dock.panel.show_lesson(None)
+    settle()
+    grab_screen_around([window, dock], out / f"lessons-list-{size_name}.png")
+    lessons = dock.state.lessons()
     for index, name in enumerate(TAB_NAMES):
         window.tabs.setCurrentIndex(index)
+        dock.panel.show_lesson(lessons[LESSON_BESIDE[name]].id)
         settle()
         path = out / f"lessons-{name}-{size_name}.png"
         grab_screen_around([window, dock], path)
         print(f"saved {path}", flush=True)
+    dock.panel.show_lesson(None)
     dock.action.trigger()
     settle()
 

@@ -242,7 +242,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "optimizer": "adam",
         "lr": 0.01,
         "batch_size": 128,
-        "epochs": 1,
+        # Two epochs, not one: one reached 99.03-99.14 % (mean 99.11) on the held-out 10,000 in
+        # 2.4-2.5 s, no margin for a real test set; two 99.19-99.26 % (mean 99.23) in ~5 s
+        # (docs/measured.md). The first epoch's evaluation still marks the seconds to 99 %.
+        "epochs": 2,
         "schedule": "onecycle",
         "amp": "off",
         "label_smoothing": 0.1,
@@ -273,8 +276,8 @@ SEED_RECIPE_TOOK = (
 )
 # Why the CPU speed run is fast, in one line (the Training tab shows it under the preset box).
 CPU_SPEEDRUN_WHY = (
-    "one epoch of a 1.6 MFLOP conv net on digits held in memory, batches of 128 on every "
-    "free core, OneCycle + Adam + label smoothing, one evaluation at the end"
+    "two epochs of a 1.6 MFLOP conv net on digits held in memory, batches of 128 on every "
+    "free core, OneCycle + Adam + label smoothing, one evaluation an epoch"
 )
 
 
@@ -565,7 +568,7 @@ _ROWS: tuple[Setting, ...] = (
         settings_key="training/preset",
         cli_flag="--preset",
         cli_help="start from a named group of settings (flags given override it); speedrun: "
-        "cnn, adam, batch 512, onecycle, mixed precision on a GPU; cpu-speedrun: one epoch "
+        "cnn, adam, batch 512, onecycle, mixed precision on a GPU; cpu-speedrun: two epochs "
         "of cnn-fast, adam, batch 128, onecycle, label smoothing 0.1, for a CPU",
     ),
     Setting(

@@ -164,7 +164,7 @@ def test_cpu_speedrun_reports_its_seconds_apart_and_its_flops(tmp_path, capsys):
     assert "note:" not in stdout  # made for the CPU: nothing to warn about
     assert "model: cnn-fast, 1.59 MFLOP a digit" in stdout
     summary = json.loads(stdout.strip().splitlines()[-1])
-    assert (summary["model"], summary["epochs"], summary["label_smoothing"]) == ("cnn-fast", 1, 0.1)
+    assert (summary["model"], summary["epochs"], summary["label_smoothing"]) == ("cnn-fast", 2, 0.1)
     assert summary["flops_per_digit"] == 1_589_760
     # seconds: training steps and evaluations; set-up (with decoding) and the end apart
     assert 0 < summary["eval_seconds"] < summary["seconds"]

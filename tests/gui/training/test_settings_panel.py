@@ -22,7 +22,7 @@ def test_the_cpu_speedrun_is_offered_and_says_why_it_is_fast(qtbot):
     combo.setCurrentIndex(index)
     note = panel.preset_note.text()
     assert not panel.preset_note.isHidden()
-    assert "one epoch" in note and "seed" in note and " s for " in note  # why, and the comparison
+    assert "two epochs" in note and "seed" in note and " s for " in note  # why, and the comparison
 
 
 def test_the_preset_runs_with_its_settings_that_have_no_control(qtbot):
