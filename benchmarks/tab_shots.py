@@ -115,7 +115,7 @@ def shoot_lessons(window, out: Path, size_name: str) -> None:  # noqa: ANN001
     dock.panel.show_lesson(None)
     settle()
     grab_screen_around([window, dock], out / f"lessons-list-{size_name}.png")
-    lessons = dock.state.lessons()
+    lessons = dock.state.lessons
     for index, name in enumerate(TAB_NAMES):
         window.tabs.setCurrentIndex(index)
         dock.panel.show_lesson(lessons[LESSON_BESIDE[name]].id)
@@ -158,7 +158,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/team/shots"))
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    os.environ["DIGIT_LAB_DATA_DIR"] = tempfile.mkdtemp(prefix="tab-shots-")
+    scratch = Path(tempfile.mkdtemp(prefix="tab-shots-"))
+    os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow

@@ -69,7 +69,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/team/shots"))
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    os.environ["DIGIT_LAB_DATA_DIR"] = tempfile.mkdtemp(prefix="why-shots-")
+    scratch = Path(tempfile.mkdtemp(prefix="why-shots-"))
+    os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow

@@ -212,7 +212,9 @@ def main() -> int:
     if args.switch_ms:
         sys.setswitchinterval(args.switch_ms / 1000)
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    os.environ["DIGIT_LAB_DATA_DIR"] = tempfile.mkdtemp(prefix="why-window-")
+    scratch = Path(tempfile.mkdtemp(prefix="why-window-"))
+    os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
     from PySide6.QtWidgets import QApplication
 
     from gui.app_state import AppState
