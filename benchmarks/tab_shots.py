@@ -24,32 +24,17 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SIZES = {"1024x700": (1024, 700), "1280x800": (1280, 800)}
+from benchmarks.why_shots import SIZES, settle, wait  # noqa: E402
+
 SEVEN = ((0.3, 0.25), (0.5, 0.25), (0.7, 0.25), (0.6, 0.45), (0.5, 0.65), (0.45, 0.8))
 TAB_NAMES = ("loss", "training", "draw", "inside")
 # The lesson shown beside each tab (its place in the catalog): the seed's two losses, train the
 # seed's network, fool the model, vanishing gradients.
 LESSON_BESIDE = {"loss": 0, "training": 2, "draw": 8, "inside": 4}
-
-
-def settle(seconds: float = 0.6) -> None:
-    from PySide6.QtCore import QCoreApplication, QEventLoop
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:  # sleeps between: a spinning loop would hold the GIL
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        time.sleep(0.01)
-
-
-def wait(busy, limit_s: float = 300.0) -> None:  # noqa: ANN001
-    started = time.monotonic()
-    while busy() and time.monotonic() - started < limit_s:
-        settle(0.05)
 
 
 def draw_seven(window) -> None:  # noqa: ANN001
