@@ -26,6 +26,16 @@ def sample_test_digits(sample):
     return sample.test_images.numpy(), sample.test_labels.numpy()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session_data_dir(tmp_path_factory):
+    """A data folder for the whole session, set before any module- or session-scoped fixture
+    runs: a main window built in a module fixture never reads the user's own model library
+    (the function-scoped one below comes too late for those)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIGIT_LAB_DATA_DIR", str(tmp_path_factory.mktemp("session-data")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("user-data")

@@ -57,6 +57,9 @@ class ModelLibraryDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # Rows follow the columns: sized while the dialog was still unshown (narrow columns),
+        # the bundled model's dataset line made a row 183 px tall at its first opening.
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self.use_selected())
         self.usage_label = QLabel()

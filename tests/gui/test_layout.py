@@ -324,6 +324,11 @@ def fill(window) -> None:  # noqa: ANN001
     deadline = time.monotonic() + 120
     while window.inside_tab.reference is None and time.monotonic() < deadline:
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    from tests.helpers import random_checkpoint
+
+    for seed, dataset in enumerate(("bundled MNIST sample (4,000 train / 1,000 test)", "MNIST")):
+        checkpoint = random_checkpoint("mlp", seed=seed, dataset=dataset, accuracy=0.9)
+        window.state.library.add(checkpoint, source="trained")  # the Models dialog has rows
     model = window.state.current_model
     accuracy = model.test_accuracy if model is not None else None
     # The banner's longest wording: kept under a library name, two lines at 1024 px.
