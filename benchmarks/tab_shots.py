@@ -20,15 +20,12 @@ The pictures are for looking at (the layout tests check the same sizes by rule);
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.why_shots import SIZES, settle, wait  # noqa: E402
+from benchmarks.why_shots import SIZES, parse_out, settle, shown_main_window, wait  # noqa: E402
 
 SEVEN = ((0.3, 0.25), (0.5, 0.25), (0.7, 0.25), (0.6, 0.45), (0.5, 0.65), (0.45, 0.8))
 TAB_NAMES = ("loss", "training", "draw", "inside")
@@ -139,33 +136,18 @@ def shoot_dialogs(window, out: Path) -> None:  # noqa: ANN001
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("/tmp/team/shots"))
-    args = parser.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    scratch = Path(tempfile.mkdtemp(prefix="tab-shots-"))
-    os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
-    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
-    from PySide6.QtWidgets import QApplication
-
-    from gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    window = MainWindow()
-    window.move(0, 0)
-    window.show()
-    wait(lambda: not window.ready)
-    settle(1.0)
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = parse_out()
+    app, window = shown_main_window("tab-shots-")
+    out.mkdir(parents=True, exist_ok=True)
     draw_seven(window)
     train_short_run(window)
     for size_name, size in SIZES.items():
         window.resize(*size)
         settle(1.0)
-        shoot_tabs(window, args.out, size_name)
-        shoot_lessons(window, args.out, size_name)
+        shoot_tabs(window, out, size_name)
+        shoot_lessons(window, out, size_name)
     window.resize(*SIZES["1280x800"])
-    shoot_dialogs(window, args.out)
+    shoot_dialogs(window, out)
     window.training_tab.shutdown()
     window.draw_tab.shutdown()
     window.close()

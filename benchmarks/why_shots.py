@@ -64,22 +64,40 @@ def fill(window) -> None:  # noqa: ANN001
         wait(lambda: why.repeats.state.busy)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("/tmp/team/shots"))
-    args = parser.parse_args()
+def fresh_app(prefix: str):  # noqa: ANN201
+    """The QApplication on the xcb platform (unless told otherwise), with a data folder and a
+    settings folder of its own: nothing kept or docked by an earlier run changes the window."""
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    scratch = Path(tempfile.mkdtemp(prefix="why-shots-"))
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
-    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
     from PySide6.QtWidgets import QApplication
 
+    return QApplication.instance() or QApplication(sys.argv)
+
+
+def shown_main_window(prefix: str):  # noqa: ANN201
+    """``(app, window)``: the main window as ``main.py`` builds it, shown and its tabs in."""
+    app = fresh_app(prefix)
     from gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
     window = MainWindow()
+    window.move(0, 0)
     window.show()
+    wait(lambda: not window.ready)
     settle(1.0)
+    return app, window
+
+
+def parse_out() -> Path:
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/team/shots"))
+    return parser.parse_args().out
+
+
+def main() -> int:
+    out = parse_out()
+    app, window = shown_main_window("why-shots-")
     window.tabs.setCurrentWidget(window.training_tab)
     fill(window)
     why = window.training_tab.why
@@ -89,13 +107,13 @@ def main() -> int:
         "repeats": why.repeats,
         "run-list": window.training_tab.plots,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for size_name, size in SIZES.items():
         window.resize(*size)
         for name, page in pages.items():
             window.training_tab.views.setCurrentWidget(page)
             settle()
-            path = args.out / f"F-{name}-{size_name}.png"
+            path = out / f"F-{name}-{size_name}.png"
             window.grab().save(str(path))
             print(f"saved {path}")
     window.training_tab.shutdown()

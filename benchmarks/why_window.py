@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -31,6 +30,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.why_shots import fresh_app  # noqa: E402
 
 STALL_MS = 50
 INTERVAL_MS = 10
@@ -211,16 +212,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.switch_ms:
         sys.setswitchinterval(args.switch_ms / 1000)
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    scratch = Path(tempfile.mkdtemp(prefix="why-window-"))
-    os.environ["DIGIT_LAB_DATA_DIR"] = str(scratch / "data")
-    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")  # no settings from earlier runs
-    from PySide6.QtWidgets import QApplication
-
+    app = fresh_app("why-window-")
     from gui.app_state import AppState
     from gui.training.training_tab import TrainingTab
 
-    app = QApplication.instance() or QApplication(sys.argv)
     tab = TrainingTab(AppState())
     tab.resize(1280, 800)
     tab.show()

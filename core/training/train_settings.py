@@ -242,9 +242,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "optimizer": "adam",
         "lr": 0.01,
         "batch_size": 128,
-        # Two epochs, not one: one reached 99.03-99.14 % (mean 99.11) on the held-out 10,000 in
-        # 2.4-2.5 s, no margin for a real test set; two 99.19-99.26 % (mean 99.23) in ~5 s
-        # (docs/measured.md). The first epoch's evaluation still marks the seconds to 99 %.
+        # Two epochs, not one: one reached 99.03-99.14 % (mean 99.11) on the held-out 10,000,
+        # no margin for a real test set; two 99.19-99.26 % (mean 99.23) in 6.1-7.0 s at load
+        # 1.1-1.6, one 3.1-3.2 s on the same machine (docs/measured.md, issue 28).
         "epochs": 2,
         "schedule": "onecycle",
         "amp": "off",

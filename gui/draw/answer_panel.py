@@ -145,9 +145,9 @@ class AnswerPanel(QWidget):
         header.addWidget(self.calibrated_box)
         box.addLayout(header)
         self.chart = ProbabilityChart()
-        self.chart.setMinimumHeight(
-            84
-        )  # the ten bars stay readable; the chart takes any spare height
+        # 84 px: the ten bars stay readable, and the answer, the chart and "What the model
+        # sees" fit at 1024x700 with a banner up; the chart takes any spare height.
+        self.chart.setMinimumHeight(84)
         self.logits_box.toggled.connect(self.chart.set_show_logits)
         box.addWidget(self.chart, stretch=1)
         return box
